@@ -1,0 +1,145 @@
+/**
+ * Trace-context checkpoints: the synthetic `_datadog_{N}` STEP operations that carry a trace across
+ * invocations (SPEC §2, §3.3a). Names are canonical decimal only; ids are deterministic so a retried write is
+ * idempotent. Finding the latest one is the hot path of every invocation: one pass over the operations that
+ * touches only `Name`, and payloads are parsed lazily, highest N first, until one is a valid context.
+ */
+import * as Option from "effect/Option"
+import { blake2bHex } from "./Blake2b.ts"
+import * as Headers from "./Headers.ts"
+
+/** The operation-name prefix shared with Datadog's writers and readers. */
+export const CHECKPOINT_NAME_PREFIX = "_datadog_"
+
+const PREFIX_LENGTH = CHECKPOINT_NAME_PREFIX.length
+/** `0` or a decimal without leading zeros; the numeric bound is checked separately. */
+const CANONICAL_N = /^(?:0|[1-9][0-9]{0,15})$/
+
+/**
+ * The N of a checkpoint name, if `name` is `_datadog_{N}` with N in canonical decimal and at most
+ * `Number.MAX_SAFE_INTEGER`. Rejects `_datadog_01`, `_datadog_+3`, `_datadog_1e3` and the like (SPEC §2).
+ */
+export const parseCheckpointName = (name: unknown): Option.Option<number> => {
+  if (typeof name !== "string" || !name.startsWith(CHECKPOINT_NAME_PREFIX)) return Option.none()
+  const digits = name.slice(PREFIX_LENGTH)
+  if (!CANONICAL_N.test(digits)) return Option.none()
+  const n = Number(digits)
+  return n <= Number.MAX_SAFE_INTEGER ? Option.some(n) : Option.none()
+}
+
+/** `_datadog_{n}`. */
+export const checkpointName = (n: number): string => `${CHECKPOINT_NAME_PREFIX}${n}`
+
+/**
+ * The operation id of checkpoint `name` in execution `executionArn`: BLAKE2b with a 16-byte digest of
+ * `"{name}:{arn}"`, 32 lowercase hex. The same id as Datadog's Python writer; its length keeps it apart from
+ * the SDK's own 16-hex step ids.
+ */
+export const checkpointOperationId = (name: string, executionArn: string): string =>
+  blake2bHex(`${name}:${executionArn}`, 16)
+
+/** A checkpoint operation whose payload is a valid trace context. */
+export interface Checkpoint {
+  readonly n: number
+  readonly name: string
+  readonly operationId: string | undefined
+  readonly headers: Headers.Headers
+}
+
+/** Why a `_datadog_{N}` operation was not used. */
+export type RejectionReason = "no propagation headers" | "no trace context" | "no parent id"
+
+/** A `_datadog_{N}` operation above the latest valid one, skipped. */
+export interface RejectedCheckpoint {
+  readonly n: number
+  readonly operationId: string | undefined
+  readonly reason: RejectionReason
+}
+
+/** A `_datadog_{N}` operation found by `collect`, payload not yet parsed. */
+export interface Candidate {
+  readonly n: number
+  readonly operation: unknown
+}
+
+/** What the operations say about checkpoints. */
+export interface CheckpointScan {
+  /** The highest-N checkpoint whose payload is a valid context. */
+  readonly latest: Option.Option<Checkpoint>
+  /** The highest canonical N of any `_datadog_{N}` operation, valid or not; -1 when there is none. */
+  readonly highestN: number
+  /** Checkpoints above `latest` that were skipped, highest first. */
+  readonly rejected: ReadonlyArray<RejectedCheckpoint>
+}
+
+const field = (value: unknown, key: string): unknown =>
+  typeof value === "object" && value !== null && Object.hasOwn(value, key)
+    ? (value as Record<string, unknown>)[key]
+    : undefined
+
+/**
+ * Appends the `_datadog_{N}` operations of `operations` to `into`. One pass; reads only `Name` of the others.
+ * Call it once per page, then `resolve` the candidates of all pages together.
+ */
+export const collect = (operations: ReadonlyArray<unknown>, into: Array<Candidate>): Array<Candidate> => {
+  for (let i = 0; i < operations.length; i++) {
+    const operation = operations[i]
+    const name = field(operation, "Name")
+    // Cheap first-character test before the prefix and regex: nearly every name fails it.
+    if (typeof name !== "string" || name.charCodeAt(0) !== 95) continue
+    const n = parseCheckpointName(name)
+    if (Option.isSome(n)) into.push({ n: n.value, operation })
+  }
+  return into
+}
+
+/**
+ * The payload of a checkpoint operation as propagation headers: `StepDetails.Result` (a JSON string, or an
+ * already-parsed object), else `Payload` (dd-trace-js reads it), allowlisted and validated.
+ */
+export const parseCheckpointPayload = (operation: unknown): Option.Option<Headers.Headers> => {
+  const result = field(field(operation, "StepDetails"), "Result")
+  return Headers.fromCarrier(result !== undefined && result !== null ? result : field(operation, "Payload"))
+}
+
+const hasTraceId = (headers: Headers.Headers): boolean =>
+  headers["x-datadog-trace-id"] !== undefined || headers.traceparent !== undefined
+
+/**
+ * Classifies one candidate: the checkpoint, or why it cannot continue a trace. A payload with a trace id but
+ * no usable parent id is `"no parent id"`: the writer must not invent an anchor for it (SPEC §4.4).
+ */
+export const classify = (candidate: Candidate): Checkpoint | RejectedCheckpoint => {
+  const id = field(candidate.operation, "Id")
+  const operationId = typeof id === "string" ? id : undefined
+  const headers = parseCheckpointPayload(candidate.operation)
+  if (Option.isNone(headers)) return { n: candidate.n, operationId, reason: "no propagation headers" }
+  if (Headers.isValidContext(headers.value) && Option.isSome(Headers.parentId(headers.value))) {
+    return { n: candidate.n, name: checkpointName(candidate.n), operationId, headers: headers.value }
+  }
+  return { n: candidate.n, operationId, reason: hasTraceId(headers.value) ? "no parent id" : "no trace context" }
+}
+
+/** Whether a classified candidate is a usable checkpoint. */
+export const isCheckpoint = (value: Checkpoint | RejectedCheckpoint): value is Checkpoint => "headers" in value
+
+/**
+ * `findLastCheckpoint`: the highest-N valid checkpoint among `candidates`. A corrupt or incomplete higher one
+ * is skipped and listed in `rejected`, never allowed to break continuity (Datadog's readers stop at it).
+ */
+export const findLastCheckpoint = (candidates: ReadonlyArray<Candidate>): CheckpointScan => {
+  let highestN = -1
+  for (const candidate of candidates) if (candidate.n > highestN) highestN = candidate.n
+  if (highestN < 0) return { latest: Option.none(), highestN, rejected: [] }
+  const ordered = candidates.length === 1 ? candidates : [...candidates].sort((a, b) => b.n - a.n)
+  const rejected: Array<RejectedCheckpoint> = []
+  for (const candidate of ordered) {
+    const classified = classify(candidate)
+    if (isCheckpoint(classified)) return { latest: Option.some(classified), highestN, rejected }
+    rejected.push(classified)
+  }
+  return { latest: Option.none(), highestN, rejected }
+}
+
+/** The checkpoint scan of one list of operations. */
+export const scan = (operations: ReadonlyArray<unknown>): CheckpointScan => findLastCheckpoint(collect(operations, []))

@@ -1,0 +1,106 @@
+/**
+ * One invocation's view of the execution's checkpoints: the scan of the event's first page, the scan over all
+ * pages (fetched at most once, on demand), the `_datadog_{N}` counter, and what this invocation wrote.
+ * Build one per invocation (SPEC §4.5): a counter held in a container-wide runtime would leak into the next
+ * invocation. Reader and writer share it, so the state is paged once per invocation at most.
+ */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Checkpoint from "./Checkpoint.ts"
+import { CheckpointStore } from "./CheckpointStore.ts"
+import * as DurableEvent from "./DurableEvent.ts"
+import { DurableTraceError } from "./Errors.ts"
+import type * as Headers from "./Headers.ts"
+
+/** At most this many further pages are requested, so a looping marker cannot hold the invocation. */
+export const MAX_PAGES = 1000
+
+/** The checkpoints of all pages, and how many pages were read. */
+export interface FullScan extends Checkpoint.CheckpointScan {
+  readonly pages: number
+}
+
+/** Per-invocation checkpoint state; see `make`. */
+export interface CheckpointLog {
+  /** The execution ARN of the invocation. */
+  readonly executionArn: string
+  /** The scan of the event's first page: no I/O. */
+  readonly firstPage: Checkpoint.CheckpointScan
+  /** Whether the event's first page is the whole state. */
+  readonly paged: boolean
+  /** The scan over every page, fetching the rest of the state on first use (`page_state` on failure). */
+  readonly all: Effect.Effect<FullScan, DurableTraceError>
+  /**
+   * Allocates the next N, atomically: seeded with the highest N over all pages + 1, then counting up, so saves
+   * racing inside one invocation never collide (`allocate_n` on failure).
+   */
+  readonly allocate: Effect.Effect<number, DurableTraceError>
+  /** Records the payload this invocation wrote as checkpoint `n`: the prior of any later save. */
+  readonly recordWrite: (n: number, headers: Headers.Headers) => Effect.Effect<void>
+  /** The latest checkpoint this invocation wrote. */
+  readonly lastWrite: Effect.Effect<Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>>
+}
+
+const pageThrough = (
+  store: CheckpointStore["Service"],
+  first: ReadonlyArray<Checkpoint.Candidate>,
+  marker: Option.Option<string>
+): Effect.Effect<FullScan, DurableTraceError> =>
+  Effect.gen(function* () {
+    const candidates = [...first]
+    let next = marker
+    let pages = 1
+    const seen = new Set<string>()
+    while (Option.isSome(next) && pages <= MAX_PAGES && !seen.has(next.value)) {
+      seen.add(next.value)
+      const page = yield* store.page(next.value)
+      Checkpoint.collect(page.operations, candidates)
+      next = page.nextMarker
+      pages++
+    }
+    return { ...Checkpoint.findLastCheckpoint(candidates), pages }
+  })
+
+/**
+ * The checkpoint log of `event`, an invocation of execution `executionArn`. Requires the store only when
+ * further pages or a counter seed are needed.
+ */
+export const make = (event: unknown, executionArn: string): Effect.Effect<CheckpointLog, never, CheckpointStore> =>
+  Effect.gen(function* () {
+    const store = yield* CheckpointStore
+    const firstCandidates = Checkpoint.collect(DurableEvent.initialOperations(event), [])
+    const firstPage = Checkpoint.findLastCheckpoint(firstCandidates)
+    const marker = DurableEvent.initialNextMarker(event)
+    const all = yield* Effect.cached(
+      Option.isNone(marker)
+        ? Effect.succeed<FullScan>({ ...firstPage, pages: 1 })
+        : pageThrough(store, firstCandidates, marker)
+    )
+    const next = yield* Ref.make<number | undefined>(undefined)
+    const written = yield* Ref.make<Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>>(
+      Option.none()
+    )
+    const allocate = Effect.flatMap(all, (scan) =>
+      Effect.flatMap(
+        Ref.modify(next, (current): readonly [number, number] => {
+          const n = current ?? scan.highestN + 1
+          return [n, n + 1]
+        }),
+        (n) =>
+          n <= Number.MAX_SAFE_INTEGER
+            ? Effect.succeed(n)
+            : Effect.fail(new DurableTraceError({ location: "allocate_n", reason: "N exhausted", identifiers: { n } }))
+      )
+    )
+    return {
+      executionArn,
+      firstPage,
+      paged: Option.isSome(marker),
+      all,
+      allocate,
+      recordWrite: (n, headers) =>
+        Ref.update(written, (last) => (Option.isSome(last) && last.value.n > n ? last : Option.some({ n, headers }))),
+      lastWrite: Ref.get(written)
+    }
+  })

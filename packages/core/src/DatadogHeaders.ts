@@ -1,0 +1,121 @@
+/**
+ * Datadog's own propagation headers (`x-datadog-*`): validation of the unsigned 64-bit decimal ids, the sampling
+ * priority, the origin and the `_dd.p.*` propagated tags, plus the decimal <-> 16-hex id conversion.
+ * Use it wherever a Datadog header value crosses a trust boundary (checkpoint payloads, inbound carriers).
+ * Gotcha: ids exceed `Number.MAX_SAFE_INTEGER`, so they stay strings and are converted with `BigInt` only.
+ */
+import * as Option from "effect/Option"
+
+/** Low 64 bits of the trace id, unsigned decimal. */
+export const X_DATADOG_TRACE_ID = "x-datadog-trace-id"
+
+/** Parent (span) id, unsigned decimal: the volatile field of the Datadog style. */
+export const X_DATADOG_PARENT_ID = "x-datadog-parent-id"
+
+/** Sampling priority: a small signed integer (`-1` user reject .. `2` user keep). */
+export const X_DATADOG_SAMPLING_PRIORITY = "x-datadog-sampling-priority"
+
+/** Origin of the trace (`synthetics`, `rum`, `lambda`, ...). */
+export const X_DATADOG_ORIGIN = "x-datadog-origin"
+
+/** Propagated trace tags: `_dd.p.key=value` entries separated by `,`. */
+export const X_DATADOG_TAGS = "x-datadog-tags"
+
+/** Largest `x-datadog-tags` header kept, in UTF-8 bytes: dd-trace's default `DD_TRACE_X_DATADOG_TAGS_MAX_LENGTH`. */
+export const MAX_TAGS_BYTES = 512
+
+/** The propagated tag holding the high 64 bits of a 128-bit trace id, as 16 lowercase hex. */
+export const TAG_TID = "_dd.p.tid"
+
+/** One `_dd.p.*` propagated tag. */
+export interface Tag {
+  readonly key: string
+  readonly value: string
+}
+
+/** Propagated tags in header order, keys unique. */
+export type Tags = ReadonlyArray<Tag>
+
+const MAX_UINT64 = 0xffffffffffffffffn
+const DECIMAL_ID = /^[0-9]{1,20}$/
+const HEX16 = /^[0-9a-f]{16}$/
+const ZERO_HEX16 = "0000000000000000"
+const SAMPLING_PRIORITY = /^-?[0-9]{1,3}$/
+// Printable ASCII without ',' (the x-datadog-tags separator), no leading or trailing space (HTTP trims them).
+const ORIGIN = /^[\x21-\x2b\x2d-\x7e](?:[\x20-\x2b\x2d-\x7e]{0,254}[\x21-\x2b\x2d-\x7e])?$/
+// dd-trace's tagKeyExpr/tagValueExpr, minus '=' in keys (the header splits at the first '=') and empty values.
+const TAG_KEY = /^_dd\.p\.[\x21-\x2b\x2d-\x3c\x3e-\x7e]+$/
+const TAG_VALUE = /^[\x20-\x2b\x2d-\x7e]+$/
+
+/**
+ * Parses an unsigned 64-bit decimal id into its canonical decimal form (no leading zeros).
+ * Accepts 1 to 20 ASCII digits, leading zeros included (dd-trace accepts them), within `1..2^64-1`: zero is
+ * "no id", signs, spaces, exponents and non-ASCII digits are rejected.
+ */
+export const parseId = (value: unknown): Option.Option<string> => {
+  if (typeof value !== "string" || !DECIMAL_ID.test(value)) return Option.none()
+  const id = BigInt(value)
+  return id === 0n || id > MAX_UINT64 ? Option.none() : Option.some(id.toString(10))
+}
+
+/** Converts a decimal id (as accepted by {@link parseId}) to 16 lowercase hex, the W3C span id form. */
+export const decimalToHex16 = (decimal: unknown): Option.Option<string> =>
+  Option.map(parseId(decimal), (id) => BigInt(id).toString(16).padStart(16, "0"))
+
+/** Converts 16 lowercase hex (non-zero, the W3C span id form) to the canonical decimal id. */
+export const hex16ToDecimal = (hex: unknown): Option.Option<string> =>
+  typeof hex === "string" && HEX16.test(hex) && hex !== ZERO_HEX16
+    ? Option.some(BigInt(`0x${hex}`).toString(10))
+    : Option.none()
+
+/** Parses a sampling priority: an optional `-` and 1 to 3 ASCII digits; `String(priority)` is its canonical form. */
+export const parseSamplingPriority = (value: unknown): Option.Option<number> =>
+  // `+ 0` turns "-0" into 0, so the canonical form of "-0" is "0".
+  typeof value === "string" && SAMPLING_PRIORITY.test(value) ? Option.some(Number(value) + 0) : Option.none()
+
+/** Validates an origin: 1 to 256 printable ASCII characters, no `,`, no leading or trailing space. */
+export const parseOrigin = (value: unknown): Option.Option<string> =>
+  typeof value === "string" && ORIGIN.test(value) ? Option.some(value) : Option.none()
+
+/**
+ * Parses `x-datadog-tags`, keeping only valid `_dd.p.*` entries (first occurrence of a key wins; `_dd.p.tid` must
+ * be 16 lowercase hex). Unlike dd-trace, an invalid entry drops only itself, not the header. The whole header is
+ * rejected above {@link MAX_TAGS_BYTES}, and none is returned when no entry survives.
+ */
+export const parseTags = (value: unknown): Option.Option<Tags> => {
+  if (typeof value !== "string" || value.length > MAX_TAGS_BYTES || utf8Length(value) > MAX_TAGS_BYTES) {
+    return Option.none()
+  }
+  const tags: Array<Tag> = []
+  for (const entry of value.split(",")) {
+    const separator = entry.indexOf("=")
+    if (separator === -1) continue
+    const key = entry.slice(0, separator)
+    const tagValue = entry.slice(separator + 1)
+    if (isTag(key, tagValue) && !tags.some((tag) => tag.key === key)) tags.push({ key, value: tagValue })
+  }
+  return tags.length === 0 ? Option.none() : Option.some(tags)
+}
+
+/** Formats propagated tags as the `x-datadog-tags` header value. */
+export const formatTags = (tags: Tags): string => tags.map((tag) => `${tag.key}=${tag.value}`).join(",")
+
+const isTag = (key: string, value: string): boolean =>
+  TAG_KEY.test(key) && TAG_VALUE.test(value) && (key !== TAG_TID || (HEX16.test(value) && value !== ZERO_HEX16))
+
+// UTF-8 byte length without TextEncoder (not in core's lib): lone surrogates count as U+FFFD (3 bytes).
+const utf8Length = (value: string): number => {
+  let bytes = 0
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index)
+    if (code < 0x80) bytes += 1
+    else if (code < 0x800) bytes += 2
+    else if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(value.charCodeAt(index + 1))) {
+      bytes += 4
+      index++
+    } else bytes += 3
+  }
+  return bytes
+}
+
+const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff

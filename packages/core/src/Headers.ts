@@ -1,0 +1,213 @@
+/**
+ * The header algebra of a checkpoint payload: sanitising an untrusted carrier down to the propagation allowlist
+ * (SPEC §4.6), stabilising headers for the write-or-skip diff (§4.3) and anchoring every parent-id carrier (§4.4).
+ * Use `fromCarrier` on anything read from an event or a tracer, then the pure functions on its result.
+ * Gotcha: keys are matched case-insensitively and every function returns lowercase keys on a null-prototype object.
+ */
+import * as Option from "effect/Option"
+import * as DatadogHeaders from "./DatadogHeaders.ts"
+import * as Traceparent from "./Traceparent.ts"
+import * as Tracestate from "./Tracestate.ts"
+
+/** Propagation headers: lowercase keys to string values. */
+export type Headers = Readonly<Record<string, string>>
+
+/** The only keys a checkpoint payload may carry (SPEC §4.6): never baggage, which is user data. */
+export const PAYLOAD_KEYS = [
+  DatadogHeaders.X_DATADOG_TRACE_ID,
+  DatadogHeaders.X_DATADOG_PARENT_ID,
+  DatadogHeaders.X_DATADOG_SAMPLING_PRIORITY,
+  DatadogHeaders.X_DATADOG_ORIGIN,
+  DatadogHeaders.X_DATADOG_TAGS,
+  Traceparent.TRACEPARENT,
+  Tracestate.TRACESTATE
+] as const
+
+/** Largest `x-datadog-tags` value kept, in UTF-8 bytes (dd-trace's default cap). */
+export const MAX_TAGS_BYTES = DatadogHeaders.MAX_TAGS_BYTES
+
+/** Largest payload kept, in UTF-8 bytes of its compact JSON. */
+export const MAX_PAYLOAD_BYTES = 1024
+
+// A JSON carrier longer than this is not a propagation payload; do not spend a parse on it.
+const MAX_JSON_LENGTH = 16_384
+const ZERO_HEX16 = "0000000000000000"
+
+// Each allowlisted key's validator, returning the canonical form of a valid value. A Map: never an inherited hit.
+const VALIDATORS: ReadonlyMap<string, (value: unknown) => Option.Option<string>> = new Map([
+  [DatadogHeaders.X_DATADOG_TRACE_ID, DatadogHeaders.parseId],
+  [DatadogHeaders.X_DATADOG_PARENT_ID, DatadogHeaders.parseId],
+  [DatadogHeaders.X_DATADOG_SAMPLING_PRIORITY, (v) => Option.map(DatadogHeaders.parseSamplingPriority(v), String)],
+  [DatadogHeaders.X_DATADOG_ORIGIN, DatadogHeaders.parseOrigin],
+  [DatadogHeaders.X_DATADOG_TAGS, (v) => Option.map(DatadogHeaders.parseTags(v), DatadogHeaders.formatTags)],
+  [Traceparent.TRACEPARENT, (v) => Option.map(Traceparent.parse(v), Traceparent.format)],
+  [Tracestate.TRACESTATE, (v) => Option.map(Tracestate.parse(v), Tracestate.format)]
+])
+
+/**
+ * Sanitises an untrusted carrier (an object, or a JSON string of one) into payload headers: only allowlisted keys
+ * (any case in, lowercase out, the first valid value of a key wins), only string values that validate, each in its
+ * canonical form (decimal ids without leading zeros, four-part traceparent, whitespace-free tracestate). Only own
+ * enumerable keys are read. None when nothing usable remains or the payload exceeds {@link MAX_PAYLOAD_BYTES}.
+ */
+export const fromCarrier = (input: unknown): Option.Option<Headers> => {
+  try {
+    return fromRecord(typeof input === "string" ? parseJson(input) : input)
+  } catch {
+    // Getters and proxies on an untrusted object can throw.
+    return Option.none()
+  }
+}
+
+/**
+ * Whether the headers hold a continuable context: a valid Datadog trace id and parent id, or a valid `traceparent`.
+ * The sampling priority is not required (Datadog's JS checkpoints lack it).
+ */
+export const isValidContext = (headers: Headers): boolean => {
+  const h = normalize(headers)
+  const datadog =
+    Option.isSome(DatadogHeaders.parseId(h[DatadogHeaders.X_DATADOG_TRACE_ID])) &&
+    Option.isSome(DatadogHeaders.parseId(h[DatadogHeaders.X_DATADOG_PARENT_ID]))
+  return datadog || Option.isSome(Traceparent.parse(h[Traceparent.TRACEPARENT]))
+}
+
+/**
+ * The parent span id as 16 lowercase hex, from the first carrier that holds a valid one: `x-datadog-parent-id`
+ * (decimal), then the `traceparent` parent segment, then the `tracestate` `dd=` `p:` entry.
+ */
+export const parentId = (headers: Headers): Option.Option<string> => {
+  const h = normalize(headers)
+  return Option.firstSomeOf([
+    DatadogHeaders.decimalToHex16(h[DatadogHeaders.X_DATADOG_PARENT_ID]),
+    Option.map(Traceparent.parse(h[Traceparent.TRACEPARENT]), (tp) => tp.parentId),
+    Option.flatMap(Tracestate.parse(h[Tracestate.TRACESTATE]), Tracestate.ddParentId)
+  ])
+}
+
+/**
+ * The trace id as 32 lowercase hex, from the first style that holds a valid one: Datadog (`_dd.p.tid` of
+ * `x-datadog-tags` as the high 64 bits, zeros without it, then `x-datadog-trace-id`), then `traceparent`.
+ */
+export const traceIdHex = (headers: Headers): Option.Option<string> => {
+  const h = normalize(headers)
+  const high = Option.flatMap(DatadogHeaders.parseTags(h[DatadogHeaders.X_DATADOG_TAGS]), (tags) =>
+    Option.fromNullishOr(tags.find((tag) => tag.key === DatadogHeaders.TAG_TID)?.value)
+  )
+  return Option.firstSomeOf([
+    Option.map(
+      DatadogHeaders.decimalToHex16(h[DatadogHeaders.X_DATADOG_TRACE_ID]),
+      (low) => `${Option.getOrElse(high, () => ZERO_HEX16)}${low}`
+    ),
+    Option.map(Traceparent.parse(h[Traceparent.TRACEPARENT]), (tp) => tp.traceId)
+  ])
+}
+
+/**
+ * Removes the volatile, per-span fields (SPEC §4.3): `x-datadog-parent-id`, the `traceparent` parent segment (kept
+ * as `<version>-<trace-id>-<flags>`) and the `dd=` `p:` entry of `tracestate` (dropping `dd=`, then `tracestate`,
+ * when left empty). Everything else is kept. A `traceparent` or `tracestate` that does not parse is kept verbatim.
+ */
+export const stable = (headers: Headers): Headers =>
+  mapValues(headers, (key, value) => {
+    switch (key) {
+      case DatadogHeaders.X_DATADOG_PARENT_ID:
+        return undefined
+      case Traceparent.TRACEPARENT:
+        return Option.match(Traceparent.parse(value), {
+          onNone: () => value,
+          onSome: (tp) => `${tp.version}-${tp.traceId}-${tp.flags}`
+        })
+      case Tracestate.TRACESTATE:
+        return Option.match(Tracestate.parse(value), {
+          onNone: () => value,
+          onSome: (ts) => Tracestate.format(Tracestate.stripDdParent(ts)) || undefined
+        })
+      default:
+        return value
+    }
+  })
+
+/**
+ * Whether a checkpoint must be written: always without a prior, else iff the stable forms differ. The diff is
+ * symmetric: a key present on one side only is a difference.
+ */
+export const needsCheckpointUpdate = (prior: Headers | undefined, current: Headers): boolean => {
+  if (prior === undefined) return true
+  const before = stable(prior)
+  const after = stable(current)
+  const keys = Object.keys(before)
+  return (
+    keys.length !== Object.keys(after).length ||
+    keys.some((key) => !Object.hasOwn(after, key) || before[key] !== after[key])
+  )
+}
+
+/**
+ * Rewrites every parent-id carrier present to one anchor (SPEC §4.4): `x-datadog-parent-id` (decimal), the
+ * `traceparent` parent segment and the `tracestate` `dd=` `p:` entry (16 lowercase hex; a `tracestate` without a
+ * `dd=` member gets none). A carrier that is absent stays absent; one that does not parse is left as is. An anchor
+ * that is not 16 lowercase non-zero hex changes nothing.
+ */
+export const anchor = (headers: Headers, parentIdHex16: string): Headers => {
+  const decimal = DatadogHeaders.hex16ToDecimal(parentIdHex16)
+  if (Option.isNone(decimal)) return normalize(headers)
+  return mapValues(headers, (key, value) => {
+    switch (key) {
+      case DatadogHeaders.X_DATADOG_PARENT_ID:
+        return decimal.value
+      case Traceparent.TRACEPARENT:
+        return Option.match(Traceparent.parse(value), {
+          onNone: () => value,
+          onSome: (tp) => Traceparent.format({ ...tp, parentId: parentIdHex16 })
+        })
+      case Tracestate.TRACESTATE:
+        return Option.match(Tracestate.parse(value), {
+          onNone: () => value,
+          onSome: (ts) => Tracestate.format(Tracestate.setDdParent(ts, parentIdHex16))
+        })
+      default:
+        return value
+    }
+  })
+}
+
+const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const parseJson = (text: string): unknown => (text.length > MAX_JSON_LENGTH ? undefined : JSON.parse(text))
+
+const fromRecord = (carrier: unknown): Option.Option<Headers> => {
+  if (!isRecord(carrier)) return Option.none()
+  const found = new Map<string, string>()
+  for (const rawKey of Object.keys(carrier)) {
+    const key = rawKey.toLowerCase()
+    const validate = VALIDATORS.get(key)
+    if (validate === undefined || found.has(key)) continue
+    const value = validate(carrier[rawKey])
+    if (Option.isSome(value)) found.set(key, value.value)
+  }
+  const headers: Record<string, string> = Object.create(null)
+  for (const key of PAYLOAD_KEYS) {
+    const value = found.get(key)
+    if (value !== undefined) headers[key] = value
+  }
+  // Every canonical value is printable ASCII, so the JSON's length is its UTF-8 size.
+  return found.size === 0 || JSON.stringify(headers).length > MAX_PAYLOAD_BYTES ? Option.none() : Option.some(headers)
+}
+
+// Lowercase keys, own string values only, the first of keys equal but for case wins; a null-prototype copy.
+const normalize = (headers: Headers): Record<string, string> => mapValues(headers, (_, value) => value)
+
+const mapValues = (headers: Headers, f: (key: string, value: string) => string | undefined): Record<string, string> => {
+  const out: Record<string, string> = Object.create(null)
+  const seen = new Set<string>()
+  for (const rawKey of Object.keys(headers)) {
+    const key = rawKey.toLowerCase()
+    const value = headers[rawKey]
+    if (seen.has(key) || typeof value !== "string") continue
+    seen.add(key)
+    const mapped = f(key, value)
+    if (mapped !== undefined) out[key] = mapped
+  }
+  return out
+}

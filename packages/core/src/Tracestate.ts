@@ -1,0 +1,160 @@
+/**
+ * The W3C `tracestate` header (ordered `key=value` list members) and Datadog's `dd=` member inside it
+ * (`;`-separated `k:v` entries: `s` sampling priority, `o` origin, `p` parent span id, `t.*` propagated tags).
+ * Use it to compare and rewrite the Datadog parent id a checkpoint carries in W3C form. Gotcha: in `dd=` values
+ * dd-trace writes `=` as `~` and replaces `,`, `;`, `~` and non-printable characters with `_` (see `encodeDdValue`).
+ */
+import * as Option from "effect/Option"
+
+/** The W3C trace state header name. */
+export const TRACESTATE = "tracestate"
+
+/** W3C Trace Context caps a `tracestate` list at 32 list members. */
+export const MAX_MEMBERS = 32
+
+/** The list-member key Datadog uses. */
+export const DD = "dd"
+
+/** The `dd=` entry key of the parent span id, the volatile field of the W3C Datadog member. */
+export const DD_PARENT_ID = "p"
+
+/** One `key=value` list member. */
+export interface Member {
+  readonly key: string
+  readonly value: string
+}
+
+/** A parsed `tracestate`: members in header order (leftmost is newest), keys unique. */
+export type Tracestate = ReadonlyArray<Member>
+
+/** One `k:v` entry of the `dd=` member. */
+export interface DdEntry {
+  readonly key: string
+  readonly value: string
+}
+
+/** A parsed `dd=` member value: entries in order, keys unique. */
+export type DdState = ReadonlyArray<DdEntry>
+
+// W3C Trace Context key grammar: simple-key / tenant-id "@" system-id.
+const KEY_CHARS = "[a-z0-9_\\-*/]"
+const MEMBER_KEY = new RegExp(`^(?:[a-z]${KEY_CHARS}{0,255}|[a-z0-9]${KEY_CHARS}{0,240}@[a-z]${KEY_CHARS}{0,13})$`)
+// W3C value: 0*255(chr) nblk-chr, chr = %x20 / nblk-chr, nblk-chr = %x21-2B / %x2D-3C / %x3E-7E.
+const MEMBER_VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/
+const MAX_VALUE_LENGTH = 256
+// Optional whitespace around ',' (and, in dd=, around ';'): SP / HTAB.
+const OWS = /^[ \t]+|[ \t]+$/g
+// dd= entries: keys without space , : ; =  and values of printable ASCII without , ; =  (inner spaces allowed).
+const DD_KEY = /^[\x21-\x2b\x2d-\x39\x3c\x3e-\x7e]+$/
+const DD_VALUE =
+  /^[\x21-\x2b\x2d-\x3a\x3c\x3e-\x7e](?:[\x20-\x2b\x2d-\x3a\x3c\x3e-\x7e]*[\x21-\x2b\x2d-\x3a\x3c\x3e-\x7e])?$/
+// dd-trace's tracestateOriginFilter / tracestateTagValueFilter: what survives in an origin or tag value.
+const DD_VALUE_UNSAFE = /[^\x20-\x2b\x2d-\x3a\x3c-\x7d]/g
+const HEX16 = /^[0-9a-f]{16}$/
+const ZERO_HEX16 = "0000000000000000"
+
+/**
+ * Parses a `tracestate` header value. Empty list members and whitespace around `,` are ignored; a member with an
+ * invalid key or value, or a repeated key, is dropped (the first, newest one wins). None when the value is not a
+ * string, has more than {@link MAX_MEMBERS} members, or no valid member.
+ */
+export const parse = (value: unknown): Option.Option<Tracestate> => {
+  if (typeof value !== "string") return Option.none()
+  const members: Array<Member> = []
+  let count = 0
+  for (const raw of value.split(",")) {
+    const member = trimOws(raw)
+    if (member === "") continue
+    if (++count > MAX_MEMBERS) return Option.none()
+    const separator = member.indexOf("=")
+    if (separator === -1) continue
+    const key = member.slice(0, separator)
+    const memberValue = member.slice(separator + 1)
+    if (MEMBER_KEY.test(key) && MEMBER_VALUE.test(memberValue) && !members.some((m) => m.key === key)) {
+      members.push({ key, value: memberValue })
+    }
+  }
+  return members.length === 0 ? Option.none() : Option.some(members)
+}
+
+/** Formats a `tracestate` header value; the empty list formats as `""`. */
+export const format = (tracestate: Tracestate): string => tracestate.map((m) => `${m.key}=${m.value}`).join(",")
+
+/**
+ * Parses a `dd=` member value. Whitespace around `;` is ignored; an entry without `:`, with an invalid key or value,
+ * or with a repeated key is dropped. Entries are not interpreted: a malformed `p` is still a `p`.
+ * None when the value is not a string or no entry survives.
+ */
+export const parseDd = (value: unknown): Option.Option<DdState> => {
+  if (typeof value !== "string") return Option.none()
+  const entries: Array<DdEntry> = []
+  for (const raw of value.split(";")) {
+    const entry = trimOws(raw)
+    const separator = entry.indexOf(":")
+    if (separator === -1) continue
+    const key = entry.slice(0, separator)
+    const entryValue = entry.slice(separator + 1)
+    if (DD_KEY.test(key) && DD_VALUE.test(entryValue) && !entries.some((e) => e.key === key)) {
+      entries.push({ key, value: entryValue })
+    }
+  }
+  return entries.length === 0 ? Option.none() : Option.some(entries)
+}
+
+/** Formats a `dd=` member value (`k:v;k:v`, no whitespace). */
+export const formatDd = (dd: DdState): string => dd.map((e) => `${e.key}:${e.value}`).join(";")
+
+/**
+ * Escapes an origin or `_dd.p.*` tag value for a `dd=` entry as dd-trace does: characters outside printable ASCII
+ * and `,` `;` `~` become `_`, then `=` becomes `~`.
+ */
+export const encodeDdValue = (raw: string): string => raw.replace(DD_VALUE_UNSAFE, "_").replaceAll("=", "~")
+
+/** Reverses the `=` -> `~` step of {@link encodeDdValue} (the `_` replacements are lossy and stay). */
+export const decodeDdValue = (value: string): string => value.replaceAll("~", "=")
+
+/** The `dd=` parent id (`p:`) if it is 16 lowercase hex, non-zero. */
+export const ddParentId = (tracestate: Tracestate): Option.Option<string> =>
+  Option.flatMap(ddState(tracestate), (dd) => {
+    const parent = dd.find((e) => e.key === DD_PARENT_ID)
+    return parent !== undefined && isHex16(parent.value) ? Option.some(parent.value) : Option.none()
+  })
+
+/**
+ * Removes the `p:` entry (whatever its value) from the `dd=` member, normalising the member's whitespace and
+ * dropping it when nothing is left. Other members keep their order. The result can be the empty list.
+ */
+export const stripDdParent = (tracestate: Tracestate): Tracestate =>
+  updateDd(tracestate, (dd) => dd.filter((e) => e.key !== DD_PARENT_ID))
+
+/**
+ * Sets the `dd=` parent id to `parentIdHex16` (16 lowercase hex): replaced in place, or appended. Only an existing
+ * `dd=` member is touched: without one the list is returned unchanged, as it is for an invalid id. When the member
+ * would outgrow W3C's 256-character value, the `p:` entry is removed instead of left stale.
+ */
+export const setDdParent = (tracestate: Tracestate, parentIdHex16: string): Tracestate => {
+  if (!isHex16(parentIdHex16)) return tracestate
+  return updateDd(tracestate, (dd) => {
+    const entry = { key: DD_PARENT_ID, value: parentIdHex16 }
+    const index = dd.findIndex((e) => e.key === DD_PARENT_ID)
+    const updated = index === -1 ? [...dd, entry] : dd.map((e, i) => (i === index ? entry : e))
+    return formatDd(updated).length > MAX_VALUE_LENGTH ? dd.filter((e) => e.key !== DD_PARENT_ID) : updated
+  })
+}
+
+const ddState = (tracestate: Tracestate): Option.Option<DdState> =>
+  Option.flatMap(Option.fromNullishOr(tracestate.find((m) => m.key === DD)), (m) => parseDd(m.value))
+
+// Rewrites the dd= member through `f`, dropping it if it ends up empty; a list without dd= is returned as is.
+const updateDd = (tracestate: Tracestate, f: (dd: DdState) => DdState): Tracestate => {
+  if (!tracestate.some((m) => m.key === DD)) return tracestate
+  return tracestate.flatMap((m) => {
+    if (m.key !== DD) return [m]
+    const value = formatDd(f(Option.getOrElse(parseDd(m.value), () => [])))
+    return value === "" ? [] : [{ key: DD, value }]
+  })
+}
+
+const trimOws = (value: string): string => value.replace(OWS, "")
+
+const isHex16 = (value: string): boolean => HEX16.test(value) && value !== ZERO_HEX16

@@ -1,0 +1,141 @@
+/**
+ * The writer (SPEC §4.2): when an invocation suspends, persist its trace context as `_datadog_{N}`, unless the
+ * latest checkpoint already says the same. Every save is anchored to one span, the first saving invocation's
+ * execute span, so all resumed invocations become its siblings. The suspend gate and the enable flag belong
+ * to the caller; this program decides and writes. Failures are typed with their location; `saveOrReport` is
+ * the boundary that reports them and never fails.
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Checkpoint from "./Checkpoint.ts"
+import type { CheckpointLog } from "./CheckpointLog.ts"
+import { CheckpointStore, type CheckpointUpdate } from "./CheckpointStore.ts"
+import { DurableTraceError } from "./Errors.ts"
+import * as Headers from "./Headers.ts"
+import { degradeWith, type Telemetry } from "./Telemetry.ts"
+import { TracePropagation } from "./TracePropagation.ts"
+
+/** A save's result. */
+export type SaveOutcome =
+  | {
+      readonly _tag: "Written"
+      readonly n: number
+      readonly name: string
+      readonly operationId: string
+      /** The anchor span id, 16 lowercase hex. */
+      readonly anchor: string
+      readonly payload: Headers.Headers
+    }
+  | { readonly _tag: "Unchanged"; readonly prior: number }
+  | { readonly _tag: "Failed"; readonly error: DurableTraceError }
+
+/** Options of `save`. */
+export interface SaveOptions {
+  readonly log: CheckpointLog
+  /** The invocation's execute span, in the backend's own type. */
+  readonly executeSpan: unknown
+  /** Upper bound for the whole save, paging included (SPEC §4.1). */
+  readonly timeout?: Duration.Input | undefined
+}
+
+/** The prior a save is compared with: this invocation's last write, else the latest valid checkpoint. */
+const priorOf = (log: CheckpointLog) =>
+  Effect.gen(function* () {
+    const written = yield* log.lastWrite
+    if (Option.isSome(written)) return { prior: Option.some(written.value), unanchored: false }
+    const scan = yield* log.all
+    const unanchored = scan.rejected.some((rejected) => rejected.reason === "no parent id")
+    return {
+      prior: Option.map(scan.latest, (latest) => ({ n: latest.n, headers: latest.headers })),
+      unanchored
+    }
+  })
+
+const resolveAnchor = (
+  prior: Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>,
+  unanchored: boolean,
+  executeSpan: unknown
+): Effect.Effect<string, DurableTraceError, TracePropagation> => {
+  if (Option.isSome(prior)) {
+    return Option.match(Headers.parentId(prior.value.headers), {
+      onSome: Effect.succeed,
+      onNone: () =>
+        Effect.fail(
+          new DurableTraceError({
+            location: "resolve_parent_id",
+            reason: "prior checkpoint has no parent id",
+            identifiers: { n: prior.value.n }
+          })
+        )
+    })
+  }
+  if (unanchored) {
+    // The execution was anchored once, but its anchor is unreadable. Inventing a new one from this span
+    // would re-parent the rest of the trace (SPEC §4.4).
+    return Effect.fail(
+      new DurableTraceError({ location: "resolve_parent_id", reason: "checkpoint anchor is malformed" })
+    )
+  }
+  return Effect.flatMap(Effect.service(TracePropagation), (propagation) => propagation.spanId(executeSpan))
+}
+
+/**
+ * Decides and, if the context changed, writes the next checkpoint. Fails with the location of the first
+ * failure; writes nothing in that case.
+ */
+export const save = (
+  options: SaveOptions
+): Effect.Effect<SaveOutcome, DurableTraceError, TracePropagation | CheckpointStore> => {
+  const program = Effect.gen(function* () {
+    const { log, executeSpan } = options
+    const propagation = yield* TracePropagation
+    const injected = yield* propagation.inject(executeSpan)
+    const current = Headers.fromCarrier(injected)
+    if (Option.isNone(current) || !Headers.isValidContext(current.value)) {
+      return yield* new DurableTraceError({ location: "inject", reason: "injected headers carry no valid context" })
+    }
+    const { prior, unanchored } = yield* priorOf(log)
+    if (Option.isSome(prior) && !Headers.needsCheckpointUpdate(prior.value.headers, current.value)) {
+      return { _tag: "Unchanged", prior: prior.value.n } satisfies SaveOutcome
+    }
+    const anchor = yield* resolveAnchor(prior, unanchored, executeSpan)
+    const payload = Headers.anchor(current.value, anchor)
+    const n = yield* log.allocate
+    const name = Checkpoint.checkpointName(n)
+    const update: CheckpointUpdate = {
+      Id: Checkpoint.checkpointOperationId(name, log.executionArn),
+      Type: "STEP",
+      SubType: "Step",
+      Action: "SUCCEED",
+      Name: name,
+      Payload: JSON.stringify(payload)
+    }
+    const store = yield* CheckpointStore
+    yield* store.write(update)
+    yield* log.recordWrite(n, payload)
+    return { _tag: "Written", n, name, operationId: update.Id, anchor, payload } satisfies SaveOutcome
+  })
+  if (options.timeout === undefined) return program
+  const timeout = options.timeout
+  return Effect.timeoutOrElse(program, {
+    duration: timeout,
+    orElse: () =>
+      Effect.fail(
+        new DurableTraceError({
+          location: "write_checkpoint",
+          reason: "timeout",
+          identifiers: { timeoutMillis: Duration.toMillis(Duration.fromInputUnsafe(timeout)) }
+        })
+      )
+  })
+}
+
+/**
+ * `save` at the boundary (SPEC §4.7): a failure, typed or thrown, is reported (debug log + counter) and comes
+ * back as `Failed`, so the caller can never be failed by it.
+ */
+export const saveOrReport = (
+  options: SaveOptions
+): Effect.Effect<SaveOutcome, never, TracePropagation | CheckpointStore | Telemetry> =>
+  save(options).pipe(degradeWith((error): SaveOutcome => ({ _tag: "Failed", error })))

@@ -1,0 +1,142 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Option from "effect/Option"
+import { blake2bHex } from "../src/Blake2b.ts"
+import * as Checkpoint from "../src/Checkpoint.ts"
+import { ARN, checkpointOp, ddHeaders, ddJsPayload, EXECUTE_SPAN_ID, executionOp, stepOp } from "./fixtures.ts"
+
+describe("Checkpoint names (SPEC §2)", () => {
+  const valid: ReadonlyArray<readonly [string, number]> = [
+    ["_datadog_0", 0],
+    ["_datadog_7", 7],
+    ["_datadog_12", 12],
+    ["_datadog_9007199254740991", Number.MAX_SAFE_INTEGER]
+  ]
+  for (const [name, n] of valid) {
+    it(`accepts ${name}`, () => assert.deepStrictEqual(Checkpoint.parseCheckpointName(name), Option.some(n), name))
+  }
+  const invalid: ReadonlyArray<readonly [string, unknown]> = [
+    ["leadingZero", "_datadog_01"],
+    ["plusSign", "_datadog_+3"],
+    ["minusSign", "_datadog_-1"],
+    ["space", "_datadog_ 3"],
+    ["exponent", "_datadog_1e3"],
+    ["underscoreSuffix", "_datadog_3_0"],
+    ["aboveMaxSafeInteger", "_datadog_9007199254740992"],
+    ["twentyDigits", "_datadog_10000000000000000000"],
+    ["empty", "_datadog_"],
+    ["hex", "_datadog_0x1"],
+    ["decimalPoint", "_datadog_1.0"],
+    ["fullwidthDigit", "_datadog_３"],
+    ["arabicIndicDigit", "_datadog_٣"],
+    ["trailingNewline", "_datadog_3\n"],
+    ["otherPrefix", "_dd_3"],
+    ["uppercasePrefix", "_DATADOG_3"],
+    ["notAString", 3],
+    ["null", null]
+  ]
+  for (const [label, name] of invalid) {
+    it(`rejects ${label}`, () => assert.isTrue(Option.isNone(Checkpoint.parseCheckpointName(name)), label))
+  }
+  it("formats what it parses", () => {
+    for (const n of [0, 1, 42, Number.MAX_SAFE_INTEGER]) {
+      assert.deepStrictEqual(Checkpoint.parseCheckpointName(Checkpoint.checkpointName(n)), Option.some(n))
+    }
+  })
+})
+
+describe("Checkpoint operation ids", () => {
+  // Computed with Python's hashlib.blake2b(digest_size=16), as Datadog's Python writer does.
+  const vectors: ReadonlyArray<readonly [string, string, string]> = [
+    ["empty", "", "cae66941d9efbd404e4d88758ea67670"],
+    ["abc", "abc", "cf4ab791c62b8d2b2109c90275287816"],
+    ["short arn", "_datadog_12:arn:x", "523aac09670a1a17a3b76a3d8fcffa3f"],
+    ["exactly one block", "y".repeat(128), "ecaaf4a7e55c8dacadb2769cf8264a31"],
+    ["one block and a byte", "y".repeat(129), "1387a72eb29ba78bf6693c16ba54611b"],
+    ["multi-byte UTF-8", `é€😀:${"x".repeat(300)}`, "4939aea1e572d55cea53d4682bec8c99"]
+  ]
+  for (const [label, input, expected] of vectors) {
+    it(`blake2b-128 ${label}`, () => assert.strictEqual(blake2bHex(input, 16), expected, label))
+  }
+  it("is deterministic, 32 lowercase hex, distinct per name and execution", () => {
+    const a = Checkpoint.checkpointOperationId("_datadog_0", ARN)
+    assert.strictEqual(a, Checkpoint.checkpointOperationId("_datadog_0", ARN))
+    assert.match(a, /^[0-9a-f]{32}$/)
+    assert.notStrictEqual(a, Checkpoint.checkpointOperationId("_datadog_1", ARN))
+    assert.notStrictEqual(a, Checkpoint.checkpointOperationId("_datadog_0", `${ARN}x`))
+    assert.strictEqual(a, blake2bHex(`_datadog_0:${ARN}`, 16))
+  })
+})
+
+describe("findLastCheckpoint (SPEC §3.3a)", () => {
+  const anchor = "1000"
+  it("takes the highest valid N, whatever the order of operations", () => {
+    const scan = Checkpoint.scan([
+      executionOp(),
+      checkpointOp(1, ddHeaders(anchor, "2")),
+      stepOp("charge"),
+      checkpointOp(0, ddHeaders(anchor, "1"))
+    ])
+    assert.strictEqual(Option.getOrThrow(scan.latest).n, 1)
+    assert.strictEqual(Option.getOrThrow(scan.latest).headers["x-datadog-sampling-priority"], "2")
+    assert.strictEqual(scan.highestN, 1)
+    assert.deepStrictEqual(scan.rejected, [])
+  })
+  it("skips a corrupt latest for an older valid one and reports it", () => {
+    const scan = Checkpoint.scan([
+      executionOp(),
+      checkpointOp(0, ddHeaders(anchor)),
+      checkpointOp(2, "{not json"),
+      checkpointOp(1, { "x-datadog-trace-id": "123" })
+    ])
+    assert.strictEqual(Option.getOrThrow(scan.latest).n, 0)
+    assert.strictEqual(scan.highestN, 2)
+    assert.deepStrictEqual(
+      scan.rejected.map((r) => [r.n, r.reason]),
+      [
+        [2, "no propagation headers"],
+        [1, "no parent id"]
+      ]
+    )
+  })
+  it("accepts Datadog's JS writer payloads (no sampling priority) and op.Payload", () => {
+    const fromResult = Checkpoint.scan([checkpointOp(0, ddJsPayload(EXECUTE_SPAN_ID))])
+    assert.isTrue(Option.isSome(fromResult.latest))
+    const { StepDetails: _, ...withoutDetails } = checkpointOp(0, "")
+    const fromPayload = Checkpoint.scan([{ ...withoutDetails, Payload: JSON.stringify(ddJsPayload(EXECUTE_SPAN_ID)) }])
+    assert.isTrue(Option.isSome(fromPayload.latest))
+  })
+  it("accepts an already-parsed StepDetails.Result object", () => {
+    const op = { ...checkpointOp(0, ""), StepDetails: { Attempt: 1, Result: ddHeaders(anchor) } }
+    assert.strictEqual(Option.getOrThrow(Checkpoint.scan([op]).latest).headers["x-datadog-parent-id"], anchor)
+  })
+  it("ignores non-canonical names and counts them nowhere", () => {
+    const scan = Checkpoint.scan([
+      checkpointOp(0, ddHeaders(anchor)),
+      stepOp("_datadog_01", JSON.stringify(ddHeaders("5")))
+    ])
+    assert.strictEqual(scan.highestN, 0)
+    assert.strictEqual(Option.getOrThrow(scan.latest).headers["x-datadog-parent-id"], anchor)
+  })
+  it("rejects a user step named _datadog_3 with a non-header result", () => {
+    const scan = Checkpoint.scan([stepOp("_datadog_3", JSON.stringify({ total: 42 }))])
+    assert.isTrue(Option.isNone(scan.latest))
+    assert.strictEqual(scan.highestN, 3)
+    assert.deepStrictEqual(
+      scan.rejected.map((r) => r.reason),
+      ["no propagation headers"]
+    )
+  })
+  it("rejects a payload with propagation keys but no trace id", () => {
+    const scan = Checkpoint.scan([
+      checkpointOp(0, { "x-datadog-sampling-priority": "1", "x-datadog-origin": "lambda" })
+    ])
+    assert.deepStrictEqual(
+      scan.rejected.map((r) => r.reason),
+      ["no trace context"]
+    )
+  })
+  it("is empty without checkpoints", () => {
+    const scan = Checkpoint.scan([executionOp(), stepOp("a"), null, 7, "x", { Name: 3 }])
+    assert.deepStrictEqual(scan, { latest: Option.none(), highestN: -1, rejected: [] })
+  })
+})
