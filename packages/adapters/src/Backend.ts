@@ -1,0 +1,147 @@
+/**
+ * The tracer backend contract: the span operations the Lambda binding needs, plus the core ports
+ * (`TracePropagation`, `Telemetry`) a backend implements. dd-trace, OpenTelemetry and the in-memory tracer each
+ * provide one; swapping backends is swapping the `Backend` layer. Spans are the vendor's own objects behind an
+ * opaque type, so no vendor type crosses this boundary.
+ */
+import { errorType, type Location } from "@durable-trace/core/Errors"
+import { INTEGRATION, Telemetry } from "@durable-trace/core/Telemetry"
+import { TracePropagation } from "@durable-trace/core/TracePropagation"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+
+declare const SpanBrand: unique symbol
+
+/** A vendor span, opaque to everything but its backend. */
+export interface Span {
+  readonly [SpanBrand]: "Span"
+}
+
+/** Tag values a span accepts. */
+export type TagValue = string | number | boolean
+
+/** Options of `Backend.startSpan`. */
+export interface SpanOptions {
+  /**
+   * The parent: a `Span` of this backend, a `TraceContext.native` from extraction, `null` for a new trace, or
+   * `undefined` for the backend's active span.
+   */
+  readonly parent?: Span | unknown | null | undefined
+  readonly resource?: string | undefined
+  /** Datadog span type (`serverless`); backends without one record it as an attribute. */
+  readonly type?: string | undefined
+  /** OpenTelemetry span kind; dd-trace records it as `span.kind`. */
+  readonly kind?: "internal" | "server" | "client" | undefined
+  readonly tags?: Readonly<Record<string, TagValue | undefined>> | undefined
+  /** Epoch milliseconds. */
+  readonly startTime?: number | undefined
+}
+
+/** Ids of a span in the forms logs and checkpoints use. */
+export interface SpanIds {
+  /** 32 lowercase hex (the full 128-bit trace id). */
+  readonly traceId: string
+  /** 16 lowercase hex. */
+  readonly spanId: string
+  /** Decimal low 64 bits of the trace id: `dd.trace_id` in logs (SPEC §6). */
+  readonly traceIdDecimal: string
+  /** Decimal span id: `dd.span_id` in logs. */
+  readonly spanIdDecimal: string
+}
+
+/** A tracing backend. All methods are synchronous and must not throw on valid input. */
+export interface BackendService {
+  /** `"dd-trace"`, `"opentelemetry"`, `"in-memory"`. */
+  readonly name: string
+  readonly startSpan: (name: string, options?: SpanOptions) => Span
+  /** Runs `fn` with `span` active, so spans started inside (and the user's own) become its children. */
+  readonly activate: <A>(span: Span, fn: () => A) => A
+  /** The active span, if any. */
+  readonly active: () => Span | undefined
+  readonly setTags: (span: Span, tags: Readonly<Record<string, TagValue | undefined>>) => void
+  /** Marks `span` as failed with `error` (type, message, stack). */
+  readonly setError: (span: Span, error: unknown) => void
+  /** Finishes `span`; idempotent. `endTime` in epoch milliseconds. */
+  readonly finish: (span: Span, endTime?: number) => void
+  readonly ids: (span: Span) => SpanIds
+  /** Flushes finished spans where the backend buffers them (before a Lambda freezes). */
+  readonly flush: () => Promise<void>
+}
+
+/** The backend in use. Its layer also provides the core ports it implements (see `layerPorts`). */
+export class Backend extends Context.Service<Backend, BackendService>()("@durable-trace/adapters/Backend") {}
+
+/** A backend together with the core ports it implements: what each adapter's `layer` provides. */
+export type BackendLayer = Layer.Layer<Backend | TracePropagation | Telemetry>
+
+/** Builds a backend layer from its three services. */
+export const layerFrom = (
+  backend: BackendService,
+  propagation: TracePropagation["Service"],
+  telemetry: Telemetry["Service"]
+): BackendLayer =>
+  Layer.succeedContext(
+    Context.make(Backend, backend).pipe(Context.add(TracePropagation, propagation), Context.add(Telemetry, telemetry))
+  )
+
+/** `tags` without its `undefined` values: what every vendor's tag setter accepts. */
+export const definedTags = (
+  tags: Readonly<Record<string, TagValue | undefined>> | undefined
+): Record<string, TagValue> => {
+  const out: Record<string, TagValue> = {}
+  if (tags === undefined) return out
+  for (const key of Object.keys(tags)) {
+    const value = tags[key]
+    if (value !== undefined) out[key] = value
+  }
+  return out
+}
+
+/** What `setError` records of a thrown value: Datadog's `error.type`, `error.message` and `error.stack` tags. */
+export interface ErrorFields {
+  readonly type: string
+  readonly message: string
+  readonly stack?: string | undefined
+}
+
+/** The fields of any thrown value: an `Error`'s name, message and stack, else its string form. */
+export const errorFields = (error: unknown): ErrorFields => {
+  if (error instanceof Error) return { type: error.name, message: error.message, stack: error.stack }
+  return { type: typeof error, message: safeString(error) }
+}
+
+const safeString = (value: unknown): string => {
+  try {
+    return String(value)
+  } catch {
+    return "<unprintable>"
+  }
+}
+
+/** The dimensions of one `integration_errors` increment (SPEC §4.7). */
+export interface FailureTags {
+  readonly integration: string
+  readonly location: Location
+  readonly error_type: string
+}
+
+/**
+ * A `Telemetry` over a vendor's counter: a debug log naming the failure with its identifiers, then one
+ * `increment`. Whatever the vendor throws is swallowed: reporting a failure must never become one.
+ */
+export const telemetryFrom = (increment: (tags: FailureTags) => void): Telemetry["Service"] =>
+  Telemetry.of({
+    failure: (error) =>
+      Effect.logDebug(`durable-trace: ${error.message}`, error.identifiers ?? {}).pipe(
+        Effect.andThen(
+          Effect.sync(() => {
+            try {
+              increment({ integration: INTEGRATION, location: error.location, error_type: errorType(error) })
+            } catch {
+              // The counter is best effort; the debug line above already names the failure.
+            }
+          })
+        )
+      )
+  })

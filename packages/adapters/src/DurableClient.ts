@@ -1,0 +1,122 @@
+/**
+ * The durable SDK's client, wrapped: every checkpoint response rotates the execution's token, and a plugin is
+ * never handed one (SPEC §7), so the wrapper remembers the newest token per execution and writes the
+ * `_datadog_{N}` checkpoint through the same client the SDK uses. It also implements the core
+ * `CheckpointStore` port: further state pages through `GetDurableExecutionState`, one SUCCEED update through
+ * `CheckpointDurableExecution`.
+ */
+import type {
+  CheckpointDurableExecutionRequest,
+  CheckpointDurableExecutionResponse,
+  DurableExecutionClient,
+  GetDurableExecutionStateResponse,
+  OperationUpdate
+} from "@aws/durable-execution-sdk-js"
+import type { CheckpointStore, CheckpointUpdate } from "@durable-trace/core/CheckpointStore"
+import { DurableTraceError } from "@durable-trace/core/Errors"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+
+/** Page size for `GetDurableExecutionState`: the SDK's own. */
+export const MAX_ITEMS_PER_PAGE = 1000
+
+/** A client whose checkpoint tokens are tracked. */
+export interface TrackedClient {
+  /** The tracked client itself (patched in place): it forwards every call and records each new token. */
+  readonly client: DurableExecutionClient
+  /** The newest token seen for `executionArn`. */
+  readonly token: (executionArn: string) => string | undefined
+  /** Records the token an invocation starts with (the event's). */
+  readonly seed: (executionArn: string, token: string) => void
+  /** Forgets an execution once its invocation ends, so a warm container holds nothing per execution. */
+  readonly forget: (executionArn: string) => void
+}
+
+const TRACKED = Symbol.for("@durable-trace/adapters/DurableClient/tracked")
+
+/** Whether `client` is already tracked (a client wrapped twice would record tokens twice, harmlessly, but why). */
+export const isTracked = (client: unknown): client is DurableExecutionClient & { readonly [TRACKED]: TrackedClient } =>
+  typeof client === "object" && client !== null && TRACKED in client
+
+/**
+ * Tracks `client` in place: its `checkpoint` method is wrapped to record each new token, so the SDK, which may
+ * hold the same object (the local runner's event-carried client), goes through the wrapper too (SPEC §7).
+ * Tracking an already tracked client returns its tracker.
+ */
+export const track = (client: DurableExecutionClient): TrackedClient => {
+  if (isTracked(client)) return client[TRACKED]
+  const tokens = new Map<string, string>()
+  const checkpoint = client.checkpoint.bind(client)
+  const patched = client as DurableExecutionClient & { [TRACKED]?: TrackedClient }
+  patched.checkpoint = async (params: CheckpointDurableExecutionRequest, logger) => {
+    const response: CheckpointDurableExecutionResponse = await checkpoint(params, logger)
+    const arn = params.DurableExecutionArn
+    if (typeof response?.CheckpointToken === "string" && typeof arn === "string")
+      tokens.set(arn, response.CheckpointToken)
+    return response
+  }
+  const tracked: TrackedClient = {
+    client,
+    token: (arn) => tokens.get(arn),
+    seed: (arn, token) => {
+      tokens.set(arn, token)
+    },
+    forget: (arn) => {
+      tokens.delete(arn)
+    }
+  }
+  patched[TRACKED] = tracked
+  return tracked
+}
+
+const errorName = (cause: unknown): string =>
+  typeof cause === "object" && cause !== null && typeof (cause as { name?: unknown }).name === "string"
+    ? (cause as { name: string }).name
+    : "Error"
+
+/**
+ * The checkpoint store of one invocation of `executionArn` over `tracked`. Pages are read with the token the
+ * invocation started with (as the SDK does); the write uses the newest token.
+ */
+export const checkpointStore = (
+  tracked: TrackedClient,
+  executionArn: string,
+  initialToken: string
+): CheckpointStore["Service"] => ({
+  page: (marker) =>
+    Effect.tryPromise({
+      try: () =>
+        tracked.client.getExecutionState({
+          DurableExecutionArn: executionArn,
+          CheckpointToken: initialToken,
+          Marker: marker,
+          MaxItems: MAX_ITEMS_PER_PAGE
+        }),
+      catch: (cause) =>
+        new DurableTraceError({ location: "page_state", reason: errorName(cause), identifiers: { marker }, cause })
+    }).pipe(
+      Effect.map((response: GetDurableExecutionStateResponse) => ({
+        operations: Array.isArray(response?.Operations) ? response.Operations : [],
+        nextMarker:
+          typeof response?.NextMarker === "string" && response.NextMarker.length > 0
+            ? Option.some(response.NextMarker)
+            : Option.none()
+      }))
+    ),
+  write: (update: CheckpointUpdate) =>
+    Effect.tryPromise({
+      try: () =>
+        tracked.client.checkpoint({
+          DurableExecutionArn: executionArn,
+          CheckpointToken: tracked.token(executionArn) ?? initialToken,
+          Updates: [update as unknown as OperationUpdate]
+        }),
+      catch: (cause) =>
+        new DurableTraceError({
+          location: "write_checkpoint",
+          reason: errorName(cause),
+          identifiers: { name: update.Name, operationId: update.Id },
+          cause
+        })
+    }).pipe(Effect.asVoid)
+})

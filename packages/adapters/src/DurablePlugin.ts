@@ -1,0 +1,332 @@
+/**
+ * The durable SDK plugin (its official `DurableInstrumentationPlugin` API, SPEC §7): opens
+ * `aws.durable.execute` around each invocation and one span per operation (SPEC §5), enriches the SDK
+ * logger's lines with trace ids (SPEC §6), and, when an invocation suspends, runs the writer (SPEC §4).
+ * Hooks never throw into the SDK: every failure degrades to telemetry. Completed steps fire no hooks on replay,
+ * so, unlike dd-trace's own integration, replayed steps get no spans; that is the price of not reading SDK
+ * internals.
+ */
+import type {
+  AttemptEndInfo,
+  AttemptInfo,
+  DurableExecutionInvocationOutput,
+  DurableInstrumentationPlugin,
+  InvocationEndInfo,
+  InvocationInfo,
+  OperationEndInfo,
+  OperationInfo
+} from "@aws/durable-execution-sdk-js"
+import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
+import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
+import { DurableTraceError } from "@durable-trace/core/Errors"
+import * as Reader from "@durable-trace/core/Reader"
+import { degradeWith, report, type Telemetry } from "@durable-trace/core/Telemetry"
+import type { TracePropagation } from "@durable-trace/core/TracePropagation"
+import * as Writer from "@durable-trace/core/Writer"
+import * as Effect from "effect/Effect"
+import type * as ManagedRuntime from "effect/ManagedRuntime"
+import type { Backend, Span } from "./Backend.ts"
+import * as SdkOperations from "./SdkOperations.ts"
+
+/** The services a plugin runs its programs with. */
+export type PluginServices = Backend | TracePropagation | Telemetry
+
+/** What the plugin knows of one invocation. The wrapper (`withDurableTracing`) provides most of it. */
+export interface InvocationState {
+  /** Present when the wrapper tracks the client: without it the plugin cannot write. */
+  readonly store?: CheckpointStore["Service"] | undefined
+  /** Epoch ms by which the invocation must have returned (from the Lambda context). */
+  readonly deadline?: number | undefined
+  /** The parent of `aws.durable.execute`; `undefined` means the plugin reads the context itself. */
+  readonly parent?: Span | undefined
+  executeSpan?: Span | undefined
+  readonly operationSpans: Map<string, Span>
+  /** Created by the plugin itself (no wrapper): dropped when the invocation ends. */
+  readonly ownedByPlugin?: boolean | undefined
+  outcome?: Writer.SaveOutcome | undefined
+}
+
+/** Options of the plugin. */
+export interface PluginOptions {
+  readonly runtime: ManagedRuntime.ManagedRuntime<PluginServices, never>
+  /** Whether to write checkpoints on suspend (SPEC §4.1; `DD_DURABLE_CROSS_INVOCATION_TRACING_ENABLED`). */
+  readonly writeEnabled: boolean
+  /** Upper bound of the suspend write, ms. */
+  readonly writeTimeoutMillis: number
+  /** Time kept free before the Lambda deadline, ms: the write never pushes past `deadline - margin`. */
+  readonly deadlineMarginMillis: number
+  /** The `aws.durable.execute` resource: the handler's name. */
+  readonly handlerName: string
+  readonly service?: string | undefined
+  readonly env?: string | undefined
+  readonly extractor?: Reader.Extractor | undefined
+  /** Per-execution state shared with the wrapper, keyed by execution ARN. */
+  readonly invocations: Map<string, InvocationState>
+  /** Called with each invocation's result: what was read and written (the demo and tests print it). */
+  readonly onReport?: ((report: InvocationReport) => void) | undefined
+}
+
+/** What one invocation read and wrote. */
+export interface InvocationReport {
+  readonly executionArn: string
+  readonly status: string
+  readonly write: Writer.SaveOutcome | undefined
+}
+
+/** SPEC §5 span names by the SDK's operation subtype. */
+export const OPERATION_SPAN_NAMES: Readonly<Record<string, string>> = {
+  Step: "aws.durable.step",
+  Wait: "aws.durable.wait",
+  WaitForCondition: "aws.durable.wait_for_condition",
+  WaitForCallback: "aws.durable.wait_for_callback",
+  Callback: "aws.durable.create_callback",
+  Map: "aws.durable.map",
+  MapIteration: "aws.durable.child_context",
+  Parallel: "aws.durable.parallel",
+  ParallelBranch: "aws.durable.child_context",
+  RunInChildContext: "aws.durable.child_context",
+  ChainedInvoke: "aws.durable.invoke"
+}
+
+/** Subtypes whose spans inherit their parent's resource: map items and branches stay low-cardinality. */
+const INHERIT_RESOURCE = new Set(["MapIteration", "ParallelBranch"])
+
+const spanNameOf = (info: OperationInfo): string =>
+  OPERATION_SPAN_NAMES[info.subType ?? ""] ?? `aws.durable.${String(info.type).toLowerCase()}`
+
+const time = (date: Date | undefined): number | undefined =>
+  date instanceof Date && Number.isFinite(date.getTime()) ? date.getTime() : undefined
+
+/** The plugin. One instance per wrapped handler; its state is per invocation, keyed by execution ARN. */
+export class DurableTracePlugin implements DurableInstrumentationPlugin {
+  readonly #options: PluginOptions
+  readonly #backend: Backend["Service"]
+
+  constructor(options: PluginOptions, backend: Backend["Service"]) {
+    this.#options = options
+    this.#backend = backend
+  }
+
+  #state(executionArn: string): InvocationState {
+    let state = this.#options.invocations.get(executionArn)
+    if (state === undefined) {
+      state = { operationSpans: new Map(), ownedByPlugin: true }
+      this.#options.invocations.set(executionArn, state)
+    }
+    return state
+  }
+
+  /** Runs `effect`; a failure (impossible by construction, but hooks must not throw) is dropped. */
+  #run<A>(effect: Effect.Effect<A, never, PluginServices>): Promise<A | undefined> {
+    return this.#options.runtime.runPromise(effect).catch(() => undefined)
+  }
+
+  /** Reports a thrown hook error as telemetry instead of letting the SDK swallow it silently. */
+  #guard(location: "unknown" | "extract", fn: () => void): void {
+    try {
+      fn()
+    } catch (cause) {
+      void this.#run(report(new DurableTraceError({ location, reason: "plugin hook threw", cause })))
+    }
+  }
+
+  async #parentFor(info: InvocationInfo, state: InvocationState): Promise<unknown> {
+    if (state.parent !== undefined) return state.parent
+    // Loaded through DURABLE_EXECUTION_PLUGINS without the wrapper: read the context from the operations the
+    // SDK already fetched (all pages).
+    const event = SdkOperations.toEvent(info)
+    const read = await this.#run(
+      Effect.gen(function* () {
+        const log = yield* CheckpointLog.make(event, info.executionArn)
+        return yield* Reader.read(event, undefined, { log })
+      }).pipe(Effect.provideService(CheckpointStore, SdkOperations.noPaging))
+    )
+    return read?.context._tag === "Some" ? read.context.value.native : undefined
+  }
+
+  async wrapInvocation(
+    info: InvocationInfo,
+    fn: () => Promise<DurableExecutionInvocationOutput>
+  ): Promise<DurableExecutionInvocationOutput> {
+    const state = this.#state(info.executionArn)
+    let span: Span | undefined
+    try {
+      const parent = await this.#parentFor(info, state)
+      span = this.#backend.startSpan("aws.durable.execute", {
+        parent,
+        resource: this.#options.handlerName,
+        tags: {
+          "aws.durable.execution_arn": info.executionArn,
+          "aws.durable.replayed": !info.isFirstInvocation
+        }
+      })
+      state.executeSpan = span
+    } catch (cause) {
+      void this.#run(report(new DurableTraceError({ location: "unknown", reason: "execute span failed", cause })))
+    }
+    if (span === undefined) return fn()
+    const executeSpan = span
+    try {
+      const output = await this.#backend.activate(executeSpan, fn)
+      this.#guard("unknown", () =>
+        this.#backend.setTags(executeSpan, { "aws.durable.invocation_status": String(output.Status).toLowerCase() })
+      )
+      return output
+    } catch (error) {
+      this.#guard("unknown", () => this.#backend.setError(executeSpan, error))
+      throw error
+    } finally {
+      this.#guard("unknown", () => {
+        // Operations still pending at suspend end with the invocation, so the trace flushes (SPEC §5).
+        const now = Date.now()
+        for (const pending of state.operationSpans.values()) this.#backend.finish(pending, now)
+        state.operationSpans.clear()
+        this.#backend.finish(executeSpan, now)
+      })
+      if (state.ownedByPlugin) this.#options.invocations.delete(info.executionArn)
+    }
+  }
+
+  async onInvocationEnd(info: InvocationEndInfo): Promise<void> {
+    const state = this.#options.invocations.get(info.executionArn)
+    if (info.status === "PENDING" && this.#options.writeEnabled && state?.executeSpan !== undefined) {
+      state.outcome = await this.#save(info, state, state.executeSpan)
+    }
+    this.#options.onReport?.({ executionArn: info.executionArn, status: info.status, write: state?.outcome })
+  }
+
+  async #save(info: InvocationEndInfo, state: InvocationState, executeSpan: Span): Promise<Writer.SaveOutcome> {
+    const { writeTimeoutMillis, deadlineMarginMillis } = this.#options
+    const store = state.store
+    const left = state.deadline === undefined ? writeTimeoutMillis : state.deadline - Date.now() - deadlineMarginMillis
+    const timeout = Math.min(writeTimeoutMillis, left)
+    const program = Effect.gen(function* () {
+      if (store === undefined) {
+        return yield* new DurableTraceError({
+          location: "write_checkpoint",
+          reason: "no checkpoint client: wrap the handler with withDurableTracing to write"
+        })
+      }
+      if (timeout <= 0) {
+        return yield* new DurableTraceError({
+          location: "write_checkpoint",
+          reason: "no time left before the deadline",
+          identifiers: { leftMillis: left }
+        })
+      }
+      // The SDK has paged through the whole state already: the writer needs no further page.
+      const event = SdkOperations.toEvent(info)
+      const log = yield* CheckpointLog.make(event, info.executionArn).pipe(
+        Effect.provideService(CheckpointStore, store)
+      )
+      return yield* Writer.save({ log, executeSpan, timeout: `${timeout} millis` }).pipe(
+        Effect.provideService(CheckpointStore, store)
+      )
+    })
+    const outcome = await this.#run(
+      program.pipe(degradeWith((error): Writer.SaveOutcome => ({ _tag: "Failed", error })))
+    )
+    return outcome ?? { _tag: "Failed", error: new DurableTraceError({ location: "unknown", reason: "runtime" }) }
+  }
+
+  async onOperationStart(info: OperationInfo): Promise<void> {
+    this.#guard("unknown", () => {
+      this.#startOperation(info)
+    })
+  }
+
+  #startOperation(info: OperationInfo): Span | undefined {
+    const state = this.#findState(info)
+    if (state?.executeSpan === undefined) return undefined
+    const existing = state.operationSpans.get(info.id)
+    if (existing !== undefined) return existing
+    const parent =
+      (info.parentId !== undefined ? state.operationSpans.get(info.parentId) : undefined) ?? state.executeSpan
+    const inherit = INHERIT_RESOURCE.has(info.subType ?? "")
+    const span = this.#backend.startSpan(spanNameOf(info), {
+      parent,
+      resource: inherit ? (this.#resourceOf(parent) ?? info.subType) : (info.name ?? info.subType ?? String(info.type)),
+      kind: info.subType === "ChainedInvoke" ? "client" : "internal",
+      startTime: time(info.startTimestamp),
+      tags: {
+        "aws.durable.operation_name": inherit ? undefined : info.name,
+        "aws.durable.operation_id": info.id,
+        "aws.durable.replayed": info.isReplay
+      }
+    })
+    this.#resources.set(span, inherit ? (this.#resourceOf(parent) ?? "") : (info.name ?? info.subType ?? ""))
+    state.operationSpans.set(info.id, span)
+    return span
+  }
+
+  readonly #resources = new WeakMap<Span, string>()
+  #resourceOf(span: Span): string | undefined {
+    return this.#resources.get(span)
+  }
+
+  /** The state of the invocation an operation belongs to: the only one in flight, in practice. */
+  #findState(info: OperationInfo): InvocationState | undefined {
+    const invocations = this.#options.invocations
+    if (invocations.size === 1) return invocations.values().next().value
+    for (const state of invocations.values()) {
+      if (state.operationSpans.has(info.id) || (info.parentId && state.operationSpans.has(info.parentId))) return state
+    }
+    // Several executions in one process (tests): the active execute span tells which.
+    const active = this.#backend.active()
+    for (const state of invocations.values()) if (state.executeSpan === active) return state
+    return undefined
+  }
+
+  async onOperationAttemptStart(info: AttemptInfo): Promise<void> {
+    this.#guard("unknown", () => {
+      const span = this.#startOperation(info)
+      // The SDK counts attempts from 1; Datadog's tags count from 0 (SPEC §5).
+      if (span !== undefined) this.#backend.setTags(span, { "aws.durable.operation_attempt": info.attempt - 1 })
+    })
+  }
+
+  wrapOperationAttemptFn(info: AttemptInfo, fn: () => unknown): unknown {
+    const span = this.#findState(info)?.operationSpans.get(info.id)
+    return span === undefined ? fn() : this.#backend.activate(span, fn)
+  }
+
+  wrapChildContextFn(info: OperationInfo, fn: () => unknown): unknown {
+    let span: Span | undefined
+    this.#guard("unknown", () => {
+      span = this.#startOperation(info)
+    })
+    return span === undefined ? fn() : this.#backend.activate(span, fn)
+  }
+
+  async onOperationAttemptEnd(info: AttemptEndInfo): Promise<void> {
+    this.#guard("unknown", () => {
+      const span = this.#findState(info)?.operationSpans.get(info.id)
+      if (span !== undefined && info.outcome === "FAILED" && info.error !== undefined) {
+        this.#backend.setError(span, info.error)
+      }
+    })
+  }
+
+  async onOperationEnd(info: OperationEndInfo): Promise<void> {
+    this.#guard("unknown", () => {
+      const state = this.#findState(info)
+      // A wait or callback that completed between invocations ends without a start in this one.
+      const span = state?.operationSpans.get(info.id) ?? this.#startOperation(info)
+      if (state === undefined || span === undefined) return
+      if (info.error !== undefined) this.#backend.setError(span, info.error)
+      else if (info.status === "SUCCEEDED") this.#backend.setTags(span, { error: undefined })
+      this.#backend.finish(span, time(info.endTimestamp) ?? Date.now())
+      state.operationSpans.delete(info.id)
+    })
+  }
+
+  enrichLogContext(): Record<string, string | number | boolean> | undefined {
+    const span = this.#backend.active()
+    if (span === undefined) return undefined
+    const ids = this.#backend.ids(span)
+    const context: Record<string, string> = { "dd.trace_id": ids.traceIdDecimal, "dd.span_id": ids.spanIdDecimal }
+    if (this.#options.service !== undefined) context["dd.service"] = this.#options.service
+    if (this.#options.env !== undefined) context["dd.env"] = this.#options.env
+    return context
+  }
+}

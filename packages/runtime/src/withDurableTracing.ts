@@ -1,0 +1,257 @@
+/**
+ * `withDurableTracing(handler, options)`: the whole integration for a plain TypeScript durable function. It
+ * reads the context the invocation continues (SPEC §3), opens `aws.lambda` under it, runs the handler through
+ * the SDK's `withDurableExecution` with the durable-trace plugin and a token-tracking client, and returns the
+ * SDK's output unchanged. Tracing never changes the outcome: if anything of ours fails, the handler runs
+ * untraced and the failure becomes telemetry (SPEC §4.7).
+ */
+import {
+  DurableExecutionApiClient,
+  type DurableExecutionClient,
+  type DurableExecutionConfig,
+  type DurableExecutionHandler,
+  type DurableExecutionInvocationInput,
+  type DurableExecutionInvocationOutput,
+  type DurableLambdaHandler,
+  withDurableExecution
+} from "@aws/durable-execution-sdk-js"
+import { Backend, type BackendLayer, type Span } from "@durable-trace/adapters/Backend"
+import * as DurableClient from "@durable-trace/adapters/DurableClient"
+import {
+  DurableTracePlugin,
+  type InvocationReport,
+  type InvocationState,
+  type PluginServices
+} from "@durable-trace/adapters/DurablePlugin"
+import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
+import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
+import * as DurableEvent from "@durable-trace/core/DurableEvent"
+import { DurableTraceError } from "@durable-trace/core/Errors"
+import * as Reader from "@durable-trace/core/Reader"
+import { report } from "@durable-trace/core/Telemetry"
+import * as Effect from "effect/Effect"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Option from "effect/Option"
+import * as Config from "./Config.ts"
+
+/** Options of `withDurableTracing`. Unset options fall back to the environment (see `Config.ENV`). */
+export interface WithDurableTracingOptions {
+  /** The tracer backend: `DdTrace.layer(tracer)`, `OpenTelemetry.layer()`, `InMemory.make().layer`, or any. */
+  readonly backend: BackendLayer
+  /** Write checkpoints on suspend. Default: `DD_DURABLE_CROSS_INVOCATION_TRACING_ENABLED`, else true. */
+  readonly enabled?: boolean | undefined
+  /** `dd.service` in log lines. Default: `DD_SERVICE`. */
+  readonly service?: string | undefined
+  /** `dd.env` in log lines. Default: `DD_ENV`. */
+  readonly env?: string | undefined
+  /** Upper bound of the suspend write, ms. Default: `DURABLE_TRACE_WRITE_TIMEOUT_MS`, else 2000. */
+  readonly writeTimeoutMillis?: number | undefined
+  /** Consulted before anything else (SPEC §3 step 1): return a carrier of propagation headers, or undefined. */
+  readonly extractor?: Reader.Extractor | undefined
+  /** The `aws.durable.execute` resource. Default: the handler function's name. */
+  readonly handlerName?: string | undefined
+  /** The SDK's own configuration: plugins (run after ours), client, plugin settings. */
+  readonly sdk?: DurableExecutionConfig | undefined
+  /** Called after each invocation with what it read and wrote. */
+  readonly onInvocation?: ((report: InvocationSummary) => void) | undefined
+}
+
+/** What one invocation read and wrote. */
+export interface InvocationSummary extends Partial<InvocationReport> {
+  readonly executionArn: string
+  readonly read: Reader.ReadResult | undefined
+}
+
+type Services = PluginServices
+
+let coldStart = true
+
+const runtimes = new Set<ManagedRuntime.ManagedRuntime<Services, never>>()
+let disposeOnSigterm = false
+
+/** Disposes every runtime on SIGTERM so backends flush before Lambda stops the container. */
+const registerDisposal = (runtime: ManagedRuntime.ManagedRuntime<Services, never>): void => {
+  runtimes.add(runtime)
+  if (disposeOnSigterm) return
+  disposeOnSigterm = true
+  process.once("SIGTERM", () => {
+    void Promise.allSettled([...runtimes].map((r) => r.dispose()))
+  })
+}
+
+const hasOwnClient = (event: unknown): event is { durableExecutionClient: DurableExecutionClient } =>
+  typeof event === "object" &&
+  event !== null &&
+  "durableExecutionClient" in event &&
+  typeof (event as { durableExecutionClient?: { checkpoint?: unknown } }).durableExecutionClient?.checkpoint ===
+    "function"
+
+interface LambdaContextLike {
+  readonly awsRequestId?: string
+  readonly invokedFunctionArn?: string
+  readonly functionName?: string
+  readonly getRemainingTimeInMillis?: () => number
+}
+
+/**
+ * Wraps a durable handler (what you would pass to `withDurableExecution`) into a traced Lambda handler.
+ *
+ * @example
+ * ```ts
+ * import tracer from "dd-trace"
+ * import * as DdTrace from "@durable-trace/adapters/DdTrace"
+ * import { withDurableTracing } from "@durable-trace/runtime/withDurableTracing"
+ *
+ * tracer.init()
+ * export const handler = withDurableTracing(async (event, context) => {
+ *   const stock = await context.step("reserve", () => reserve(event.orderId))
+ *   await context.wait("cool-off", { seconds: 60 })
+ *   return context.step("ship", () => ship(stock))
+ * }, { backend: DdTrace.layer(tracer) })
+ * ```
+ */
+export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
+  handler: DurableExecutionHandler<TEvent, TResult>,
+  options: WithDurableTracingOptions
+): DurableLambdaHandler => {
+  const config = Config.merge(Config.fromEnv(), {
+    enabled: options.enabled,
+    service: options.service,
+    env: options.env,
+    writeTimeoutMillis: options.writeTimeoutMillis
+  })
+  const runtime = ManagedRuntime.make(options.backend)
+  registerDisposal(runtime)
+  const backend = runtime.runSync(Effect.service(Backend))
+  const invocations = new Map<string, InvocationState>()
+  const reports = new Map<string, InvocationReport>()
+  const plugin = new DurableTracePlugin(
+    {
+      runtime,
+      writeEnabled: config.enabled,
+      writeTimeoutMillis: config.writeTimeoutMillis,
+      deadlineMarginMillis: config.deadlineMarginMillis,
+      handlerName: options.handlerName ?? (handler.name || "handler"),
+      service: config.service,
+      env: config.env,
+      extractor: options.extractor,
+      invocations,
+      onReport: (r) => {
+        reports.set(r.executionArn, r)
+      }
+    },
+    backend
+  )
+  const { client: legacyClient, durableExecutionClient, plugins = [], ...sdkConfig } = options.sdk ?? {}
+  // The event's own client wins over this one when it carries one (the local runner): see below.
+  let configClient: DurableClient.TrackedClient | undefined
+  const configTracked = (): DurableClient.TrackedClient => {
+    configClient ??= DurableClient.track(durableExecutionClient ?? new DurableExecutionApiClient(legacyClient))
+    return configClient
+  }
+  const durable = withDurableExecution(handler, {
+    ...sdkConfig,
+    plugins: [plugin, ...plugins],
+    durableExecutionClient: {
+      getExecutionState: (params, logger) => configTracked().client.getExecutionState(params, logger),
+      checkpoint: (params, logger) => configTracked().client.checkpoint(params, logger)
+    }
+  })
+
+  const begin = async (
+    event: DurableExecutionInvocationInput,
+    context: LambdaContextLike,
+    executionArn: string
+  ): Promise<{
+    readonly span: Span
+    readonly read: Reader.ReadResult
+    readonly tracked: DurableClient.TrackedClient
+  }> => {
+    const tracked = hasOwnClient(event) ? DurableClient.track(event.durableExecutionClient) : configTracked()
+    const token = DurableEvent.checkpointToken(event)
+    if (Option.isSome(token)) tracked.seed(executionArn, token.value)
+    const store = DurableClient.checkpointStore(
+      tracked,
+      executionArn,
+      Option.getOrElse(token, () => "")
+    )
+    const read = await runtime.runPromise(
+      Effect.gen(function* () {
+        const log = yield* CheckpointLog.make(event, executionArn)
+        return yield* Reader.read(event, context, { log, extractor: options.extractor })
+      }).pipe(Effect.provideService(CheckpointStore, store))
+    )
+    const identity = DurableEvent.parseExecutionArn(executionArn)
+    const span = backend.startSpan("aws.lambda", {
+      parent: Option.isSome(read.context) ? read.context.value.native : undefined,
+      resource: context.functionName,
+      type: "serverless",
+      kind: "server",
+      tags: {
+        "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
+        "aws.durable.execution_id": Option.isSome(identity) ? identity.value.id : undefined,
+        "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
+        cold_start: coldStart,
+        request_id: context.awsRequestId,
+        function_arn: context.invokedFunctionArn?.toLowerCase(),
+        "durable_trace.context_source": read.source
+      }
+    })
+    const remaining = context.getRemainingTimeInMillis?.()
+    invocations.set(executionArn, {
+      store,
+      deadline: typeof remaining === "number" && Number.isFinite(remaining) ? Date.now() + remaining : undefined,
+      parent: span,
+      operationSpans: new Map()
+    })
+    return { span, read, tracked }
+  }
+
+  const traced = async (
+    event: DurableExecutionInvocationInput,
+    lambdaContext: unknown
+  ): Promise<DurableExecutionInvocationOutput> => {
+    const context = (lambdaContext ?? {}) as LambdaContextLike
+    const arn = DurableEvent.executionArn(event)
+    // Not a durable event: the SDK rejects it; nothing for us to trace.
+    if (Option.isNone(arn)) return durable(event, lambdaContext as never)
+    const executionArn = arn.value
+    let started: Awaited<ReturnType<typeof begin>> | undefined
+    try {
+      started = await begin(event, context, executionArn)
+    } catch (cause) {
+      await runtime
+        .runPromise(report(new DurableTraceError({ location: "unknown", reason: "tracing setup failed", cause })))
+        .catch(() => undefined)
+    } finally {
+      coldStart = false
+    }
+    if (started === undefined) return durable(event, lambdaContext as never)
+    const { span, read, tracked } = started
+    try {
+      const output = await backend.activate(span, () => durable(event, lambdaContext as never))
+      safely(() => backend.setTags(span, { "aws.durable.execution_status": output.Status }))
+      return output
+    } catch (error) {
+      safely(() => backend.setError(span, error))
+      throw error
+    } finally {
+      safely(() => backend.finish(span))
+      invocations.delete(executionArn)
+      tracked.forget(executionArn)
+      const written = reports.get(executionArn)
+      reports.delete(executionArn)
+      safely(() => options.onInvocation?.({ executionArn, read, ...written }))
+      await backend.flush().catch(() => undefined)
+    }
+  }
+  return traced as DurableLambdaHandler
+}
+
+const safely = (fn: () => void): void => {
+  try {
+    fn()
+  } catch {
+    // A backend that throws while tagging or finishing must not change the invocation's outcome.
+  }
+}
