@@ -1,0 +1,203 @@
+/**
+ * The dd-trace backend: spans, propagation and telemetry through dd-trace's public API only, over the tracer the
+ * user initialised (`import tracer from "dd-trace"; tracer.init()`). Propagation uses `tracer.inject`/`extract`
+ * with the `text_map` format, so the tracer's configured styles apply (SPEC §3, §8).
+ * Gotcha: dd-trace 5.13+/6.x ship their own durable plugin that writes `_datadog_{N}` too; two writers fork the
+ * numbering, so `make` turns that plugin off by default (see `Options.disableBuiltInDurablePlugin`).
+ */
+
+import { DurableTraceError } from "@durable-trace/core/Errors"
+import * as Headers from "@durable-trace/core/Headers"
+import type { TraceContext } from "@durable-trace/core/TracePropagation"
+import type {
+  Span as DdSpan,
+  SpanContext as DdSpanContext,
+  SpanOptions as DdSpanOptions,
+  Tracer as DdTracer
+} from "dd-trace"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import {
+  type BackendLayer,
+  type BackendService,
+  definedTags,
+  errorFields,
+  layerFrom,
+  type Span,
+  type SpanIds,
+  type TagValue,
+  telemetryFrom
+} from "./Backend.ts"
+
+/** dd-trace's plugin id for `@aws/durable-execution-sdk-js`. */
+export const BUILT_IN_DURABLE_PLUGIN = "aws-durable-execution-sdk-js"
+
+/**
+ * The DogStatsD name of the `integration_errors` counter (SPEC §4.7). Prefixed because DogStatsD metric names
+ * share one account-wide namespace.
+ */
+export const INTEGRATION_ERRORS_METRIC = "durable_trace.integration_errors"
+
+/** The propagation format: dd-trace's plain-object carrier. */
+const TEXT_MAP = "text_map"
+
+// `toTraceId(true)`/`toSpanId(true)` (hex) exist since dd-trace 4 but are missing from its typings.
+interface HexIds {
+  toTraceId(hex?: boolean): string
+  toSpanId(hex?: boolean): string
+}
+
+const HEX32 = /^[0-9a-f]{32}$/
+const HEX16 = /^[0-9a-f]{16}$/
+const ZERO32 = /^0{32}$/
+const ZERO16 = /^0{16}$/
+
+/** Options of `make`. */
+export interface Options {
+  /**
+   * Turn dd-trace's built-in durable plugin off (`tracer.use("aws-durable-execution-sdk-js", false)`), default
+   * `true`. Two checkpoint writers would fork the `_datadog_{N}` numbering (SPEC §8). This also drops Datadog's
+   * own `aws.durable.*` spans, which durable-trace's plugin replaces. (`DD_DURABLE_CROSS_INVOCATION_TRACING_ENABLED`
+   * is no alternative: dd-trace reads it too, so `false` turns off both writers.) Pass `false` only when
+   * durable-trace does not write checkpoints.
+   */
+  readonly disableBuiltInDurablePlugin?: boolean | undefined
+}
+
+const toSpan = (span: DdSpan): Span => span as unknown as Span
+const fromSpan = (span: Span): DdSpan => span as unknown as DdSpan
+const hexIds = (context: DdSpanContext): HexIds => context as unknown as HexIds
+
+const failure = (location: "inject" | "extract", reason: string, cause?: unknown) =>
+  new DurableTraceError({ location, reason, cause })
+
+/**
+ * The dd-trace backend over `tracer`, with its propagation and DogStatsD telemetry. With the default options this
+ * turns dd-trace's built-in durable plugin off, once, when called.
+ */
+export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
+  if (options.disableBuiltInDurablePlugin ?? true) tracer.use(BUILT_IN_DURABLE_PLUGIN, false)
+
+  // Reading `tracer.dogstatsd` creates its client: flush only once something was counted.
+  let counted = false
+
+  const backend: BackendService = {
+    name: "dd-trace",
+    startSpan: (name, spanOptions = {}) => {
+      const tags = ddTags(spanOptions.tags)
+      if (spanOptions.resource !== undefined) tags["resource.name"] = spanOptions.resource
+      if (spanOptions.type !== undefined) tags["span.type"] = spanOptions.type
+      if (spanOptions.kind !== undefined) tags["span.kind"] = spanOptions.kind
+      // dd-trace's `startSpan` makes a root when `childOf` is undefined: resolve "the active span" here.
+      const parent = spanOptions.parent === undefined ? tracer.scope().active() : spanOptions.parent
+      const ddOptions: DdSpanOptions = { childOf: parent as DdSpan | DdSpanContext | null, tags }
+      if (spanOptions.startTime !== undefined) ddOptions.startTime = spanOptions.startTime
+      return toSpan(tracer.startSpan(name, ddOptions))
+    },
+    activate: (span, fn) => tracer.scope().activate(fromSpan(span), fn),
+    active: () => {
+      const span = tracer.scope().active()
+      return span === null ? undefined : toSpan(span)
+    },
+    setTags: (span, tags) => {
+      fromSpan(span).addTags(ddTags(tags))
+    },
+    setError: (span, error) => {
+      const fields = errorFields(error)
+      fromSpan(span).addTags({
+        "error.type": fields.type,
+        "error.message": fields.message,
+        ...(fields.stack === undefined ? {} : { "error.stack": fields.stack })
+      })
+    },
+    // dd-trace ignores a second `finish`.
+    finish: (span, endTime) => fromSpan(span).finish(endTime),
+    ids: (span) => ids(fromSpan(span).context()),
+    // The log exporter (Lambda without the extension) writes each trace synchronously as it finishes, and the
+    // agent exporter has no public flush: datadog-lambda-js flushes it at the end of the invocation.
+    flush: () => {
+      try {
+        if (counted) tracer.dogstatsd.flush()
+      } catch {
+        // Best effort: a metric lost is not worth failing the invocation end.
+      }
+      return Promise.resolve()
+    }
+  }
+
+  return layerFrom(
+    backend,
+    {
+      extract: (headers) =>
+        Effect.try({
+          try: () => Option.flatMap(Option.fromNullishOr(tracer.extract(TEXT_MAP, { ...headers })), contextOf),
+          catch: (cause) => failure("extract", "extract threw", cause)
+        }),
+      inject: (span) =>
+        Effect.try({
+          try: () => {
+            const carrier: Record<string, unknown> = {}
+            // Public `inject` forces the sampling decision first (SPEC §4.2.1); it logs and swallows its own errors.
+            tracer.inject(span as DdSpan, TEXT_MAP, carrier)
+            return carrier
+          },
+          catch: (cause) => failure("inject", "inject threw", cause)
+        }).pipe(
+          Effect.flatMap((carrier) =>
+            Option.match(Headers.fromCarrier(carrier), {
+              onNone: () => Effect.fail(failure("inject", "no propagation headers injected")),
+              onSome: Effect.succeed
+            })
+          )
+        ),
+      spanId: (span) =>
+        Effect.try({
+          try: () => ids((span as DdSpan).context()).spanId,
+          catch: (cause) => failure("inject", "not a dd-trace span", cause)
+        })
+    },
+    telemetryFrom((tags) => {
+      counted = true
+      tracer.dogstatsd.increment(INTEGRATION_ERRORS_METRIC, 1, { ...tags })
+    })
+  )
+}
+
+/**
+ * `make` over the process's dd-trace singleton (`import("dd-trace")`), which must be initialised before the layer
+ * is built.
+ */
+export const layer = (options: Options = {}): BackendLayer =>
+  Layer.unwrap(Effect.promise(() => import("dd-trace")).pipe(Effect.map((dd) => make(dd.default, options))))
+
+// dd-trace files a boolean as a numeric metric (0/1); Datadog's integrations tag "true"/"false" strings.
+const ddTags = (tags: Readonly<Record<string, TagValue | undefined>> | undefined): Record<string, string | number> => {
+  const out: Record<string, string | number> = {}
+  for (const [key, value] of Object.entries(definedTags(tags)))
+    out[key] = typeof value === "boolean" ? String(value) : value
+  return out
+}
+
+const ids = (context: DdSpanContext): SpanIds => {
+  const hex = hexIds(context)
+  return {
+    traceId: hex.toTraceId(true),
+    spanId: hex.toSpanId(true),
+    traceIdDecimal: context.toTraceId(),
+    spanIdDecimal: context.toSpanId()
+  }
+}
+
+// A context is continuable only with both ids: dd-trace also returns contexts that carry nothing but baggage,
+// whose id getters throw.
+const contextOf = (context: DdSpanContext): Option.Option<TraceContext> => {
+  try {
+    const { traceId, spanId } = ids(context)
+    return HEX32.test(traceId) && !ZERO32.test(traceId) && HEX16.test(spanId) && !ZERO16.test(spanId)
+      ? Option.some({ traceId, spanId, native: context })
+      : Option.none()
+  } catch {
+    return Option.none()
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The OpenTelemetry backend: spans through `@opentelemetry/api` (the user's SDK does the recording and exporting),
+ * propagation through a `TextMapPropagator`, telemetry through an OTel counter. Use it when the function already
+ * runs an OpenTelemetry SDK. Gotcha: the default propagator is W3C Trace Context only, so Datadog-only carriers
+ * (`x-datadog-*` without `traceparent`) are not extracted; pass a composite propagator to honour other styles.
+ */
+import { DurableTraceError } from "@durable-trace/core/Errors"
+import * as Headers from "@durable-trace/core/Headers"
+import { INTEGRATION_ERRORS } from "@durable-trace/core/Telemetry"
+import type { TraceContext } from "@durable-trace/core/TracePropagation"
+import {
+  type Context,
+  type Counter,
+  context,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  isSpanContextValid,
+  type Meter,
+  metrics,
+  type Span as OtelSpan,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapPropagator,
+  type Tracer,
+  trace
+} from "@opentelemetry/api"
+import { W3CTraceContextPropagator } from "@opentelemetry/core"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import {
+  type BackendLayer,
+  type BackendService,
+  definedTags,
+  errorFields,
+  layerFrom,
+  type Span,
+  type SpanIds,
+  type SpanOptions,
+  type TagValue,
+  telemetryFrom
+} from "./Backend.ts"
+
+/** The instrumentation scope name of the default tracer and meter. */
+export const SCOPE_NAME = "durable-trace"
+
+/** Options of `make`; every one defaults to the global OpenTelemetry API. */
+export interface Options {
+  /** Default: `trace.getTracer("durable-trace")` from the global tracer provider. */
+  readonly tracer?: Tracer | undefined
+  /**
+   * Default: `W3CTraceContextPropagator`. Pass `propagation` (the global API) to use the SDK's configured
+   * propagators; baggage is dropped from checkpoints either way (SPEC §4.6).
+   */
+  readonly propagator?: TextMapPropagator | undefined
+  /** Default: `metrics.getMeter("durable-trace")`, resolved at the first failure so a later SDK start counts. */
+  readonly meter?: Meter | undefined
+}
+
+const KINDS = { internal: SpanKind.INTERNAL, server: SpanKind.SERVER, client: SpanKind.CLIENT } as const
+
+const toSpan = (span: OtelSpan): Span => span as unknown as Span
+const fromSpan = (span: Span): OtelSpan => span as unknown as OtelSpan
+
+const isOtelSpan = (value: unknown): value is OtelSpan =>
+  typeof value === "object" && value !== null && typeof (value as OtelSpan).spanContext === "function"
+
+/** The parent context of a new span: `SpanOptions.parent` resolved the OpenTelemetry way. */
+const parentContext = (parent: SpanOptions["parent"]): Context => {
+  if (parent === undefined) return context.active()
+  if (parent === null) return ROOT_CONTEXT
+  // A backend span, or the `Context` extraction returned as `TraceContext.native`.
+  return isOtelSpan(parent) ? trace.setSpan(ROOT_CONTEXT, parent) : (parent as Context)
+}
+
+const attributesOf = (options: SpanOptions): Record<string, TagValue> => {
+  const attributes = definedTags(options.tags)
+  if (options.resource !== undefined) attributes["resource.name"] = options.resource
+  if (options.type !== undefined) attributes["span.type"] = options.type
+  return attributes
+}
+
+const lowDecimal = (hex: string): string => BigInt(`0x${hex.slice(-16)}`).toString(10)
+
+const ids = (span: OtelSpan): SpanIds => {
+  const { traceId, spanId } = span.spanContext()
+  return { traceId, spanId, traceIdDecimal: lowDecimal(traceId), spanIdDecimal: lowDecimal(spanId) }
+}
+
+const failure = (location: "inject" | "extract", reason: string, cause?: unknown) =>
+  new DurableTraceError({ location, reason, cause })
+
+/**
+ * The OpenTelemetry backend. `flush` force-flushes the global tracer provider when it has `forceFlush` (the SDK's
+ * providers do); the SDK owns its exporters otherwise.
+ */
+export const make = (options: Options = {}): BackendLayer => {
+  const tracer = options.tracer ?? trace.getTracer(SCOPE_NAME)
+  const propagator = options.propagator ?? new W3CTraceContextPropagator()
+  let counter: Counter | undefined
+  const integrationErrors = (): Counter =>
+    (counter ??= (options.meter ?? metrics.getMeter(SCOPE_NAME)).createCounter(INTEGRATION_ERRORS, {
+      description: "durable-trace failures, degraded to telemetry"
+    }))
+
+  const backend: BackendService = {
+    name: "opentelemetry",
+    startSpan: (name, spanOptions = {}) => {
+      const span = tracer.startSpan(
+        name,
+        {
+          root: spanOptions.parent === null,
+          attributes: attributesOf(spanOptions),
+          ...(spanOptions.kind === undefined ? {} : { kind: KINDS[spanOptions.kind] }),
+          ...(spanOptions.startTime === undefined ? {} : { startTime: spanOptions.startTime })
+        },
+        parentContext(spanOptions.parent)
+      )
+      return toSpan(span)
+    },
+    activate: (span, fn) => context.with(trace.setSpan(context.active(), fromSpan(span)), fn),
+    active: () => {
+      const span = trace.getSpan(context.active())
+      return span === undefined ? undefined : toSpan(span)
+    },
+    setTags: (span, tags) => {
+      fromSpan(span).setAttributes(definedTags(tags))
+    },
+    setError: (span, error) => {
+      const otelSpan = fromSpan(span)
+      const fields = errorFields(error)
+      otelSpan.recordException({
+        name: fields.type,
+        message: fields.message,
+        ...(fields.stack ? { stack: fields.stack } : {})
+      })
+      otelSpan.setStatus({ code: SpanStatusCode.ERROR, message: fields.message })
+    },
+    finish: (span, endTime) => {
+      const otelSpan = fromSpan(span)
+      // An ended SDK span stops recording; a second `end` would only log a warning.
+      if (otelSpan.isRecording()) otelSpan.end(endTime)
+    },
+    ids: (span) => ids(fromSpan(span)),
+    flush: async () => {
+      const provider = trace.getTracerProvider() as { getDelegate?: () => unknown }
+      const delegate = (provider.getDelegate?.() ?? provider) as { forceFlush?: () => Promise<void> }
+      try {
+        await delegate.forceFlush?.()
+      } catch {
+        // Exporting is the SDK's job; a failed flush must not fail the invocation.
+      }
+    }
+  }
+
+  return layerFrom(
+    backend,
+    {
+      extract: (headers) =>
+        Effect.try({
+          try: (): Option.Option<TraceContext> => {
+            const extracted = propagator.extract(ROOT_CONTEXT, { ...headers }, defaultTextMapGetter)
+            const spanContext = trace.getSpanContext(extracted)
+            return spanContext === undefined || !isSpanContextValid(spanContext)
+              ? Option.none()
+              : Option.some({ traceId: spanContext.traceId, spanId: spanContext.spanId, native: extracted })
+          },
+          catch: (cause) => failure("extract", "extract threw", cause)
+        }),
+      inject: (span) =>
+        Effect.try({
+          try: () => {
+            if (!isOtelSpan(span)) throw new TypeError("not an OpenTelemetry span")
+            const carrier: Record<string, string> = {}
+            // The span alone, on the root context: the active context's baggage has no business in a checkpoint.
+            // Sampling was decided when the span started; its flags are in `traceparent`.
+            propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter)
+            return carrier
+          },
+          catch: (cause) => failure("inject", "inject threw", cause)
+        }).pipe(
+          Effect.flatMap((carrier) =>
+            Option.match(Headers.fromCarrier(carrier), {
+              onNone: () => Effect.fail(failure("inject", "no propagation headers injected")),
+              onSome: Effect.succeed
+            })
+          )
+        ),
+      spanId: (span) =>
+        isOtelSpan(span)
+          ? Effect.succeed(span.spanContext().spanId)
+          : Effect.fail(failure("inject", "not an OpenTelemetry span"))
+    },
+    telemetryFrom((tags) => integrationErrors().add(1, { ...tags }))
+  )
+}
+
+/** `make()`: the global tracer provider and meter provider, W3C Trace Context propagation. */
+export const layer: BackendLayer = make()
