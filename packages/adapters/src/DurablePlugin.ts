@@ -23,9 +23,11 @@ import * as Reader from "@durable-trace/core/Reader"
 import { degradeWith, report, type Telemetry } from "@durable-trace/core/Telemetry"
 import type { TracePropagation } from "@durable-trace/core/TracePropagation"
 import * as Writer from "@durable-trace/core/Writer"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
 import type { Backend, Span } from "./Backend.ts"
+import * as RealClock from "./RealClock.ts"
 import * as SdkOperations from "./SdkOperations.ts"
 
 /** The services a plugin runs its programs with. */
@@ -198,7 +200,8 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
   async #save(info: InvocationEndInfo, state: InvocationState, executeSpan: Span): Promise<Writer.SaveOutcome> {
     const { writeTimeoutMillis, deadlineMarginMillis } = this.#options
     const store = state.store
-    const left = state.deadline === undefined ? writeTimeoutMillis : state.deadline - Date.now() - deadlineMarginMillis
+    const left =
+      state.deadline === undefined ? writeTimeoutMillis : state.deadline - RealClock.now() - deadlineMarginMillis
     const timeout = Math.min(writeTimeoutMillis, left)
     const program = Effect.gen(function* () {
       if (store === undefined) {
@@ -224,7 +227,11 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       )
     })
     const outcome = await this.#run(
-      program.pipe(degradeWith((error): Writer.SaveOutcome => ({ _tag: "Failed", error })))
+      program.pipe(
+        // The bound is real time, whatever clock the process has faked.
+        Effect.provideService(Clock.Clock, RealClock.clock),
+        degradeWith((error): Writer.SaveOutcome => ({ _tag: "Failed", error }))
+      )
     )
     return outcome ?? { _tag: "Failed", error: new DurableTraceError({ location: "unknown", reason: "runtime" }) }
   }
@@ -314,7 +321,6 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       const span = state?.operationSpans.get(info.id) ?? this.#startOperation(info)
       if (state === undefined || span === undefined) return
       if (info.error !== undefined) this.#backend.setError(span, info.error)
-      else if (info.status === "SUCCEEDED") this.#backend.setTags(span, { error: undefined })
       this.#backend.finish(span, time(info.endTimestamp) ?? Date.now())
       state.operationSpans.delete(info.id)
     })

@@ -23,6 +23,7 @@ import {
   type InvocationState,
   type PluginServices
 } from "@durable-trace/adapters/DurablePlugin"
+import * as RealClock from "@durable-trace/adapters/RealClock"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
@@ -36,7 +37,7 @@ import * as Config from "./Config.ts"
 
 /** Options of `withDurableTracing`. Unset options fall back to the environment (see `Config.ENV`). */
 export interface WithDurableTracingOptions {
-  /** The tracer backend: `DdTrace.layer(tracer)`, `OpenTelemetry.layer()`, `InMemory.make().layer`, or any. */
+  /** The tracer backend: `DdTrace.make(tracer)`, `OpenTelemetry.layer`, `InMemory.make().layer`, or any. */
   readonly backend: BackendLayer
   /** Write checkpoints on suspend. Default: `DD_DURABLE_CROSS_INVOCATION_TRACING_ENABLED`, else true. */
   readonly enabled?: boolean | undefined
@@ -107,7 +108,7 @@ interface LambdaContextLike {
  *   const stock = await context.step("reserve", () => reserve(event.orderId))
  *   await context.wait("cool-off", { seconds: 60 })
  *   return context.step("ship", () => ship(stock))
- * }, { backend: DdTrace.layer(tracer) })
+ * }, { backend: DdTrace.make(tracer) })
  * ```
  */
 export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
@@ -122,43 +123,55 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
   })
   const runtime = ManagedRuntime.make(options.backend)
   registerDisposal(runtime)
-  const backend = runtime.runSync(Effect.service(Backend))
   const invocations = new Map<string, InvocationState>()
   const reports = new Map<string, InvocationReport>()
-  const plugin = new DurableTracePlugin(
-    {
-      runtime,
-      writeEnabled: config.enabled,
-      writeTimeoutMillis: config.writeTimeoutMillis,
-      deadlineMarginMillis: config.deadlineMarginMillis,
-      handlerName: options.handlerName ?? (handler.name || "handler"),
-      service: config.service,
-      env: config.env,
-      extractor: options.extractor,
-      invocations,
-      onReport: (r) => {
-        reports.set(r.executionArn, r)
-      }
-    },
-    backend
-  )
   const { client: legacyClient, durableExecutionClient, plugins = [], ...sdkConfig } = options.sdk ?? {}
-  // The event's own client wins over this one when it carries one (the local runner): see below.
+  // The event's own client wins over this one when it carries one (the local runner): see `begin`.
   let configClient: DurableClient.TrackedClient | undefined
   const configTracked = (): DurableClient.TrackedClient => {
     configClient ??= DurableClient.track(durableExecutionClient ?? new DurableExecutionApiClient(legacyClient))
     return configClient
   }
-  const durable = withDurableExecution(handler, {
-    ...sdkConfig,
-    plugins: [plugin, ...plugins],
-    durableExecutionClient: {
-      getExecutionState: (params, logger) => configTracked().client.getExecutionState(params, logger),
-      checkpoint: (params, logger) => configTracked().client.checkpoint(params, logger)
-    }
-  })
+  const sdkClient: DurableExecutionClient = {
+    getExecutionState: (params, logger) => configTracked().client.getExecutionState(params, logger),
+    checkpoint: (params, logger) => configTracked().client.checkpoint(params, logger)
+  }
+
+  // Built on the first invocation: a backend layer may be asynchronous (dd-trace is imported on demand). If it
+  // fails, every invocation runs untraced, exactly as without this wrapper.
+  let setup: Promise<{ readonly backend: Backend["Service"]; readonly durable: DurableLambdaHandler }> | undefined
+  let untraced: DurableLambdaHandler | undefined
+  const ready = () =>
+    (setup ??= runtime.runPromise(Effect.service(Backend)).then((backend) => {
+      const plugin = new DurableTracePlugin(
+        {
+          runtime,
+          writeEnabled: config.enabled,
+          writeTimeoutMillis: config.writeTimeoutMillis,
+          deadlineMarginMillis: config.deadlineMarginMillis,
+          handlerName: options.handlerName ?? (handler.name || "handler"),
+          service: config.service,
+          env: config.env,
+          extractor: options.extractor,
+          invocations,
+          onReport: (r) => {
+            reports.set(r.executionArn, r)
+          }
+        },
+        backend
+      )
+      const durable = withDurableExecution(handler, {
+        ...sdkConfig,
+        plugins: [plugin, ...plugins],
+        durableExecutionClient: sdkClient
+      })
+      return { backend, durable }
+    }))
+  const fallback = (): DurableLambdaHandler =>
+    (untraced ??= withDurableExecution(handler, { ...sdkConfig, plugins, durableExecutionClient: sdkClient }))
 
   const begin = async (
+    backend: Backend["Service"],
     event: DurableExecutionInvocationInput,
     context: LambdaContextLike,
     executionArn: string
@@ -200,25 +213,27 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     const remaining = context.getRemainingTimeInMillis?.()
     invocations.set(executionArn, {
       store,
-      deadline: typeof remaining === "number" && Number.isFinite(remaining) ? Date.now() + remaining : undefined,
+      deadline: typeof remaining === "number" && Number.isFinite(remaining) ? RealClock.now() + remaining : undefined,
       parent: span,
       operationSpans: new Map()
     })
     return { span, read, tracked }
   }
 
-  const traced = async (
+  const invoke = async (
     event: DurableExecutionInvocationInput,
     lambdaContext: unknown
   ): Promise<DurableExecutionInvocationOutput> => {
     const context = (lambdaContext ?? {}) as LambdaContextLike
     const arn = DurableEvent.executionArn(event)
-    // Not a durable event: the SDK rejects it; nothing for us to trace.
-    if (Option.isNone(arn)) return durable(event, lambdaContext as never)
+    const traced = await ready().catch(() => undefined)
+    // Not a durable event (the SDK rejects it), or no backend: nothing for us to trace.
+    if (Option.isNone(arn) || traced === undefined) return fallback()(event, lambdaContext as never)
+    const { backend, durable } = traced
     const executionArn = arn.value
     let started: Awaited<ReturnType<typeof begin>> | undefined
     try {
-      started = await begin(event, context, executionArn)
+      started = await begin(backend, event, context, executionArn)
     } catch (cause) {
       await runtime
         .runPromise(report(new DurableTraceError({ location: "unknown", reason: "tracing setup failed", cause })))
@@ -245,7 +260,7 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       await backend.flush().catch(() => undefined)
     }
   }
-  return traced as DurableLambdaHandler
+  return invoke as DurableLambdaHandler
 }
 
 const safely = (fn: () => void): void => {

@@ -1,0 +1,94 @@
+/**
+ * The Effect-native API: a durable Lambda handler whose body is an Effect, with the SDK's durable context as a
+ * service and durable steps that take Effects. The app's own `Effect.withSpan` spans nest under the durable
+ * spans of whichever backend is chosen. The runtime (your layer plus the backend) is built once per container;
+ * the durable context is provided per invocation, never held in the runtime. Replays re-run the handler from the
+ * top: keep side effects inside `step`.
+ */
+import type {
+  DurableLambdaHandler,
+  DurableContext as SdkDurableContext,
+  Duration as SdkDuration,
+  StepConfig
+} from "@aws/durable-execution-sdk-js"
+import type { BackendLayer } from "@durable-trace/adapters/Backend"
+import * as EffectTracer from "@durable-trace/adapters/EffectTracer"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Tracer from "effect/Tracer"
+import { type WithDurableTracingOptions, withDurableTracing } from "./withDurableTracing.ts"
+
+/** The SDK's durable context of the current invocation. */
+export class DurableContext extends Context.Service<DurableContext, SdkDurableContext>()(
+  "@durable-trace/runtime/DurableContext"
+) {}
+
+/**
+ * Runs `effect` as the durable step `name`: executed once, checkpointed, and replayed from its stored result
+ * afterwards. It runs with the caller's services, inside the step's span.
+ */
+export const step = <A, E, R>(
+  name: string,
+  effect: Effect.Effect<A, E, R>,
+  config?: StepConfig<A>
+): Effect.Effect<A, unknown, R | DurableContext> =>
+  Effect.gen(function* () {
+    const durable = yield* DurableContext
+    // Without the caller's Effect parent span, spans inside the step nest under the backend's active span:
+    // the step's own `aws.durable.step` span, which the plugin activates around the attempt.
+    const context = Context.omit(Tracer.ParentSpan)(yield* Effect.context<R>())
+    return yield* Effect.tryPromise({
+      try: () => durable.step(name, () => Effect.runPromiseWith(context)(effect as Effect.Effect<A, E, never>), config),
+      catch: (cause) => cause
+    })
+  })
+
+/** Suspends the workflow for `duration` (the invocation ends; a later one resumes after it). */
+export const wait = (name: string, duration: SdkDuration): Effect.Effect<void, unknown, DurableContext> =>
+  Effect.flatMap(Effect.service(DurableContext), (durable) =>
+    Effect.tryPromise({ try: () => durable.wait(name, duration), catch: (cause) => cause })
+  )
+
+/** Options of `handler`. */
+export interface HandlerOptions<TEvent, A, E, R> extends Omit<WithDurableTracingOptions, "backend"> {
+  /** The workflow. Typed failures fail the execution. */
+  readonly handler: (event: TEvent) => Effect.Effect<A, E, R | DurableContext>
+  /** Your services. */
+  readonly layer: Layer.Layer<R>
+  /** The tracer backend. */
+  readonly backend: BackendLayer
+}
+
+/**
+ * A durable Lambda handler from an Effect workflow.
+ *
+ * @example
+ * ```ts
+ * import * as DurableEffect from "@durable-trace/runtime/DurableEffect"
+ *
+ * export const handler = DurableEffect.handler({
+ *   backend: OpenTelemetry.layer,
+ *   layer: Payments.layer,
+ *   handler: (order: Order) =>
+ *     Effect.gen(function* () {
+ *       const payments = yield* Payments
+ *       yield* DurableEffect.step("charge", payments.charge(order))
+ *       yield* DurableEffect.wait("settle", { seconds: 30 })
+ *       return yield* DurableEffect.step("ship", ship(order))
+ *     }).pipe(Effect.withSpan("order.workflow"))
+ * })
+ * ```
+ */
+export const handler = <TEvent, A, E, R>(options: HandlerOptions<TEvent, A, E, R>): DurableLambdaHandler => {
+  const { handler: workflow, layer, backend, ...rest } = options
+  const runtime = ManagedRuntime.make(Layer.mergeAll(layer, EffectTracer.layerTracer.pipe(Layer.provide(backend))))
+  process.once("SIGTERM", () => {
+    void runtime.dispose()
+  })
+  return withDurableTracing<TEvent, A>(
+    (event, durable) => runtime.runPromise(workflow(event).pipe(Effect.provideService(DurableContext, durable))),
+    { ...rest, backend, handlerName: rest.handlerName ?? "effect-handler" }
+  )
+}

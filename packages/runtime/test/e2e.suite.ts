@@ -1,0 +1,245 @@
+/**
+ * The end-to-end suite (issue 5), run once per backend with its real engine on the durable SDK's local runner.
+ * Every workflow runs untraced and traced; the traced run must produce one trace, anchored checkpoints, the
+ * SPEC §5 spans and tags, enriched SDK log lines, and exactly the untraced outcome.
+ */
+import { withDurableExecution } from "@aws/durable-execution-sdk-js"
+import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
+import type { BackendLayer } from "@durable-trace/adapters/Backend"
+import { assert, describe, it } from "@effect/vitest"
+import { type InvocationSummary, withDurableTracing } from "../src/withDurableTracing.ts"
+import { WORKFLOWS, type Workflow, type WorkflowHooks } from "./workflows.ts"
+
+/** A finished span, normalised across backends. */
+export interface TestSpan {
+  readonly name: string
+  /** 32 lowercase hex. */
+  readonly traceId: string
+  readonly spanId: string
+  readonly parentId: string | undefined
+  readonly resource: string | undefined
+  readonly tags: Readonly<Record<string, unknown>>
+}
+
+export interface Harness {
+  readonly name: string
+  readonly backend: () => BackendLayer
+  readonly spans: () => ReadonlyArray<TestSpan>
+  readonly reset: () => void
+  /** Changes the active trace's sampling priority from user code, if the backend has one. */
+  readonly keepTrace?: (() => void) | undefined
+}
+
+/** Every line written to stdout while `fn` runs (the SDK logger and dd-trace's log exporter write there). */
+export const captureStdout = async <A>(fn: () => Promise<A>): Promise<{ result: A; lines: Array<string> }> => {
+  const lines: Array<string> = []
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: Array<unknown>) => {
+    lines.push(
+      ...String(chunk)
+        .split("\n")
+        .filter((line) => line.length > 0)
+    )
+    return (write as (...args: Array<unknown>) => boolean)(chunk, ...rest)
+  }) as typeof process.stdout.write
+  try {
+    return { result: await fn(), lines }
+  } finally {
+    process.stdout.write = write
+  }
+}
+
+const operationsOf = (result: Awaited<ReturnType<LocalDurableTestRunner["run"]>>, withCheckpoints = false) =>
+  result
+    .getOperations()
+    .map((op) => ({ name: op.getName(), type: op.getType(), subType: op.getSubType(), status: op.getStatus() }))
+    .filter((op) => withCheckpoints || !op.name?.startsWith("_datadog_"))
+
+const run = async (handler: Parameters<typeof withDurableExecution>[0] | unknown, workflow: Workflow) => {
+  // A fresh environment per run: the runner's fake clock carries over between runs otherwise, and later waits
+  // stop suspending.
+  await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+  try {
+    const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
+    const driving = workflow.drive?.(runner)
+    const result = await runner.run({ payload: { orderId: "o-1" } })
+    await driving
+    return { result, runner }
+  } finally {
+    await LocalDurableTestRunner.teardownTestEnvironment()
+  }
+}
+
+export const runE2E = (harness: Harness) => {
+  const traced = async (
+    workflow: Workflow,
+    options: { readonly enabled?: boolean; readonly hooks?: WorkflowHooks } = {}
+  ) => {
+    harness.reset()
+    const summaries: Array<InvocationSummary> = []
+    const handler = withDurableTracing(workflow.make(options.hooks ?? {}), {
+      backend: harness.backend(),
+      enabled: options.enabled ?? true,
+      service: "orders",
+      env: "test",
+      onInvocation: (summary) => summaries.push(summary)
+    })
+    const { result, lines } = await captureStdout(() => run(handler, workflow))
+    return { ...result, summaries, lines, spans: harness.spans() }
+  }
+
+  describe(`end to end on the local runner: ${harness.name}`, () => {
+    for (const workflow of WORKFLOWS) {
+      describe(workflow.name, () => {
+        it("keeps one trace, anchored to the first execute span, with the expected checkpoints", async () => {
+          const { result, spans, summaries } = await traced(workflow)
+          console.error(
+            workflow.name,
+            JSON.stringify(
+              summaries.map((s) => [
+                s.status,
+                s.write?._tag,
+                s.write?._tag === "Failed" ? String(s.write.error.reason) + String(s.write.error.cause) : ""
+              ])
+            )
+          )
+          assert.strictEqual(result.getStatus(), workflow.status)
+          const invocations = result.getInvocations().length
+          assert.strictEqual(summaries.length, invocations)
+
+          const traceIds = new Set(spans.map((s) => s.traceId))
+          assert.strictEqual(traceIds.size, 1, `one trace id, got ${[...traceIds].join(", ")}`)
+
+          const lambdas = spans.filter((s) => s.name === "aws.lambda")
+          const executes = spans.filter((s) => s.name === "aws.durable.execute")
+          assert.strictEqual(lambdas.length, invocations)
+          assert.strictEqual(executes.length, invocations)
+          const first = executes.find((e) => e.parentId === lambdas.find((l) => l.parentId === undefined)?.spanId)
+          assert.isDefined(first, "the first invocation's execute span")
+          for (const lambda of lambdas) {
+            if (lambda.parentId !== undefined) assert.strictEqual(lambda.parentId, first!.spanId, "resumed aws.lambda")
+          }
+          assert.strictEqual(
+            lambdas.filter((l) => l.parentId === undefined).length,
+            1,
+            "only the first aws.lambda is a root"
+          )
+
+          const checkpoints = operationsOf(result, true).filter((op) => op.name?.startsWith("_datadog_"))
+          assert.deepStrictEqual(
+            checkpoints.map((c) => c.name),
+            workflow.suspends ? ["_datadog_0"] : []
+          )
+          for (const name of workflow.spans) {
+            assert.isTrue(
+              spans.some((s) => s.name === name),
+              `span ${name} in ${[...new Set(spans.map((s) => s.name))]}`
+            )
+          }
+        })
+
+        it("changes nothing in the workflow's outcome", async () => {
+          const plain = await run(withDurableExecution(workflow.make({})), workflow)
+          const { result } = await traced(workflow)
+          assert.strictEqual(result.getStatus(), plain.result.getStatus())
+          const outcome = (r: typeof result) => (r.getStatus() === "FAILED" ? r.getError() : r.getResult())
+          assert.deepStrictEqual(outcome(result), outcome(plain.result))
+          assert.deepStrictEqual(operationsOf(result), operationsOf(plain.result))
+          assert.strictEqual(result.getInvocations().length, plain.result.getInvocations().length)
+        })
+      })
+    }
+
+    it("tags spans as SPEC §5 says", async () => {
+      const { spans } = await traced(WORKFLOWS[0]!)
+      const lambdas = spans.filter((s) => s.name === "aws.lambda")
+      for (const lambda of lambdas) {
+        for (const tag of [
+          "aws.durable.first_invocation",
+          "aws.durable.execution_status",
+          "cold_start",
+          "request_id"
+        ]) {
+          assert.isDefined(lambda.tags[tag], `aws.lambda ${tag}`)
+        }
+        assert.include(["SUCCEEDED", "PENDING"], String(lambda.tags["aws.durable.execution_status"]))
+      }
+      assert.deepStrictEqual(
+        lambdas.map((l) => String(l.tags["aws.durable.first_invocation"])),
+        ["true", "false"]
+      )
+      const executes = spans.filter((s) => s.name === "aws.durable.execute")
+      assert.deepStrictEqual(
+        executes.map((e) => String(e.tags["aws.durable.invocation_status"])),
+        ["pending", "succeeded"]
+      )
+      assert.deepStrictEqual(
+        executes.map((e) => String(e.tags["aws.durable.replayed"])),
+        ["false", "true"]
+      )
+      for (const e of executes) assert.isDefined(e.tags["aws.durable.execution_arn"])
+      const reserve = spans.find(
+        (s) => s.name === "aws.durable.step" && s.tags["aws.durable.operation_name"] === "reserve"
+      )
+      assert.isDefined(reserve)
+      assert.strictEqual(reserve!.resource, "reserve")
+      assert.strictEqual(reserve!.parentId, executes[0]!.spanId)
+      assert.strictEqual(String(reserve!.tags["aws.durable.operation_attempt"]), "0")
+      assert.strictEqual(String(reserve!.tags["aws.durable.replayed"]), "false")
+      assert.isDefined(reserve!.tags["aws.durable.operation_id"])
+    })
+
+    it("keeps map items low-cardinality: every item span shares one resource", async () => {
+      const { spans } = await traced(WORKFLOWS.find((w) => w.name.startsWith("map"))!)
+      const items = spans.filter((s) => s.name === "aws.durable.child_context")
+      assert.isAtLeast(items.length, 20)
+      assert.strictEqual(new Set(items.map((s) => s.resource)).size, 1)
+    })
+
+    it("enriches SDK logger lines with the active span's ids", async () => {
+      const { lines, spans } = await traced(WORKFLOWS[0]!)
+      const logs = lines
+        .filter((line) => line.includes('"message"'))
+        .map((line) => JSON.parse(line) as Record<string, string>)
+        .filter((log) => log.message === "reserving stock" || log.message === "shipping")
+      assert.strictEqual(logs.length, 2)
+      const decimal = (hex: string) => BigInt(`0x${hex.slice(-16)}`).toString(10)
+      for (const log of logs) {
+        const step = spans.find((s) => decimal(s.spanId) === log["dd.span_id"])
+        assert.isDefined(step, `a span with id ${log["dd.span_id"]}`)
+        assert.strictEqual(step!.name, "aws.durable.step")
+        assert.strictEqual(log["dd.trace_id"], decimal(step!.traceId))
+        assert.strictEqual(log["dd.service"], "orders")
+        assert.strictEqual(log["dd.env"], "test")
+      }
+    })
+
+    it("writes nothing when the flag is off, and the trace breaks as it would without us", async () => {
+      const { result, spans } = await traced(WORKFLOWS[0]!, { enabled: false })
+      assert.strictEqual(result.getStatus(), "SUCCEEDED")
+      assert.deepStrictEqual(
+        operationsOf(result, true).filter((op) => op.name?.startsWith("_datadog_")),
+        []
+      )
+      assert.strictEqual(new Set(spans.map((s) => s.traceId)).size, 2)
+    })
+
+    if (harness.keepTrace !== undefined) {
+      const keepTrace = harness.keepTrace
+      it("writes a new N only when a non-volatile field changed (sampling priority), with the same anchor", async () => {
+        const steady = WORKFLOWS.find((w) => w.name.startsWith("steady state"))!
+        const { result } = await traced(steady, { hooks: { onResume: keepTrace } })
+        assert.strictEqual(result.getStatus(), "SUCCEEDED")
+        const checkpoints = result.getOperations().filter((op) => op.getName()?.startsWith("_datadog_"))
+        assert.deepStrictEqual(
+          checkpoints.map((op) => op.getName()),
+          ["_datadog_0", "_datadog_1"]
+        )
+        const [first, second] = checkpoints.map((op) => op.getStepDetails()?.result as Record<string, string>)
+        assert.strictEqual(first!["x-datadog-sampling-priority"], "1")
+        assert.strictEqual(second!["x-datadog-sampling-priority"], "2")
+        assert.strictEqual(second!["x-datadog-parent-id"], first!["x-datadog-parent-id"])
+      })
+    }
+  })
+}

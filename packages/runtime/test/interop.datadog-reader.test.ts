@@ -1,0 +1,75 @@
+/**
+ * Our writer, their reader (issue 5): a workflow wrapped by datadog-lambda-js's `datadog()` continues one trace
+ * across invocations from durable-trace's checkpoints. datadog-lambda-js's durable extractor reads
+ * `_datadog_{N}` on every invocation; our checkpoint must be what it continues.
+ */
+process.env.DD_TRACE_EXPERIMENTAL_EXPORTER = "log"
+process.env.DD_REMOTE_CONFIGURATION_ENABLED = "false"
+process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED = "false"
+process.env.DD_TRACE_STARTUP_LOGS = "false"
+process.env.DD_ENHANCED_METRICS = "false"
+process.env.DD_COLD_START_TRACING = "false"
+process.env.DD_LOGS_INJECTION = "false"
+process.env.DD_MERGE_XRAY_TRACES = "false"
+
+import { createRequire } from "node:module"
+import { assert, describe, it } from "@effect/vitest"
+import { captureStdout } from "./e2e.suite.ts"
+
+const require = createRequire(import.meta.url)
+const tracer = require("dd-trace") as typeof import("dd-trace").default
+tracer.init()
+const { datadog } = require("datadog-lambda-js") as {
+  datadog: <H>(handler: H) => H
+}
+const { LocalDurableTestRunner } = await import("@aws/durable-execution-sdk-js-testing")
+const DdTrace = await import("@durable-trace/adapters/DdTrace")
+const { withDurableTracing } = await import("../src/withDurableTracing.ts")
+
+interface Exported {
+  readonly name: string
+  readonly trace_id: string
+  readonly span_id: string
+  readonly parent_id: string
+  readonly meta: Readonly<Record<string, string>>
+}
+
+describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
+  it("datadog() continues one trace across invocations from our checkpoint", async () => {
+    const handler = datadog(
+      withDurableTracing(
+        async (_event: unknown, ctx) => {
+          await ctx.step("reserve", async () => "ok")
+          await ctx.wait("pause", { seconds: 2 })
+          return ctx.step("ship", async () => "shipped")
+        },
+        { backend: DdTrace.make(tracer) }
+      )
+    )
+    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+    const { result, lines } = await captureStdout(async () => {
+      try {
+        return await new LocalDurableTestRunner({ handlerFunction: handler }).run({ payload: {} })
+      } finally {
+        await LocalDurableTestRunner.teardownTestEnvironment()
+      }
+    })
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    const checkpoint = result.getOperations().find((op) => op.getName() === "_datadog_0")
+    assert.isDefined(checkpoint, "durable-trace wrote _datadog_0")
+    const payload = checkpoint!.getStepDetails()?.result as Record<string, string> | undefined
+    const anchor = payload?.["x-datadog-parent-id"]
+    assert.isDefined(anchor)
+
+    const spans = lines
+      .filter((line) => line.startsWith('{"traces":'))
+      .flatMap((line) => (JSON.parse(line) as { traces: Array<Array<Exported>> }).traces.flat())
+    // datadog-lambda-js's own aws.lambda spans are the ones without our context-source tag.
+    const theirs = spans.filter((s) => s.name === "aws.lambda" && s.meta["durable_trace.context_source"] === undefined)
+    assert.strictEqual(theirs.length, 2, "one datadog-lambda-js aws.lambda per invocation")
+    const [first, resumed] = theirs
+    assert.strictEqual(resumed!.trace_id, first!.trace_id, "the resumed invocation continues the first's trace")
+    assert.strictEqual(BigInt(`0x${resumed!.parent_id}`).toString(10), anchor, "parented on our anchor")
+    assert.strictEqual(new Set(spans.map((s) => s.trace_id)).size, 1, "every span in one trace")
+  })
+})
