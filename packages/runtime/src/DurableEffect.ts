@@ -5,6 +5,8 @@
  * the durable context is provided per invocation, never held in the runtime. Replays re-run the handler from the
  * top: keep side effects inside `step`.
  */
+
+import { AsyncLocalStorage } from "node:async_hooks"
 import type {
   DurableLambdaHandler,
   DurableContext as SdkDurableContext,
@@ -87,8 +89,22 @@ export const handler = <TEvent, A, E, R>(options: HandlerOptions<TEvent, A, E, R
   process.once("SIGTERM", () => {
     void runtime.dispose()
   })
-  return withDurableTracing<TEvent, A>(
-    (event, durable) => runtime.runPromise(workflow(event).pipe(Effect.provideService(DurableContext, durable))),
+  // When an invocation suspends, the SDK returns PENDING without awaiting the handler: its fiber would wait
+  // forever, and its spans would never end. Each invocation's fiber is interrupted when the invocation returns.
+  const invocation = new AsyncLocalStorage<AbortSignal>()
+  const traced = withDurableTracing<TEvent, A>(
+    (event, durable) =>
+      runtime.runPromise(workflow(event).pipe(Effect.provideService(DurableContext, durable)), {
+        signal: invocation.getStore()
+      }),
     { ...rest, backend, handlerName: rest.handlerName ?? "effect-handler" }
   )
+  return async (event, context) => {
+    const controller = new AbortController()
+    try {
+      return await invocation.run(controller.signal, () => traced(event, context))
+    } finally {
+      controller.abort()
+    }
+  }
 }
