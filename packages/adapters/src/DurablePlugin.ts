@@ -180,10 +180,9 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     } finally {
       this.#guard("unknown", () => {
         // Operations still pending at suspend end with the invocation, so the trace flushes (SPEC §5).
-        const now = Date.now()
-        for (const pending of state.operationSpans.values()) this.#backend.finish(pending, now)
+        for (const pending of state.operationSpans.values()) this.#backend.finish(pending)
         state.operationSpans.clear()
-        this.#backend.finish(executeSpan, now)
+        this.#backend.finish(executeSpan)
       })
       if (state.ownedByPlugin) this.#options.invocations.delete(info.executionArn)
     }
@@ -242,7 +241,11 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     })
   }
 
-  #startOperation(info: OperationInfo): Span | undefined {
+  /**
+   * The span of `info`, started now on the backend's own clock, or at `startTime` for an operation that began
+   * in an earlier invocation (its server timestamps are all that is known of it).
+   */
+  #startOperation(info: OperationInfo, startTime?: number): Span | undefined {
     const state = this.#findState(info)
     if (state?.executeSpan === undefined) return undefined
     const existing = state.operationSpans.get(info.id)
@@ -254,7 +257,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       parent,
       resource: inherit ? (this.#resourceOf(parent) ?? info.subType) : (info.name ?? info.subType ?? String(info.type)),
       kind: info.subType === "ChainedInvoke" ? "client" : "internal",
-      startTime: time(info.startTimestamp),
+      startTime,
       tags: {
         "aws.durable.operation_name": inherit ? undefined : info.name,
         "aws.durable.operation_id": info.id,
@@ -317,11 +320,16 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
   async onOperationEnd(info: OperationEndInfo): Promise<void> {
     this.#guard("unknown", () => {
       const state = this.#findState(info)
-      // A wait or callback that completed between invocations ends without a start in this one.
-      const span = state?.operationSpans.get(info.id) ?? this.#startOperation(info)
-      if (state === undefined || span === undefined) return
+      if (state === undefined) return
+      const started = state.operationSpans.get(info.id)
+      // A wait or callback that completed between invocations ends without a start in this one: it spans the
+      // server's timestamps (whose clocks need not agree: the end is never before the start).
+      const start = started === undefined ? time(info.startTimestamp) : undefined
+      const span = started ?? this.#startOperation(info, start)
+      if (span === undefined) return
       if (info.error !== undefined) this.#backend.setError(span, info.error)
-      this.#backend.finish(span, time(info.endTimestamp) ?? Date.now())
+      const end = started === undefined ? time(info.endTimestamp) : undefined
+      this.#backend.finish(span, end === undefined || start === undefined ? end : Math.max(end, start))
       state.operationSpans.delete(info.id)
     })
   }
