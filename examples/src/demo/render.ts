@@ -53,7 +53,7 @@ export const tree = (spans: ReadonlyArray<DemoSpan>): string => {
       `${prefix}${last ? "└─ " : "├─ "}${label(span)}  ${formatDuration(span.end - span.start)}${marker}${status}`
     )
     const kids = (children.get(span.spanId) ?? []).sort((a, b) => a.start - b.start)
-    kids.forEach((kid, i) => walk(kid, `${prefix}${last ? "   " : "│  "}`, i === kids.length - 1))
+    for (const [i, kid] of kids.entries()) walk(kid, `${prefix}${last ? "   " : "│  "}`, i === kids.length - 1)
   }
   const roots = (children.get(undefined) ?? []).sort((a, b) => a.start - b.start)
   for (const root of roots) {
@@ -64,7 +64,7 @@ export const tree = (spans: ReadonlyArray<DemoSpan>): string => {
 }
 
 const COLORS = ["#6c5ce7", "#00a3a3", "#e17055", "#0984e3", "#d63384", "#2d9d3a", "#b8860b", "#8e44ad"]
-const escape = (text: string): string =>
+const escapeHtml = (text: string): string =>
   text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!)
 
 /** A time axis made of invocation windows at a common scale, with fixed-width gaps between them. */
@@ -137,19 +137,19 @@ export const waterfall = (spans: ReadonlyArray<DemoSpan>, title: string): string
     const color = span.error ? "#d63031" : COLORS[(invocation.get(span.spanId)! - 1 + COLORS.length) % COLORS.length]!
     const x0 = labelWidth + x(span.start)
     const x1 = labelWidth + x(span.end)
-    const tooltip = escape(
+    const tooltip = escapeHtml(
       `${label(span)} · ${formatDuration(span.end - span.start)} · span ${span.spanId} · parent ${span.parentId ?? "none"}`
     )
     parts.push(
-      `<text x="${8 + depthOf(span) * 10}" y="${y + 14}" font-size="12">${escape(label(span))}</text>`,
+      `<text x="${8 + depthOf(span) * 10}" y="${y + 14}" font-size="12">${escapeHtml(label(span))}</text>`,
       `<rect x="${x0}" y="${y + 3}" width="${Math.max(x1 - x0, 2)}" height="${rowHeight - 7}" rx="2" fill="${color}"><title>${tooltip}</title></rect>`
     )
   })
   const traces = new Set(spans.map((span) => span.traceId))
   return `<!doctype html>
-<html><head><meta charset="utf-8"><title>${escape(title)}</title>
+<html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}svg{font-family:ui-monospace,monospace}</style></head>
-<body><h1 style="font-size:18px">${escape(title)}</h1>
+<body><h1 style="font-size:18px">${escapeHtml(title)}</h1>
 <p>${traces.size === 1 ? "One trace" : `${traces.size} traces`} (${[...traces].map(escape).join(", ")}), ${lambdas.length} invocations, ${spans.length} spans. Idle time between invocations is compressed.</p>
 <svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + chartWidth + 20}" height="${height}">
 ${parts.join("\n")}
