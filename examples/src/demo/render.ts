@@ -63,34 +63,51 @@ export const tree = (spans: ReadonlyArray<DemoSpan>): string => {
   return lines.join("\n")
 }
 
+const truncate = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`)
+
 const COLORS = ["#6c5ce7", "#00a3a3", "#e17055", "#0984e3", "#d63384", "#2d9d3a", "#b8860b", "#8e44ad"]
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!)
 
-/** A time axis made of invocation windows at a common scale, with fixed-width gaps between them. */
+/**
+ * A time axis of invocation windows, each as wide as the others whatever its duration (a local run's fake
+ * clock can stretch one invocation over a day), with fixed-width gaps between them.
+ */
 const makeAxis = (windows: ReadonlyArray<{ start: number; end: number }>, width: number, gapWidth: number) => {
-  const busy = windows.reduce((sum, w) => sum + Math.max(w.end - w.start, 1), 0)
-  const scale = (width - gapWidth * Math.max(windows.length - 1, 0)) / busy
-  const offsets: Array<number> = []
-  let x = 0
-  for (const w of windows) {
-    offsets.push(x)
-    x += Math.max(w.end - w.start, 1) * scale + gapWidth
-  }
+  const windowWidth = (width - gapWidth * Math.max(windows.length - 1, 0)) / Math.max(windows.length, 1)
+  const offset = (i: number) => i * (windowWidth + gapWidth)
   return (t: number): number => {
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i]!
-      if (t <= w.end || i === windows.length - 1) {
-        if (t >= w.start) return offsets[i]! + Math.min(t - w.start, Math.max(w.end - w.start, 1)) * scale
-        // Inside the gap before window i: spread across the gap's width.
-        const previous = windows[i - 1]
-        if (previous === undefined) return 0
-        const gapStart = offsets[i]! - gapWidth
-        return gapStart + ((t - previous.end) / Math.max(w.start - previous.end, 1)) * gapWidth
-      }
+      if (t > w.end && i < windows.length - 1) continue
+      if (t >= w.start)
+        return offset(i) + (Math.min(t - w.start, w.end - w.start) / Math.max(w.end - w.start, 1e-3)) * windowWidth
+      // Inside the gap before window i: spread across the gap's width.
+      const previous = windows[i - 1]
+      if (previous === undefined) return 0
+      return offset(i) - gapWidth + ((t - previous.end) / Math.max(w.start - previous.end, 1e-3)) * gapWidth
     }
-    return x
+    return width
   }
+}
+
+/** Spans in tree order within each invocation: an invocation's `aws.lambda`, then its descendants depth first. */
+const treeOrder = (
+  spans: ReadonlyArray<DemoSpan>,
+  lambdas: ReadonlyArray<DemoSpan>
+): Array<{ span: DemoSpan; depth: number }> => {
+  const children = new Map<string, Array<DemoSpan>>()
+  for (const span of spans) {
+    if (span.parentId === undefined || span.name === "aws.lambda") continue
+    children.set(span.parentId, [...(children.get(span.parentId) ?? []), span])
+  }
+  const rows: Array<{ span: DemoSpan; depth: number }> = []
+  const walk = (span: DemoSpan, depth: number): void => {
+    rows.push({ span, depth })
+    for (const kid of (children.get(span.spanId) ?? []).sort((a, b) => a.start - b.start)) walk(kid, depth + 1)
+  }
+  for (const lambda of lambdas) walk(lambda, 0)
+  return rows
 }
 
 /** The waterfall page. */
@@ -98,8 +115,8 @@ export const waterfall = (spans: ReadonlyArray<DemoSpan>, title: string): string
   const invocation = invocationsOf(spans)
   const lambdas = spans.filter((span) => span.name === "aws.lambda").sort((a, b) => a.start - b.start)
   const windows = lambdas.map((lambda) => ({ start: lambda.start, end: lambda.end }))
-  const rows = [...spans].sort((a, b) => invocation.get(a.spanId)! - invocation.get(b.spanId)! || a.start - b.start)
-  const labelWidth = 330
+  const rows = treeOrder(spans, lambdas)
+  const labelWidth = 400
   const chartWidth = 900
   const gapWidth = 70
   const rowHeight = 22
@@ -122,17 +139,7 @@ export const waterfall = (spans: ReadonlyArray<DemoSpan>, title: string): string
       )
     }
   })
-  const depthOf = (span: DemoSpan): number => {
-    let depth = 0
-    let current = span
-    const byId = new Map(spans.map((s) => [s.spanId, s]))
-    while (current.parentId !== undefined && byId.has(current.parentId) && current.name !== "aws.lambda") {
-      current = byId.get(current.parentId)!
-      depth++
-    }
-    return depth
-  }
-  rows.forEach((span, row) => {
+  rows.forEach(({ span, depth }, row) => {
     const y = top + row * rowHeight
     const color = span.error ? "#d63031" : COLORS[(invocation.get(span.spanId)! - 1 + COLORS.length) % COLORS.length]!
     const x0 = labelWidth + x(span.start)
@@ -141,7 +148,7 @@ export const waterfall = (spans: ReadonlyArray<DemoSpan>, title: string): string
       `${label(span)} · ${formatDuration(span.end - span.start)} · span ${span.spanId} · parent ${span.parentId ?? "none"}`
     )
     parts.push(
-      `<text x="${8 + depthOf(span) * 10}" y="${y + 14}" font-size="12">${escapeHtml(label(span))}</text>`,
+      `<text x="${8 + depth * 12}" y="${y + 14}" font-size="12">${escapeHtml(truncate(label(span), 46 - depth))}</text>`,
       `<rect x="${x0}" y="${y + 3}" width="${Math.max(x1 - x0, 2)}" height="${rowHeight - 7}" rx="2" fill="${color}"><title>${tooltip}</title></rect>`
     )
   })
