@@ -1,0 +1,52 @@
+/**
+ * Every example runs as a user would run it (`node examples/src/<example>.ts`) and keeps one trace across the
+ * execution's invocations, writing its checkpoint.
+ */
+import { execFile } from "node:child_process"
+import { promisify } from "node:util"
+import { assert, describe, it } from "@effect/vitest"
+
+const run = promisify(execFile)
+const offlineDatadog = {
+  DD_TRACE_EXPERIMENTAL_EXPORTER: "log",
+  DD_REMOTE_CONFIGURATION_ENABLED: "false",
+  DD_INSTRUMENTATION_TELEMETRY_ENABLED: "false",
+  DD_TRACE_STARTUP_LOGS: "false"
+}
+
+const example = async (name: string) => {
+  const { stdout } = await run(process.execPath, [new URL(`../src/${name}.ts`, import.meta.url).pathname], {
+    env: { ...process.env, ...offlineDatadog },
+    timeout: 60_000
+  })
+  return stdout
+}
+
+describe("examples", () => {
+  it("plain TypeScript with dd-trace", async () => {
+    const out = await example("plain-ddtrace")
+    assert.match(out, /status: SUCCEEDED\ninvocations: 2\ncheckpoints: _datadog_0/)
+    // dd-trace's log exporter printed both invocations' spans into one trace.
+    const traces = new Set(
+      out
+        .split("\n")
+        .filter((line) => line.startsWith('{"traces":'))
+        .flatMap((line) => (JSON.parse(line) as { traces: Array<Array<{ trace_id: string }>> }).traces.flat())
+        .map((span) => span.trace_id)
+    )
+    assert.strictEqual(traces.size, 1)
+  })
+
+  it("OpenTelemetry", async () => {
+    assert.match(
+      await example("opentelemetry"),
+      /status: SUCCEEDED\ninvocations: 2\ncheckpoints: _datadog_0\ntraces: 1/
+    )
+  })
+
+  it("an Effect app with the Effect-native API", async () => {
+    const out = await example("effect-app")
+    assert.match(out, /status: SUCCEEDED\ninvocations: 2\ncheckpoints: _datadog_0\ntraces: 1/)
+    assert.match(out, /app spans: .*Inventory\.reserve/)
+  })
+})
