@@ -21,7 +21,7 @@ describe("pnpm demo", () => {
       assert.match(stdout, /execution: SUCCEEDED/)
       assert.match(stdout, /4 invocations over .*, 1 trace\n/)
       assert.match(stdout, /invocation 1 {2}PENDING {3}read: nothing; starts a new trace/)
-      assert.match(stdout, /wrote: _datadog_0 \(anchor [0-9a-f]{16}/)
+      assert.match(stdout, /wrote: _datadog_0 early, inside the SDK's first checkpoint batch \(anchor [0-9a-f]{16}/)
       assert.match(stdout, /invocation 2 {2}PENDING {3}read: checkpoint _datadog_0/)
       assert.match(stdout, /\[invocation 4\]/)
       assert.match(stdout, /dd\.trace_id=\d+ dd\.span_id=\d+/)

@@ -69,6 +69,10 @@ const describeRead = (summary: InvocationSummary): string => {
   return `read: ${from} -> trace ${short(context.traceId)}, parent ${context.spanId}`
 }
 const describeWrite = (summary: InvocationSummary): string => {
+  const early = summary.early
+  if (early !== undefined) {
+    return `wrote: ${early.name} early, inside the SDK's first checkpoint batch (anchor ${early.anchor}, no extra request)`
+  }
   const write = summary.write
   if (write === undefined) return summary.status === "PENDING" ? "wrote: nothing" : "wrote: nothing (not suspending)"
   switch (write._tag) {

@@ -33,27 +33,103 @@ export interface TrackedClient {
 }
 
 const TRACKED = Symbol.for("@durable-trace/adapters/DurableClient/tracked")
+const PIGGYBACK = Symbol.for("@durable-trace/adapters/DurableClient/piggyback")
 
 /** Whether `client` is already tracked (a client wrapped twice would record tokens twice, harmlessly, but why). */
-export const isTracked = (client: unknown): client is DurableExecutionClient & { readonly [TRACKED]: TrackedClient } =>
-  typeof client === "object" && client !== null && TRACKED in client
+export const isTracked = (
+  client: unknown
+): client is DurableExecutionClient & {
+  readonly [TRACKED]: TrackedClient
+  [PIGGYBACK]?: PiggybackSource | undefined
+} => typeof client === "object" && client !== null && TRACKED in client
+
+/** SPEC §7 batch limits of `CheckpointDurableExecution`, as the SDK enforces them. */
+export const MAX_UPDATES_PER_REQUEST = 250
+export const MAX_REQUEST_BYTES = 750 * 1024
+
+/**
+ * An update to add to an outgoing SDK batch (crash resilience: the context is persisted before the invocation
+ * can die). `committed` runs once the batch succeeded; `abandoned` when it was not sent or was rejected.
+ */
+export interface Piggyback {
+  readonly update: OperationUpdate
+  readonly committed: () => void
+  readonly abandoned: (cause: unknown) => void
+}
+
+/** Offers an update to add to a checkpoint request of `executionArn`, or nothing. */
+export type PiggybackSource = (executionArn: string) => Promise<Piggyback | undefined>
+
+/** Whether `extra` can join `params` within the batch limits, and is not already in it. */
+export const fits = (params: CheckpointDurableExecutionRequest, extra: OperationUpdate): boolean => {
+  const updates = params.Updates ?? []
+  if (updates.length + 1 > MAX_UPDATES_PER_REQUEST) return false
+  if (updates.some((update) => update.Id === extra.Id)) return false
+  const bytes =
+    Buffer.byteLength(JSON.stringify(updates)) +
+    Buffer.byteLength(JSON.stringify(extra)) +
+    Buffer.byteLength(params.CheckpointToken ?? "") +
+    100
+  return bytes <= MAX_REQUEST_BYTES
+}
+
+/** A request the service rejected as invalid (4xx validation), as opposed to a transport or server failure. */
+const isValidationError = (cause: unknown): boolean => {
+  const name = typeof cause === "object" && cause !== null ? (cause as { name?: unknown }).name : undefined
+  const status = (cause as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata?.httpStatusCode
+  return (
+    name === "InvalidParameterValueException" ||
+    name === "ValidationException" ||
+    (typeof status === "number" && status >= 400 && status < 500 && status !== 429)
+  )
+}
 
 /**
  * Tracks `client` in place: its `checkpoint` method is wrapped to record each new token, so the SDK, which may
  * hold the same object (the local runner's event-carried client), goes through the wrapper too (SPEC §7).
- * Tracking an already tracked client returns its tracker.
+ * Tracking an already tracked client returns its tracker. With `piggyback`, an offered update joins the SDK's
+ * next batch when it fits; if the service rejects that batch as invalid, the SDK's own request is sent again
+ * unchanged, so an update of ours can never fail the SDK's checkpoint.
  */
-export const track = (client: DurableExecutionClient): TrackedClient => {
-  if (isTracked(client)) return client[TRACKED]
+export const track = (client: DurableExecutionClient, piggyback?: PiggybackSource): TrackedClient => {
+  if (isTracked(client)) {
+    if (piggyback !== undefined) client[PIGGYBACK] = piggyback
+    return client[TRACKED]
+  }
   const tokens = new Map<string, string>()
   const checkpoint = client.checkpoint.bind(client)
-  const patched = client as DurableExecutionClient & { [TRACKED]?: TrackedClient }
-  patched.checkpoint = async (params: CheckpointDurableExecutionRequest, logger) => {
-    const response: CheckpointDurableExecutionResponse = await checkpoint(params, logger)
+  const patched = client as DurableExecutionClient & {
+    [TRACKED]?: TrackedClient
+    [PIGGYBACK]?: PiggybackSource | undefined
+  }
+  patched[PIGGYBACK] = piggyback
+  const remember = (params: CheckpointDurableExecutionRequest, response: CheckpointDurableExecutionResponse) => {
     const arn = params.DurableExecutionArn
     if (typeof response?.CheckpointToken === "string" && typeof arn === "string")
       tokens.set(arn, response.CheckpointToken)
     return response
+  }
+  patched.checkpoint = async (params: CheckpointDurableExecutionRequest, logger) => {
+    const offer = patched[PIGGYBACK]
+    const extra =
+      offer === undefined || typeof params.DurableExecutionArn !== "string"
+        ? undefined
+        : await offer(params.DurableExecutionArn).catch(() => undefined)
+    if (extra === undefined) return remember(params, await checkpoint(params, logger))
+    if (!fits(params, extra.update)) {
+      extra.abandoned(new Error("does not fit the batch"))
+      return remember(params, await checkpoint(params, logger))
+    }
+    let response: CheckpointDurableExecutionResponse
+    try {
+      response = await checkpoint({ ...params, Updates: [...(params.Updates ?? []), extra.update] }, logger)
+    } catch (cause) {
+      extra.abandoned(cause)
+      if (!isValidationError(cause)) throw cause
+      return remember(params, await checkpoint(params, logger))
+    }
+    extra.committed()
+    return remember(params, response)
   }
   const tracked: TrackedClient = {
     client,

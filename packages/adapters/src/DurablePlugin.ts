@@ -27,6 +27,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
 import type { Backend, Span } from "./Backend.ts"
+import type { Piggyback } from "./DurableClient.ts"
 import * as RealClock from "./RealClock.ts"
 import * as SdkOperations from "./SdkOperations.ts"
 
@@ -45,6 +46,12 @@ export interface InvocationState {
   readonly operationSpans: Map<string, Span>
   /** Created by the plugin itself (no wrapper): dropped when the invocation ends. */
   readonly ownedByPlugin?: boolean | undefined
+  /** The invocation's checkpoint view, shared by the early write and the suspend write. */
+  log?: CheckpointLog.CheckpointLog | undefined
+  /** Whether the early write (crash resilience) was offered already. */
+  early?: boolean | undefined
+  /** The checkpoint that went out early, in one of the SDK's batches. */
+  earlyWritten?: EarlyWrite | undefined
   outcome?: Writer.SaveOutcome | undefined
 }
 
@@ -68,11 +75,21 @@ export interface PluginOptions {
   readonly onReport?: ((report: InvocationReport) => void) | undefined
 }
 
+/** A checkpoint written early, inside one of the SDK's own checkpoint batches. */
+export interface EarlyWrite {
+  readonly name: string
+  readonly anchor: string
+  readonly operationId: string
+}
+
 /** What one invocation read and wrote. */
 export interface InvocationReport {
   readonly executionArn: string
   readonly status: string
+  /** The suspend-time save, when the invocation suspended. */
   readonly write: Writer.SaveOutcome | undefined
+  /** The checkpoint that rode along in the SDK's first batch (crash resilience). */
+  readonly early: EarlyWrite | undefined
 }
 
 /** SPEC §5 span names by the SDK's operation subtype. */
@@ -101,6 +118,14 @@ const time = (date: Date | undefined): number | undefined =>
 
 /** The plugin. One instance per wrapped handler; its state is per invocation, keyed by execution ARN. */
 export class DurableTracePlugin implements DurableInstrumentationPlugin {
+  /** The plugin running each execution's current invocation in this process (invocations do not overlap). */
+  static readonly #byExecution = new Map<string, DurableTracePlugin>()
+
+  /** The plugin tracing `executionArn`'s current invocation, if any. */
+  static forExecution(executionArn: string): DurableTracePlugin | undefined {
+    return DurableTracePlugin.#byExecution.get(executionArn)
+  }
+
   readonly #options: PluginOptions
   readonly #backend: Backend["Service"]
 
@@ -163,6 +188,14 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
         }
       })
       state.executeSpan = span
+      // The SDK has loaded every page already: this view needs no further request.
+      const event = SdkOperations.toEvent(info)
+      state.log = await this.#run(
+        CheckpointLog.make(event, info.executionArn).pipe(
+          Effect.provideService(CheckpointStore, state.store ?? SdkOperations.noPaging)
+        )
+      )
+      DurableTracePlugin.#byExecution.set(info.executionArn, this)
     } catch (cause) {
       void this.#run(report(new DurableTraceError({ location: "unknown", reason: "execute span failed", cause })))
     }
@@ -185,6 +218,9 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
         this.#backend.finish(executeSpan)
       })
       if (state.ownedByPlugin) this.#options.invocations.delete(info.executionArn)
+      if (DurableTracePlugin.#byExecution.get(info.executionArn) === this) {
+        DurableTracePlugin.#byExecution.delete(info.executionArn)
+      }
     }
   }
 
@@ -193,7 +229,12 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     if (info.status === "PENDING" && this.#options.writeEnabled && state?.executeSpan !== undefined) {
       state.outcome = await this.#save(info, state, state.executeSpan)
     }
-    this.#options.onReport?.({ executionArn: info.executionArn, status: info.status, write: state?.outcome })
+    this.#options.onReport?.({
+      executionArn: info.executionArn,
+      status: info.status,
+      write: state?.outcome,
+      early: state?.earlyWritten
+    })
   }
 
   async #save(info: InvocationEndInfo, state: InvocationState, executeSpan: Span): Promise<Writer.SaveOutcome> {
@@ -217,10 +258,11 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
         })
       }
       // The SDK has paged through the whole state already: the writer needs no further page.
-      const event = SdkOperations.toEvent(info)
-      const log = yield* CheckpointLog.make(event, info.executionArn).pipe(
-        Effect.provideService(CheckpointStore, store)
-      )
+      const log =
+        state.log ??
+        (yield* CheckpointLog.make(SdkOperations.toEvent(info), info.executionArn).pipe(
+          Effect.provideService(CheckpointStore, store)
+        ))
       return yield* Writer.save({ log, executeSpan, timeout: `${timeout} millis` }).pipe(
         Effect.provideService(CheckpointStore, store)
       )
@@ -233,6 +275,44 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       )
     )
     return outcome ?? { _tag: "Failed", error: new DurableTraceError({ location: "unknown", reason: "runtime" }) }
+  }
+
+  /**
+   * Crash resilience: the first checkpoint of an execution that has none yet, offered for the SDK's next
+   * outgoing batch (no extra round trip). If the invocation then dies before it suspends (timeout, out of
+   * memory), its retry still finds `_datadog_0` and continues the trace. Offered once per invocation; the suspend
+   * write later diffs against it, so a change still writes N+1.
+   */
+  async earlyCheckpoint(executionArn: string): Promise<Piggyback | undefined> {
+    const state = this.#options.invocations.get(executionArn)
+    const log = state?.log
+    const executeSpan = state?.executeSpan
+    if (!this.#options.writeEnabled || state?.store === undefined || log === undefined || executeSpan === undefined) {
+      return undefined
+    }
+    if (state.early || log.firstPage.highestN >= 0 || log.paged) return undefined
+    state.early = true
+    const prepared = await this.#run(Writer.prepare({ log, executeSpan }).pipe(degradeWith((): undefined => undefined)))
+    if (prepared === undefined || "_tag" in prepared) return undefined
+    return {
+      update: prepared.update as unknown as Piggyback["update"],
+      committed: () => {
+        Effect.runSync(log.recordWrite(prepared.n, prepared.payload))
+        state.earlyWritten = { name: prepared.name, anchor: prepared.anchor, operationId: prepared.update.Id }
+      },
+      abandoned: (cause) => {
+        void this.#run(
+          report(
+            new DurableTraceError({
+              location: "write_checkpoint",
+              reason: "early checkpoint not sent",
+              identifiers: { name: prepared.name },
+              cause
+            })
+          )
+        )
+      }
+    }
   }
 
   async onOperationStart(info: OperationInfo): Promise<void> {

@@ -80,14 +80,29 @@ const resolveAnchor = (
   return Effect.flatMap(Effect.service(TracePropagation), (propagation) => propagation.spanId(executeSpan))
 }
 
+/** A decided checkpoint, not yet sent: `prepare`'s result when the context changed. */
+export interface PreparedCheckpoint {
+  readonly n: number
+  readonly name: string
+  readonly anchor: string
+  readonly payload: Headers.Headers
+  readonly update: CheckpointUpdate
+}
+
 /**
- * Decides and, if the context changed, writes the next checkpoint. Fails with the location of the first
- * failure; writes nothing in that case.
+ * Steps 1-6 of SPEC §4.2 without the write: inject, allowlist, prior, diff, anchor, allocate. `Unchanged` when
+ * the latest checkpoint already says the same; otherwise the update to send. Whoever sends it must then call
+ * `log.recordWrite(n, payload)`, so later saves diff against it (`save` does both).
  */
-export const save = (
-  options: SaveOptions
-): Effect.Effect<SaveOutcome, DurableTraceError, TracePropagation | CheckpointStore> => {
-  const program = Effect.gen(function* () {
+export const prepare = (options: {
+  readonly log: CheckpointLog
+  readonly executeSpan: unknown
+}): Effect.Effect<
+  PreparedCheckpoint | { readonly _tag: "Unchanged"; readonly prior: number },
+  DurableTraceError,
+  TracePropagation
+> =>
+  Effect.gen(function* () {
     const { log, executeSpan } = options
     const propagation = yield* TracePropagation
     const injected = yield* propagation.inject(executeSpan)
@@ -97,7 +112,7 @@ export const save = (
     }
     const { prior, unanchored } = yield* priorOf(log)
     if (Option.isSome(prior) && !Headers.needsCheckpointUpdate(prior.value.headers, current.value)) {
-      return { _tag: "Unchanged", prior: prior.value.n } satisfies SaveOutcome
+      return { _tag: "Unchanged", prior: prior.value.n } as const
     }
     const anchor = yield* resolveAnchor(prior, unanchored, executeSpan)
     const payload = Headers.anchor(current.value, anchor)
@@ -111,9 +126,23 @@ export const save = (
       Name: name,
       Payload: JSON.stringify(payload)
     }
+    return { n, name, anchor, payload, update }
+  })
+
+/**
+ * Decides and, if the context changed, writes the next checkpoint. Fails with the location of the first
+ * failure; writes nothing in that case.
+ */
+export const save = (
+  options: SaveOptions
+): Effect.Effect<SaveOutcome, DurableTraceError, TracePropagation | CheckpointStore> => {
+  const program = Effect.gen(function* () {
+    const prepared = yield* prepare(options)
+    if ("_tag" in prepared) return prepared
     const store = yield* CheckpointStore
-    yield* store.write(update)
-    yield* log.recordWrite(n, payload)
+    yield* store.write(prepared.update)
+    yield* options.log.recordWrite(prepared.n, prepared.payload)
+    const { n, name, anchor, payload, update } = prepared
     return { _tag: "Written", n, name, operationId: update.Id, anchor, payload } satisfies SaveOutcome
   })
   if (options.timeout === undefined) return program

@@ -16,7 +16,9 @@ export const ENV = {
   /** Upper bound of the suspend write, ms. */
   writeTimeoutMillis: { name: "DURABLE_TRACE_WRITE_TIMEOUT_MS", default: 2000 },
   /** Time kept free before the Lambda deadline, ms. */
-  deadlineMarginMillis: { name: "DURABLE_TRACE_DEADLINE_MARGIN_MS", default: 500 }
+  deadlineMarginMillis: { name: "DURABLE_TRACE_DEADLINE_MARGIN_MS", default: 500 },
+  /** Persist `_datadog_0` in the SDK's first checkpoint batch, so a crash before suspending keeps the trace. */
+  earlyCheckpoint: { name: "DURABLE_TRACE_EARLY_CHECKPOINT", default: true }
 } as const
 
 /** Resolved settings. */
@@ -26,6 +28,7 @@ export interface DurableTraceConfig {
   readonly env: string | undefined
   readonly writeTimeoutMillis: number
   readonly deadlineMarginMillis: number
+  readonly earlyCheckpoint: boolean
 }
 
 const TRUE = new Set(["true", "1", "yes", "on"])
@@ -58,7 +61,8 @@ export const fromEnv = (env: Readonly<Record<string, string | undefined>> = proc
   service: nonEmpty(env[ENV.service.name]),
   env: nonEmpty(env[ENV.env.name]),
   writeTimeoutMillis: parseMillis(env[ENV.writeTimeoutMillis.name], ENV.writeTimeoutMillis.default),
-  deadlineMarginMillis: parseMillis(env[ENV.deadlineMarginMillis.name], ENV.deadlineMarginMillis.default)
+  deadlineMarginMillis: parseMillis(env[ENV.deadlineMarginMillis.name], ENV.deadlineMarginMillis.default),
+  earlyCheckpoint: parseBoolean(env[ENV.earlyCheckpoint.name], ENV.earlyCheckpoint.default)
 })
 
 /** Options in code override the environment, key by key (an `undefined` option does not). */

@@ -47,6 +47,12 @@ export interface WithDurableTracingOptions {
   readonly env?: string | undefined
   /** Upper bound of the suspend write, ms. Default: `DURABLE_TRACE_WRITE_TIMEOUT_MS`, else 2000. */
   readonly writeTimeoutMillis?: number | undefined
+  /**
+   * Persist `_datadog_0` in the SDK's first checkpoint batch of an execution (no extra round trip), so an
+   * invocation that dies before it suspends still leaves its trace for the retry. The cost: executions that
+   * finish in their first invocation also carry `_datadog_0`. Default: `DURABLE_TRACE_EARLY_CHECKPOINT`, else true.
+   */
+  readonly earlyCheckpoint?: boolean | undefined
   /** Consulted before anything else (SPEC §3 step 1): return a carrier of propagation headers, or undefined. */
   readonly extractor?: Reader.Extractor | undefined
   /** The `aws.durable.execute` resource. Default: the handler function's name. */
@@ -119,17 +125,24 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     enabled: options.enabled,
     service: options.service,
     env: options.env,
-    writeTimeoutMillis: options.writeTimeoutMillis
+    writeTimeoutMillis: options.writeTimeoutMillis,
+    earlyCheckpoint: options.earlyCheckpoint
   })
   const runtime = ManagedRuntime.make(options.backend)
   registerDisposal(runtime)
   const invocations = new Map<string, InvocationState>()
   const reports = new Map<string, InvocationReport>()
   const { client: legacyClient, durableExecutionClient, plugins = [], ...sdkConfig } = options.sdk ?? {}
+  const earlyCheckpoint: DurableClient.PiggybackSource | undefined = config.earlyCheckpoint
+    ? async (executionArn) => DurableTracePlugin.forExecution(executionArn)?.earlyCheckpoint(executionArn)
+    : undefined
   // The event's own client wins over this one when it carries one (the local runner): see `begin`.
   let configClient: DurableClient.TrackedClient | undefined
   const configTracked = (): DurableClient.TrackedClient => {
-    configClient ??= DurableClient.track(durableExecutionClient ?? new DurableExecutionApiClient(legacyClient))
+    configClient ??= DurableClient.track(
+      durableExecutionClient ?? new DurableExecutionApiClient(legacyClient),
+      earlyCheckpoint
+    )
     return configClient
   }
   const sdkClient: DurableExecutionClient = {
@@ -180,7 +193,9 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     readonly read: Reader.ReadResult
     readonly tracked: DurableClient.TrackedClient
   }> => {
-    const tracked = hasOwnClient(event) ? DurableClient.track(event.durableExecutionClient) : configTracked()
+    const tracked = hasOwnClient(event)
+      ? DurableClient.track(event.durableExecutionClient, earlyCheckpoint)
+      : configTracked()
     const token = DurableEvent.checkpointToken(event)
     if (Option.isSome(token)) tracked.seed(executionArn, token.value)
     const store = DurableClient.checkpointStore(

@@ -73,13 +73,14 @@ const run = async (handler: Parameters<typeof withDurableExecution>[0] | unknown
 export const runE2E = (harness: Harness) => {
   const traced = async (
     workflow: Workflow,
-    options: { readonly enabled?: boolean; readonly hooks?: WorkflowHooks } = {}
+    options: { readonly enabled?: boolean; readonly earlyCheckpoint?: boolean; readonly hooks?: WorkflowHooks } = {}
   ) => {
     harness.reset()
     const summaries: Array<InvocationSummary> = []
     const handler = withDurableTracing(workflow.make(options.hooks ?? {}), {
       backend: harness.backend(),
       enabled: options.enabled ?? true,
+      earlyCheckpoint: options.earlyCheckpoint ?? true,
       service: "orders",
       env: "test",
       onInvocation: (summary) => summaries.push(summary)
@@ -125,10 +126,16 @@ export const runE2E = (harness: Harness) => {
             "only the first aws.lambda is a root"
           )
 
+          // Persisted early, in the SDK's first batch (issue 7), whether or not the execution suspends later.
           const checkpoints = operationsOf(result, true).filter((op) => op.name?.startsWith("_datadog_"))
           assert.deepStrictEqual(
             checkpoints.map((c) => c.name),
-            workflow.suspends ? ["_datadog_0"] : []
+            ["_datadog_0"]
+          )
+          // ... at no extra round trip: the suspend write finds the context unchanged.
+          assert.isFalse(
+            summaries.some((s) => s.write?._tag === "Written"),
+            "no separate checkpoint request"
           )
           for (const name of workflow.spans) {
             assert.isTrue(
@@ -149,6 +156,19 @@ export const runE2E = (harness: Harness) => {
         })
       })
     }
+
+    it("without the early checkpoint: written on suspend only, never when the first invocation ends the execution", async () => {
+      for (const workflow of WORKFLOWS) {
+        const { result, summaries } = await traced(workflow, { earlyCheckpoint: false })
+        const checkpoints = operationsOf(result, true).filter((op) => op.name?.startsWith("_datadog_"))
+        assert.deepStrictEqual(
+          checkpoints.map((c) => c.name),
+          workflow.suspends ? ["_datadog_0"] : [],
+          workflow.name
+        )
+        assert.strictEqual(summaries[0]!.write?._tag, workflow.suspends ? "Written" : undefined, workflow.name)
+      }
+    })
 
     it("tags spans as SPEC §5 says", async () => {
       const { spans } = await traced(WORKFLOWS[0]!)
