@@ -6,6 +6,8 @@
  * so, unlike dd-trace's own integration, replayed steps get no spans; that is the price of not reading SDK
  * internals.
  */
+
+import { createHash } from "node:crypto"
 import type {
   AttemptEndInfo,
   AttemptInfo,
@@ -19,9 +21,10 @@ import type {
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import { DurableTraceError } from "@durable-trace/core/Errors"
+import type * as Headers from "@durable-trace/core/Headers"
 import * as Reader from "@durable-trace/core/Reader"
 import { degradeWith, report, type Telemetry } from "@durable-trace/core/Telemetry"
-import type { TracePropagation } from "@durable-trace/core/TracePropagation"
+import { TracePropagation } from "@durable-trace/core/TracePropagation"
 import * as Writer from "@durable-trace/core/Writer"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -106,6 +109,9 @@ export const OPERATION_SPAN_NAMES: Readonly<Record<string, string>> = {
   RunInChildContext: "aws.durable.child_context",
   ChainedInvoke: "aws.durable.invoke"
 }
+
+/** The SDK's operation id for a step id: the first 16 hex of its MD5 (how the SDK names operations on the wire). */
+export const sdkOperationId = (stepId: string): string => createHash("md5").update(stepId).digest("hex").slice(0, 16)
 
 /** Subtypes whose spans inherit their parent's resource: map items and branches stay low-cardinality. */
 const INHERIT_RESOURCE = new Set(["MapIteration", "ParallelBranch"])
@@ -315,6 +321,34 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     }
   }
 
+  /**
+   * The trace carrier for a chained invoke about to be checkpointed: the SDK serialises the invoke's input
+   * before it reports the operation, so the `aws.durable.invoke` span is opened here, under the operation's parent
+   * (derived from the SDK's step id), and its context injected. `onOperationStart` then finds the span open.
+   */
+  async invokeCarrier(executionArn: string, stepId: string): Promise<Headers.Headers | undefined> {
+    const state = this.#options.invocations.get(executionArn)
+    if (state?.executeSpan === undefined) return undefined
+    const id = sdkOperationId(stepId)
+    let span = state.operationSpans.get(id)
+    if (span === undefined) {
+      const dash = stepId.lastIndexOf("-")
+      const parent = dash > 0 ? state.operationSpans.get(sdkOperationId(stepId.slice(0, dash))) : undefined
+      span = this.#backend.startSpan(OPERATION_SPAN_NAMES.ChainedInvoke!, {
+        parent: parent ?? state.executeSpan,
+        kind: "client",
+        tags: { "aws.durable.operation_id": id, "aws.durable.replayed": false }
+      })
+      state.operationSpans.set(id, span)
+    }
+    const invokeSpan = span
+    return this.#run(
+      Effect.flatMap(Effect.service(TracePropagation), (propagation) => propagation.inject(invokeSpan)).pipe(
+        degradeWith((): undefined => undefined, "inject")
+      )
+    )
+  }
+
   async onOperationStart(info: OperationInfo): Promise<void> {
     this.#guard("unknown", () => {
       this.#startOperation(info)
@@ -329,7 +363,14 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     const state = this.#findState(info)
     if (state?.executeSpan === undefined) return undefined
     const existing = state.operationSpans.get(info.id)
-    if (existing !== undefined) return existing
+    if (existing !== undefined) {
+      // Opened early (a chained invoke's carrier): now its name is known.
+      this.#backend.setTags(existing, {
+        "resource.name": info.name ?? info.subType,
+        "aws.durable.operation_name": info.name
+      })
+      return existing
+    }
     const parent =
       (info.parentId !== undefined ? state.operationSpans.get(info.parentId) : undefined) ?? state.executeSpan
     const inherit = INHERIT_RESOURCE.has(info.subType ?? "")

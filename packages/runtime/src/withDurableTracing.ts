@@ -34,6 +34,7 @@ import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Config from "./Config.ts"
+import { withoutCarrier } from "./Invoke.ts"
 
 /** Options of `withDurableTracing`. Unset options fall back to the environment (see `Config.ENV`). */
 export interface WithDurableTracingOptions {
@@ -173,15 +174,23 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
         },
         backend
       )
-      const durable = withDurableExecution(handler, {
-        ...sdkConfig,
-        plugins: [plugin, ...plugins],
-        durableExecutionClient: sdkClient
-      })
+      // The callee of a traced invoke gets its own input back, without the caller's carrier.
+      const durable = withDurableExecution<TEvent, TResult>(
+        (input, context) => handler(withoutCarrier(input), context),
+        {
+          ...sdkConfig,
+          plugins: [plugin, ...plugins],
+          durableExecutionClient: sdkClient
+        }
+      )
       return { backend, durable }
     }))
   const fallback = (): DurableLambdaHandler =>
-    (untraced ??= withDurableExecution(handler, { ...sdkConfig, plugins, durableExecutionClient: sdkClient }))
+    (untraced ??= withDurableExecution<TEvent, TResult>((input, context) => handler(withoutCarrier(input), context), {
+      ...sdkConfig,
+      plugins,
+      durableExecutionClient: sdkClient
+    }))
 
   const begin = async (
     backend: Backend["Service"],

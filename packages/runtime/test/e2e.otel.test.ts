@@ -1,26 +1,4 @@
-import * as OpenTelemetry from "@durable-trace/adapters/OpenTelemetry"
-import { context, propagation, trace } from "@opentelemetry/api"
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
-import { W3CTraceContextPropagator } from "@opentelemetry/core"
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { runE2E } from "./e2e.suite.ts"
+import { otelHarness } from "./harness.otel.ts"
 
-const exporter = new InMemorySpanExporter()
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
-trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }))
-propagation.setGlobalPropagator(new W3CTraceContextPropagator())
-
-runE2E({
-  name: "OpenTelemetry (in-memory exporter)",
-  backend: () => OpenTelemetry.make(),
-  reset: () => exporter.reset(),
-  spans: () =>
-    exporter.getFinishedSpans().map((span) => ({
-      name: span.name,
-      traceId: span.spanContext().traceId,
-      spanId: span.spanContext().spanId,
-      parentId: span.parentSpanContext?.spanId,
-      resource: span.attributes["resource.name"] as string | undefined,
-      tags: span.attributes
-    }))
-})
+runE2E(otelHarness)

@@ -55,6 +55,33 @@ const operationsOf = (result: Awaited<ReturnType<LocalDurableTestRunner["run"]>>
     .map((op) => ({ name: op.getName(), type: op.getType(), subType: op.getSubType(), status: op.getStatus() }))
     .filter((op) => withCheckpoints || !op.name?.startsWith("_datadog_"))
 
+interface CheckpointClient {
+  checkpoint: (...args: Array<unknown>) => Promise<unknown>
+}
+
+/**
+ * Wraps a Lambda handler to count `CheckpointDurableExecution` requests per invocation, on the client the local
+ * runner hands each invocation.
+ */
+export const countingCheckpoints = (handler: unknown) => {
+  const perInvocation: Array<number> = []
+  const patched = new WeakSet<object>()
+  const counted = (event: { durableExecutionClient?: CheckpointClient }, context: unknown) => {
+    perInvocation.push(0)
+    const client = event.durableExecutionClient
+    if (client !== undefined && !patched.has(client)) {
+      patched.add(client)
+      const send = client.checkpoint.bind(client)
+      client.checkpoint = (...args) => {
+        perInvocation[perInvocation.length - 1]!++
+        return send(...args)
+      }
+    }
+    return (handler as (event: unknown, context: unknown) => Promise<unknown>)(event, context)
+  }
+  return { handler: counted, perInvocation }
+}
+
 const run = async (handler: Parameters<typeof withDurableExecution>[0] | unknown, workflow: Workflow) => {
   // A fresh environment per run: the runner's fake clock carries over between runs otherwise, and later waits
   // stop suspending.
@@ -167,6 +194,37 @@ export const runE2E = (harness: Harness) => {
           workflow.name
         )
         assert.strictEqual(summaries[0]!.write?._tag, workflow.suspends ? "Written" : undefined, workflow.name)
+      }
+    })
+
+    it("costs no extra checkpoint request: the same count per invocation as untraced, for every workflow", async () => {
+      for (const workflow of WORKFLOWS) {
+        const plain = countingCheckpoints(withDurableExecution(workflow.make({})))
+        await run(plain.handler, workflow)
+        harness.reset()
+        const traced = countingCheckpoints(
+          withDurableTracing(workflow.make({}), { backend: harness.backend(), earlyCheckpoint: true })
+        )
+        await captureStdout(() => run(traced.handler, workflow))
+        assert.isTrue(
+          plain.perInvocation.some((n) => n > 0),
+          "requests were counted"
+        )
+        assert.deepStrictEqual(traced.perInvocation, plain.perInvocation, workflow.name)
+      }
+    })
+
+    it("without the early checkpoint: at most one extra request per execution, none for a resumed invocation", async () => {
+      for (const workflow of WORKFLOWS) {
+        const plain = countingCheckpoints(withDurableExecution(workflow.make({})))
+        await run(plain.handler, workflow)
+        harness.reset()
+        const traced = countingCheckpoints(
+          withDurableTracing(workflow.make({}), { backend: harness.backend(), earlyCheckpoint: false })
+        )
+        await captureStdout(() => run(traced.handler, workflow))
+        const extra = traced.perInvocation.map((n, i) => n - (plain.perInvocation[i] ?? 0))
+        assert.deepStrictEqual(extra, [workflow.suspends ? 1 : 0, ...extra.slice(1).map(() => 0)], workflow.name)
       }
     })
 

@@ -1,0 +1,4 @@
+import { ddTraceHarness } from "./harness.ddtrace.ts"
+import { runInvokeTests } from "./invoke.suite.ts"
+
+runInvokeTests(ddTraceHarness)

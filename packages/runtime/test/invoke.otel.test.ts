@@ -1,0 +1,4 @@
+import { otelHarness } from "./harness.otel.ts"
+import { runInvokeTests } from "./invoke.suite.ts"
+
+runInvokeTests(otelHarness)
