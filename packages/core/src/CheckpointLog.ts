@@ -72,13 +72,12 @@ export const make = (event: unknown, executionArn: string): Effect.Effect<Checkp
     const firstCandidates = Checkpoint.collect(DurableEvent.initialOperations(event), [])
     const firstPage = Checkpoint.findLastCheckpoint(firstCandidates)
     const marker = DurableEvent.initialNextMarker(event)
-    const all = yield* Effect.cached(
-      Option.isNone(marker)
-        ? Effect.succeed<FullScan>({ ...firstPage, pages: 1 })
-        : pageThrough(store, firstCandidates, marker)
-    )
-    const next = yield* Ref.make<number | undefined>(undefined)
-    const written = yield* Ref.make<Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>>(
+    // Memoised only when there is paging to share: the common single-page event pays nothing for it.
+    const all = Option.isNone(marker)
+      ? Effect.succeed<FullScan>({ ...firstPage, pages: 1 })
+      : yield* Effect.cached(pageThrough(store, firstCandidates, marker))
+    const next = Ref.makeUnsafe<number | undefined>(undefined)
+    const written = Ref.makeUnsafe<Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>>(
       Option.none()
     )
     const allocate = Effect.flatMap(all, (scan) =>

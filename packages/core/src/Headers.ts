@@ -77,11 +77,11 @@ export const isValidContext = (headers: Headers): boolean => {
  */
 export const parentId = (headers: Headers): Option.Option<string> => {
   const h = normalize(headers)
-  return Option.firstSomeOf([
-    DatadogHeaders.decimalToHex16(h[DatadogHeaders.X_DATADOG_PARENT_ID]),
-    Option.map(Traceparent.parse(h[Traceparent.TRACEPARENT]), (tp) => tp.parentId),
-    Option.flatMap(Tracestate.parse(h[Tracestate.TRACESTATE]), Tracestate.ddParentId)
-  ])
+  const datadog = DatadogHeaders.decimalToHex16(h[DatadogHeaders.X_DATADOG_PARENT_ID])
+  if (Option.isSome(datadog)) return datadog
+  const w3c = Option.map(Traceparent.parse(h[Traceparent.TRACEPARENT]), (tp) => tp.parentId)
+  if (Option.isSome(w3c)) return w3c
+  return Option.flatMap(Tracestate.parse(h[Tracestate.TRACESTATE]), Tracestate.ddParentId)
 }
 
 /**
@@ -93,13 +93,13 @@ export const traceIdHex = (headers: Headers): Option.Option<string> => {
   const high = Option.flatMap(DatadogHeaders.parseTags(h[DatadogHeaders.X_DATADOG_TAGS]), (tags) =>
     Option.fromNullishOr(tags.find((tag) => tag.key === DatadogHeaders.TAG_TID)?.value)
   )
-  return Option.firstSomeOf([
-    Option.map(
-      DatadogHeaders.decimalToHex16(h[DatadogHeaders.X_DATADOG_TRACE_ID]),
-      (low) => `${Option.getOrElse(high, () => ZERO_HEX16)}${low}`
-    ),
-    Option.map(Traceparent.parse(h[Traceparent.TRACEPARENT]), (tp) => tp.traceId)
-  ])
+  const datadog = Option.map(
+    DatadogHeaders.decimalToHex16(h[DatadogHeaders.X_DATADOG_TRACE_ID]),
+    (low) => `${Option.getOrElse(high, () => ZERO_HEX16)}${low}`
+  )
+  return Option.isSome(datadog)
+    ? datadog
+    : Option.map(Traceparent.parse(h[Traceparent.TRACEPARENT]), (tp) => tp.traceId)
 }
 
 /**
@@ -186,17 +186,27 @@ const fromRecord = (carrier: unknown): Option.Option<Headers> => {
     const value = validate(carrier[rawKey])
     if (Option.isSome(value)) found.set(key, value.value)
   }
+  if (found.size === 0) return Option.none()
   const headers: Record<string, string> = Object.create(null)
+  // Every canonical value is printable ASCII with nothing to escape, so this is the compact JSON's UTF-8 size.
+  let size = 1
   for (const key of PAYLOAD_KEYS) {
     const value = found.get(key)
-    if (value !== undefined) headers[key] = value
+    if (value === undefined) continue
+    headers[key] = value
+    size += key.length + value.length + 6
   }
-  // Every canonical value is printable ASCII, so the JSON's length is its UTF-8 size.
-  return found.size === 0 || JSON.stringify(headers).length > MAX_PAYLOAD_BYTES ? Option.none() : Option.some(headers)
+  if (size > MAX_PAYLOAD_BYTES) return Option.none()
+  CANONICAL.add(headers)
+  return Option.some(headers)
 }
 
+// Headers built by `fromCarrier` are already lowercase, own and string-valued: `normalize` need not copy them.
+const CANONICAL = new WeakSet<object>()
+
 // Lowercase keys, own string values only, the first of keys equal but for case wins; a null-prototype copy.
-const normalize = (headers: Headers): Record<string, string> => mapValues(headers, (_, value) => value)
+const normalize = (headers: Headers): Headers =>
+  CANONICAL.has(headers) ? headers : mapValues(headers, (_, value) => value)
 
 const mapValues = (headers: Headers, f: (key: string, value: string) => string | undefined): Record<string, string> => {
   const out: Record<string, string> = Object.create(null)

@@ -46,31 +46,28 @@ const NONE: ReadResult = {
   checkpoint: Option.none()
 }
 
-type Attempt = Effect.Effect<Option.Option<ReadResult>, never, TracePropagation | Telemetry>
-
 /** Extracts `headers` with the backend; an extraction failure is reported and treated as no context. */
 const extractFrom = (
+  propagation: TracePropagation["Service"],
   source: Source,
-  headers: Option.Option<Headers.Headers>,
+  headers: Headers.Headers,
   checkpoint: Option.Option<Checkpoint.Checkpoint> = Option.none()
-): Attempt =>
-  Option.match(headers, {
-    onNone: () => Effect.succeedNone,
-    onSome: (carrier) =>
-      Effect.flatMap(Effect.service(TracePropagation), (propagation) => propagation.extract(carrier)).pipe(
-        Effect.map(
-          Option.map((context): ReadResult => ({ source, context: Option.some(context), headers, checkpoint }))
-        ),
-        Effect.catchCause((cause) =>
-          Effect.as(
-            report(
-              new DurableTraceError({ location: "extract", reason: "extract failed", identifiers: { source }, cause })
-            ),
-            Option.none()
-          )
-        )
+): Effect.Effect<Option.Option<ReadResult>, never, Telemetry> =>
+  propagation.extract(headers).pipe(
+    Effect.map(
+      Option.map(
+        (context): ReadResult => ({ source, context: Option.some(context), headers: Option.some(headers), checkpoint })
       )
-  })
+    ),
+    Effect.catchCause((cause) =>
+      Effect.as(
+        report(
+          new DurableTraceError({ location: "extract", reason: "extract failed", identifiers: { source }, cause })
+        ),
+        Option.none()
+      )
+    )
+  )
 
 const reportRejected = (rejected: ReadonlyArray<Checkpoint.RejectedCheckpoint>) =>
   Effect.forEach(
@@ -86,72 +83,74 @@ const reportRejected = (rejected: ReadonlyArray<Checkpoint.RejectedCheckpoint>) 
     { discard: true }
   )
 
-/** The latest valid checkpoint: page 1 first, then every further page when page 1 has none (SPEC §3.3a-b). */
-const fromCheckpoints = (log: CheckpointLog): Attempt =>
-  Effect.gen(function* () {
-    let scan: Checkpoint.CheckpointScan = log.firstPage
-    if (Option.isNone(scan.latest) && log.paged) {
-      const all = yield* Effect.result(log.all)
-      if (all._tag === "Failure") yield* report(all.failure)
-      else scan = all.success
-    }
-    yield* reportRejected(scan.rejected)
-    if (Option.isNone(scan.latest)) return Option.none()
-    const checkpoint = scan.latest.value
-    return yield* extractFrom("checkpoint", Option.some(checkpoint.headers), scan.latest)
-  })
-
-/**
- * The caller's context in the durable input, only when the execution has no checkpoint at all (SPEC §3.3c):
- * once one exists, the execution's own trace wins.
- */
-const fromInputPayload = (event: unknown, log: CheckpointLog): Attempt =>
-  Effect.gen(function* () {
-    let highestN = log.firstPage.highestN
-    if (highestN < 0 && log.paged) {
-      // Already fetched by `fromCheckpoints` (cached); a paging failure was reported there.
-      const all = yield* Effect.result(log.all)
-      if (all._tag === "Success") highestN = all.success.highestN
-    }
-    if (highestN >= 0) return Option.none()
-    return yield* extractFrom(
-      "input_payload",
-      Option.flatMap(DurableEvent.traceableInput(event), EventCarriers.fromExecutionInput)
+/** The user extractor's carrier; a throwing extractor is reported and skipped. */
+const fromExtractor = (extractor: Extractor, event: unknown, lambdaContext: unknown) => {
+  try {
+    return Effect.succeed(Headers.fromCarrier(extractor(event, lambdaContext)))
+  } catch (cause) {
+    return Effect.as(
+      report(new DurableTraceError({ location: "extract", reason: "user extractor threw", cause })),
+      Option.none<Headers.Headers>()
     )
-  })
-
-const firstSome = (attempts: ReadonlyArray<() => Attempt>): Attempt =>
-  Effect.gen(function* () {
-    for (const attempt of attempts) {
-      const found = yield* attempt()
-      if (Option.isSome(found)) return found
-    }
-    return Option.none()
-  })
+  }
+}
 
 /**
- * Reads the context `event` continues. Total: always succeeds, with source `"none"` when nothing applies.
+ * Reads the context `event` continues. Total: always succeeds, with source `"none"` when nothing applies. One
+ * pass in precedence order; the only I/O is paging, and only when page 1 has no valid checkpoint (SPEC §3.3b).
  */
 export const read = (
   event: unknown,
   lambdaContext: unknown,
   options: ReadOptions = {}
-): Effect.Effect<ReadResult, never, TracePropagation | Telemetry> => {
-  const { extractor, log } = options
-  return firstSome([
-    () =>
-      extractor === undefined
-        ? Effect.succeedNone
-        : Effect.try({
-            try: () => Headers.fromCarrier(extractor(event, lambdaContext)),
-            catch: (cause) => new DurableTraceError({ location: "extract", reason: "user extractor threw", cause })
-          }).pipe(
-            Effect.catch((error) => Effect.as(report(error), Option.none<Headers.Headers>())),
-            Effect.flatMap((headers) => extractFrom("extractor", headers))
-          ),
-    () => (log === undefined ? extractFrom("event", EventCarriers.fromEventSource(event)) : Effect.succeedNone),
-    () => (log === undefined ? Effect.succeedNone : fromCheckpoints(log)),
-    () => (log === undefined ? Effect.succeedNone : fromInputPayload(event, log)),
-    () => extractFrom("client_context", EventCarriers.fromClientContext(lambdaContext))
-  ]).pipe(Effect.map(Option.getOrElse(() => NONE)))
-}
+): Effect.Effect<ReadResult, never, TracePropagation | Telemetry> =>
+  Effect.gen(function* () {
+    const { extractor, log } = options
+    const propagation = yield* TracePropagation
+    let found: Option.Option<ReadResult>
+
+    if (extractor !== undefined) {
+      const headers = yield* fromExtractor(extractor, event, lambdaContext)
+      if (Option.isSome(headers)) {
+        found = yield* extractFrom(propagation, "extractor", headers.value)
+        if (Option.isSome(found)) return found.value
+      }
+    }
+
+    if (log === undefined) {
+      const carrier = EventCarriers.fromEventSource(event)
+      if (Option.isSome(carrier)) {
+        found = yield* extractFrom(propagation, "event", carrier.value)
+        if (Option.isSome(found)) return found.value
+      }
+    } else {
+      // The latest valid checkpoint: page 1 first, every further page when page 1 has none (SPEC §3.3a-b).
+      let scan: Checkpoint.CheckpointScan = log.firstPage
+      if (Option.isNone(scan.latest) && log.paged) {
+        const all = yield* Effect.result(log.all)
+        if (all._tag === "Failure") yield* report(all.failure)
+        else scan = all.success
+      }
+      if (scan.rejected.length > 0) yield* reportRejected(scan.rejected)
+      if (Option.isSome(scan.latest)) {
+        found = yield* extractFrom(propagation, "checkpoint", scan.latest.value.headers, scan.latest)
+        if (Option.isSome(found)) return found.value
+      }
+      // The caller's context in the durable input, only when the execution has no checkpoint at all
+      // (SPEC §3.3c): once one exists, the execution's own trace wins.
+      if (scan.highestN < 0) {
+        const carrier = Option.flatMap(DurableEvent.traceableInput(event), EventCarriers.fromExecutionInput)
+        if (Option.isSome(carrier)) {
+          found = yield* extractFrom(propagation, "input_payload", carrier.value)
+          if (Option.isSome(found)) return found.value
+        }
+      }
+    }
+
+    const client = EventCarriers.fromClientContext(lambdaContext)
+    if (Option.isSome(client)) {
+      found = yield* extractFrom(propagation, "client_context", client.value)
+      if (Option.isSome(found)) return found.value
+    }
+    return NONE
+  })
