@@ -107,39 +107,47 @@ export const traceIdHex = (headers: Headers): Option.Option<string> => {
  * as `<version>-<trace-id>-<flags>`) and the `dd=` `p:` entry of `tracestate` (dropping `dd=`, then `tracestate`,
  * when left empty). Everything else is kept. A `traceparent` or `tracestate` that does not parse is kept verbatim.
  */
-export const stable = (headers: Headers): Headers =>
-  mapValues(headers, (key, value) => {
-    switch (key) {
-      case DatadogHeaders.X_DATADOG_PARENT_ID:
-        return undefined
-      case Traceparent.TRACEPARENT:
-        return Option.match(Traceparent.parse(value), {
-          onNone: () => value,
-          onSome: (tp) => `${tp.version}-${tp.traceId}-${tp.flags}`
-        })
-      case Tracestate.TRACESTATE:
-        return Option.match(Tracestate.parse(value), {
-          onNone: () => value,
-          onSome: (ts) => Tracestate.format(Tracestate.stripDdParent(ts)) || undefined
-        })
-      default:
-        return value
-    }
-  })
+export const stable = (headers: Headers): Headers => mapValues(headers, stableValue)
+
+// The stable form of one header's value; undefined when nothing of it is compared.
+const stableValue = (key: string, value: string): string | undefined => {
+  switch (key) {
+    case DatadogHeaders.X_DATADOG_PARENT_ID:
+      return undefined
+    case Traceparent.TRACEPARENT:
+      return Option.match(Traceparent.parse(value), {
+        onNone: () => value,
+        onSome: (tp) => `${tp.version}-${tp.traceId}-${tp.flags}`
+      })
+    case Tracestate.TRACESTATE:
+      return Option.match(Tracestate.parse(value), {
+        onNone: () => value,
+        onSome: (ts) => Tracestate.format(Tracestate.stripDdParent(ts)) || undefined
+      })
+    default:
+      return value
+  }
+}
 
 /**
  * Whether a checkpoint must be written: always without a prior, else iff the stable forms differ. The diff is
- * symmetric: a key present on one side only is a difference.
+ * symmetric: a key present on one side only is a difference. Runs on every suspend: it compares key by key and
+ * parses a carrier only when its raw values differ (equal raw values have equal stable forms).
  */
 export const needsCheckpointUpdate = (prior: Headers | undefined, current: Headers): boolean => {
   if (prior === undefined) return true
-  const before = stable(prior)
-  const after = stable(current)
-  const keys = Object.keys(before)
-  return (
-    keys.length !== Object.keys(after).length ||
-    keys.some((key) => !Object.hasOwn(after, key) || before[key] !== after[key])
-  )
+  const before = normalize(prior)
+  const after = normalize(current)
+  const differs = (key: string, a: string | undefined, b: string | undefined): boolean => {
+    if (a === b) return false
+    const stableA = a === undefined ? undefined : stableValue(key, a)
+    const stableB = b === undefined ? undefined : stableValue(key, b)
+    return stableA !== stableB
+  }
+  for (const key of Object.keys(before)) if (differs(key, before[key], after[key])) return true
+  for (const key of Object.keys(after))
+    if (!Object.hasOwn(before, key) && differs(key, undefined, after[key])) return true
+  return false
 }
 
 /**
