@@ -4,12 +4,14 @@
  * provide one; swapping backends is swapping the `Backend` layer. Spans are the vendor's own objects behind an
  * opaque type, so no vendor type crosses this boundary.
  */
-import { errorType, type Location } from "@durable-trace/core/Errors"
+import { DurableTraceError, errorType, type Location } from "@durable-trace/core/Errors"
+import * as Headers from "@durable-trace/core/Headers"
 import { INTEGRATION, Telemetry } from "@durable-trace/core/Telemetry"
 import { TracePropagation } from "@durable-trace/core/TracePropagation"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 
 declare const SpanBrand: unique symbol
 
@@ -145,3 +147,24 @@ export const telemetryFrom = (increment: (tags: FailureTags) => void): Telemetry
         )
       )
   })
+
+/** A propagation failure at `location`, for adapters. */
+export const propagationFailure = (
+  location: "inject" | "extract",
+  reason: string,
+  cause?: unknown
+): DurableTraceError => new DurableTraceError({ location, reason, cause })
+
+/**
+ * The `TracePropagation.inject` every adapter shares: runs the vendor's injection into a fresh carrier, then keeps
+ * only allowlisted, valid propagation headers (SPEC §4.6). A throw or an empty carrier fails at `inject`.
+ */
+export const injected = (inject: () => Record<string, unknown>): Effect.Effect<Headers.Headers, DurableTraceError> =>
+  Effect.try({ try: inject, catch: (cause) => propagationFailure("inject", "inject threw", cause) }).pipe(
+    Effect.flatMap((carrier) =>
+      Option.match(Headers.fromCarrier(carrier), {
+        onNone: () => Effect.fail(propagationFailure("inject", "no propagation headers injected")),
+        onSome: Effect.succeed
+      })
+    )
+  )

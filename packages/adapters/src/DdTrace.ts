@@ -6,8 +6,6 @@
  * numbering, so `make` turns that plugin off by default (see `Options.disableBuiltInDurablePlugin`).
  */
 
-import { DurableTraceError } from "@durable-trace/core/Errors"
-import * as Headers from "@durable-trace/core/Headers"
 import type { TraceContext } from "@durable-trace/core/TracePropagation"
 import type {
   Span as DdSpan,
@@ -23,7 +21,9 @@ import {
   type BackendService,
   definedTags,
   errorFields,
+  injected,
   layerFrom,
+  propagationFailure,
   type Span,
   type SpanIds,
   type TagValue,
@@ -68,9 +68,6 @@ export interface Options {
 const toSpan = (span: DdSpan): Span => span as unknown as Span
 const fromSpan = (span: Span): DdSpan => span as unknown as DdSpan
 const hexIds = (context: DdSpanContext): HexIds => context as unknown as HexIds
-
-const failure = (location: "inject" | "extract", reason: string, cause?: unknown) =>
-  new DurableTraceError({ location, reason, cause })
 
 /**
  * The dd-trace backend over `tracer`, with its propagation and DogStatsD telemetry. With the default options this
@@ -132,29 +129,19 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
       extract: (headers) =>
         Effect.try({
           try: () => Option.flatMap(Option.fromNullishOr(tracer.extract(TEXT_MAP, { ...headers })), contextOf),
-          catch: (cause) => failure("extract", "extract threw", cause)
+          catch: (cause) => propagationFailure("extract", "extract threw", cause)
         }),
       inject: (span) =>
-        Effect.try({
-          try: () => {
-            const carrier: Record<string, unknown> = {}
-            // Public `inject` forces the sampling decision first (SPEC §4.2.1); it logs and swallows its own errors.
-            tracer.inject(span as DdSpan, TEXT_MAP, carrier)
-            return carrier
-          },
-          catch: (cause) => failure("inject", "inject threw", cause)
-        }).pipe(
-          Effect.flatMap((carrier) =>
-            Option.match(Headers.fromCarrier(carrier), {
-              onNone: () => Effect.fail(failure("inject", "no propagation headers injected")),
-              onSome: Effect.succeed
-            })
-          )
-        ),
+        injected(() => {
+          const carrier: Record<string, unknown> = {}
+          // Public `inject` forces the sampling decision first (SPEC §4.2.1); it logs and swallows its own errors.
+          tracer.inject(span as DdSpan, TEXT_MAP, carrier)
+          return carrier
+        }),
       spanId: (span) =>
         Effect.try({
           try: () => ids((span as DdSpan).context()).spanId,
-          catch: (cause) => failure("inject", "not a dd-trace span", cause)
+          catch: (cause) => propagationFailure("inject", "not a dd-trace span", cause)
         })
     },
     telemetryFrom((tags) => {

@@ -4,8 +4,6 @@
  * runs an OpenTelemetry SDK. Gotcha: the default propagator is W3C Trace Context only, so Datadog-only carriers
  * (`x-datadog-*` without `traceparent`) are not extracted; pass a composite propagator to honour other styles.
  */
-import { DurableTraceError } from "@durable-trace/core/Errors"
-import * as Headers from "@durable-trace/core/Headers"
 import { INTEGRATION_ERRORS } from "@durable-trace/core/Telemetry"
 import type { TraceContext } from "@durable-trace/core/TracePropagation"
 import {
@@ -33,7 +31,9 @@ import {
   type BackendService,
   definedTags,
   errorFields,
+  injected,
   layerFrom,
+  propagationFailure,
   type Span,
   type SpanIds,
   type SpanOptions,
@@ -86,9 +86,6 @@ const ids = (span: OtelSpan): SpanIds => {
   const { traceId, spanId } = span.spanContext()
   return { traceId, spanId, traceIdDecimal: lowDecimal(traceId), spanIdDecimal: lowDecimal(spanId) }
 }
-
-const failure = (location: "inject" | "extract", reason: string, cause?: unknown) =>
-  new DurableTraceError({ location, reason, cause })
 
 /**
  * The OpenTelemetry backend. `flush` force-flushes the global tracer provider when it has `forceFlush` (the SDK's
@@ -165,31 +162,21 @@ export const make = (options: Options = {}): BackendLayer => {
               ? Option.none()
               : Option.some({ traceId: spanContext.traceId, spanId: spanContext.spanId, native: extracted })
           },
-          catch: (cause) => failure("extract", "extract threw", cause)
+          catch: (cause) => propagationFailure("extract", "extract threw", cause)
         }),
       inject: (span) =>
-        Effect.try({
-          try: () => {
-            if (!isOtelSpan(span)) throw new TypeError("not an OpenTelemetry span")
-            const carrier: Record<string, string> = {}
-            // The span alone, on the root context: the active context's baggage has no business in a checkpoint.
-            // Sampling was decided when the span started; its flags are in `traceparent`.
-            propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter)
-            return carrier
-          },
-          catch: (cause) => failure("inject", "inject threw", cause)
-        }).pipe(
-          Effect.flatMap((carrier) =>
-            Option.match(Headers.fromCarrier(carrier), {
-              onNone: () => Effect.fail(failure("inject", "no propagation headers injected")),
-              onSome: Effect.succeed
-            })
-          )
-        ),
+        injected(() => {
+          if (!isOtelSpan(span)) throw new TypeError("not an OpenTelemetry span")
+          const carrier: Record<string, string> = {}
+          // The span alone, on the root context: the active context's baggage has no business in a checkpoint.
+          // Sampling was decided when the span started; its flags are in `traceparent`.
+          propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter)
+          return carrier
+        }),
       spanId: (span) =>
         isOtelSpan(span)
           ? Effect.succeed(span.spanContext().spanId)
-          : Effect.fail(failure("inject", "not an OpenTelemetry span"))
+          : Effect.fail(propagationFailure("inject", "not an OpenTelemetry span"))
     },
     telemetryFrom((tags) => integrationErrors().add(1, { ...tags }))
   )

@@ -23,6 +23,13 @@ export interface WorkflowHooks {
   readonly onResume?: (() => void) | undefined
 }
 
+/** Completes callback `name` from outside once the workflow has submitted it, as a payment provider would. */
+const completeCallback = (name: string) => async (runner: LocalDurableTestRunner) => {
+  const operation = runner.getOperation(name)
+  await operation.waitForData(WaitingOperationStatus.SUBMITTED)
+  await operation.sendCallbackSuccess(JSON.stringify({ ok: true }))
+}
+
 const noRetry = { retryStrategy: () => ({ shouldRetry: false }) }
 
 export const WORKFLOWS: ReadonlyArray<Workflow> = [
@@ -61,11 +68,7 @@ export const WORKFLOWS: ReadonlyArray<Workflow> = [
       const approval = await context.waitForCallback("approve", async () => {})
       return { approval }
     },
-    drive: async (runner) => {
-      const operation = runner.getOperation("approve")
-      await operation.waitForData(WaitingOperationStatus.SUBMITTED)
-      await operation.sendCallbackSuccess(JSON.stringify({ ok: true }))
-    }
+    drive: completeCallback("approve")
   },
   {
     name: "waitForCallback completed from outside",
@@ -76,11 +79,7 @@ export const WORKFLOWS: ReadonlyArray<Workflow> = [
       const approval = await context.waitForCallback("approve", async () => {})
       return { approval }
     },
-    drive: async (runner) => {
-      const operation = runner.getOperation("approve")
-      await operation.waitForData(WaitingOperationStatus.SUBMITTED)
-      await operation.sendCallbackSuccess(JSON.stringify({ ok: true }))
-    }
+    drive: completeCallback("approve")
   },
   {
     name: "step retry with a delay",
