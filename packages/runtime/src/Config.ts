@@ -55,15 +55,19 @@ const nonEmpty = (value: string | undefined): string | undefined => {
   return trimmed === undefined || trimmed.length === 0 ? undefined : trimmed
 }
 
-/** Reads the settings from `env` (default `process.env`). */
-export const fromEnv = (env: Readonly<Record<string, string | undefined>> = process.env): DurableTraceConfig => ({
-  enabled: parseBoolean(env[ENV.enabled.name], ENV.enabled.default),
-  service: nonEmpty(env[ENV.service.name]),
-  env: nonEmpty(env[ENV.env.name]),
-  writeTimeoutMillis: parseMillis(env[ENV.writeTimeoutMillis.name], ENV.writeTimeoutMillis.default),
-  deadlineMarginMillis: parseMillis(env[ENV.deadlineMarginMillis.name], ENV.deadlineMarginMillis.default),
-  earlyCheckpoint: parseBoolean(env[ENV.earlyCheckpoint.name], ENV.earlyCheckpoint.default)
+/** The settings from a source of raw values by variable name: the one parser both readers share. */
+export const resolve = (read: (name: string) => string | undefined): DurableTraceConfig => ({
+  enabled: parseBoolean(read(ENV.enabled.name), ENV.enabled.default),
+  service: nonEmpty(read(ENV.service.name)),
+  env: nonEmpty(read(ENV.env.name)),
+  writeTimeoutMillis: parseMillis(read(ENV.writeTimeoutMillis.name), ENV.writeTimeoutMillis.default),
+  deadlineMarginMillis: parseMillis(read(ENV.deadlineMarginMillis.name), ENV.deadlineMarginMillis.default),
+  earlyCheckpoint: parseBoolean(read(ENV.earlyCheckpoint.name), ENV.earlyCheckpoint.default)
 })
+
+/** Reads the settings from `env` (default `process.env`). */
+export const fromEnv = (env: Readonly<Record<string, string | undefined>> = process.env): DurableTraceConfig =>
+  resolve((name) => env[name])
 
 /** Options in code override the environment, key by key (an `undefined` option does not). */
 export const merge = (

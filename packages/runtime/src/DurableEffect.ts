@@ -15,11 +15,13 @@ import type {
 } from "@aws/durable-execution-sdk-js"
 import type { BackendLayer } from "@durable-trace/adapters/Backend"
 import * as EffectTracer from "@durable-trace/adapters/EffectTracer"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Tracer from "effect/Tracer"
+import * as ConfigEffect from "./ConfigEffect.ts"
 import { type WithDurableTracingOptions, withDurableTracing } from "./withDurableTracing.ts"
 
 /** The SDK's durable context of the current invocation. */
@@ -61,6 +63,8 @@ export interface HandlerOptions<TEvent, A, E, R> extends Omit<WithDurableTracing
   readonly layer: Layer.Layer<R>
   /** The tracer backend. */
   readonly backend: BackendLayer
+  /** Where durable-trace's settings come from (`ConfigEffect.config`). Default: the environment. */
+  readonly configProvider?: ConfigProvider.ConfigProvider | undefined
 }
 
 /**
@@ -84,7 +88,9 @@ export interface HandlerOptions<TEvent, A, E, R> extends Omit<WithDurableTracing
  * ```
  */
 export const handler = <TEvent, A, E, R>(options: HandlerOptions<TEvent, A, E, R>): DurableLambdaHandler => {
-  const { handler: workflow, layer, backend, ...rest } = options
+  const { handler: workflow, layer, backend, configProvider, ...rest } = options
+  // Settings through Effect Config; options given in code still win.
+  const settings = Effect.runSync(ConfigEffect.config.parse(configProvider ?? ConfigProvider.fromEnv()))
   const runtime = ManagedRuntime.make(Layer.mergeAll(layer, EffectTracer.layerTracer.pipe(Layer.provide(backend))))
   process.once("SIGTERM", () => {
     void runtime.dispose()
@@ -97,7 +103,17 @@ export const handler = <TEvent, A, E, R>(options: HandlerOptions<TEvent, A, E, R
       runtime.runPromise(workflow(event).pipe(Effect.provideService(DurableContext, durable)), {
         signal: invocation.getStore()
       }),
-    { ...rest, backend, handlerName: rest.handlerName ?? "effect-handler" }
+    {
+      enabled: settings.enabled,
+      service: settings.service,
+      env: settings.env,
+      writeTimeoutMillis: settings.writeTimeoutMillis,
+      deadlineMarginMillis: settings.deadlineMarginMillis,
+      earlyCheckpoint: settings.earlyCheckpoint,
+      ...definedOnly(rest),
+      backend,
+      handlerName: rest.handlerName ?? "effect-handler"
+    }
   )
   return async (event, context) => {
     const controller = new AbortController()
@@ -108,3 +124,6 @@ export const handler = <TEvent, A, E, R>(options: HandlerOptions<TEvent, A, E, R
     }
   }
 }
+
+const definedOnly = <A extends object>(value: A): Partial<A> =>
+  Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<A>

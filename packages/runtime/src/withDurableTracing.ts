@@ -48,6 +48,8 @@ export interface WithDurableTracingOptions {
   readonly env?: string | undefined
   /** Upper bound of the suspend write, ms. Default: `DURABLE_TRACE_WRITE_TIMEOUT_MS`, else 2000. */
   readonly writeTimeoutMillis?: number | undefined
+  /** Time kept free before the Lambda deadline, ms. Default: `DURABLE_TRACE_DEADLINE_MARGIN_MS`, else 500. */
+  readonly deadlineMarginMillis?: number | undefined
   /**
    * Persist `_datadog_0` in the SDK's first checkpoint batch of an execution (no extra round trip), so an
    * invocation that dies before it suspends still leaves its trace for the retry. The cost: executions that
@@ -127,6 +129,7 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     service: options.service,
     env: options.env,
     writeTimeoutMillis: options.writeTimeoutMillis,
+    deadlineMarginMillis: options.deadlineMarginMillis,
     earlyCheckpoint: options.earlyCheckpoint
   })
   const runtime = ManagedRuntime.make(options.backend)

@@ -5,6 +5,7 @@
 import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
 import * as InMemory from "@durable-trace/adapters/InMemory"
 import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -58,6 +59,30 @@ describe("DurableEffect", () => {
     const workflows = spans.filter((s) => s.name === "order.workflow")
     assert.strictEqual(workflows.length, result.getInvocations().length, "the handler re-runs on every invocation")
     for (const workflow of workflows) assert.strictEqual(byId.get(workflow.parentId!)?.name, "aws.durable.execute")
+  })
+
+  it("reads its settings through Effect Config: the flag off in the app's ConfigProvider writes nothing", async () => {
+    const memory = InMemory.make()
+    const handler = DurableEffect.handler({
+      backend: memory.layer,
+      layer: Layer.empty,
+      configProvider: ConfigProvider.fromEnvRecord({ DD_DURABLE_CROSS_INVOCATION_TRACING_ENABLED: "false" }),
+      handler: () =>
+        Effect.gen(function* () {
+          yield* DurableEffect.step("one", Effect.succeed(1))
+          yield* DurableEffect.wait("pause", { seconds: 5 })
+          return 2
+        })
+    })
+    const result = await run(handler)
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    assert.deepStrictEqual(
+      result
+        .getOperations()
+        .map((op) => op.getName())
+        .filter((name) => name?.startsWith("_datadog_")),
+      []
+    )
   })
 
   it("a typed failure fails the execution, as a thrown error would", async () => {

@@ -1,0 +1,76 @@
+/**
+ * Settings: the plain reader (the wrapper's cold path) and the Effect `Config` reader (Effect apps) agree on every
+ * input, valid or not; options in code win over the environment.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Config from "../src/Config.ts"
+import * as ConfigEffect from "../src/ConfigEffect.ts"
+
+const viaEffect = (env: Record<string, string>) =>
+  Effect.runSync(ConfigEffect.config.parse(ConfigProvider.fromEnvRecord(env)))
+
+const ENVIRONMENTS: ReadonlyArray<readonly [string, Record<string, string>]> = [
+  ["empty: the defaults", {}],
+  [
+    "everything set",
+    {
+      DD_DURABLE_CROSS_INVOCATION_TRACING_ENABLED: "false",
+      DD_SERVICE: "orders",
+      DD_ENV: "prod",
+      DURABLE_TRACE_WRITE_TIMEOUT_MS: "750",
+      DURABLE_TRACE_DEADLINE_MARGIN_MS: "250",
+      DURABLE_TRACE_EARLY_CHECKPOINT: "off"
+    }
+  ],
+  [
+    "booleans in other spellings",
+    { DD_DURABLE_CROSS_INVOCATION_TRACING_ENABLED: "0", DURABLE_TRACE_EARLY_CHECKPOINT: "YES" }
+  ],
+  [
+    "invalid values keep the defaults",
+    {
+      DD_DURABLE_CROSS_INVOCATION_TRACING_ENABLED: "maybe",
+      DURABLE_TRACE_WRITE_TIMEOUT_MS: "-5",
+      DURABLE_TRACE_DEADLINE_MARGIN_MS: "1e3",
+      DD_SERVICE: "   "
+    }
+  ]
+]
+
+describe("Config", () => {
+  it("has the documented defaults", () => {
+    assert.deepStrictEqual(Config.fromEnv({}), {
+      enabled: true,
+      service: undefined,
+      env: undefined,
+      writeTimeoutMillis: 2000,
+      deadlineMarginMillis: 500,
+      earlyCheckpoint: true
+    })
+  })
+
+  for (const [label, env] of ENVIRONMENTS) {
+    it(`the plain and the Effect Config readers agree: ${label}`, () => {
+      assert.deepStrictEqual(viaEffect(env), Config.fromEnv(env), label)
+    })
+  }
+
+  it("reads every setting", () => {
+    assert.deepStrictEqual(Config.fromEnv(ENVIRONMENTS[1]![1]), {
+      enabled: false,
+      service: "orders",
+      env: "prod",
+      writeTimeoutMillis: 750,
+      deadlineMarginMillis: 250,
+      earlyCheckpoint: false
+    })
+  })
+
+  it("options in code win; an undefined option does not", () => {
+    const merged = Config.merge(Config.fromEnv({ DD_SERVICE: "env-service" }), { service: "code", env: undefined })
+    assert.strictEqual(merged.service, "code")
+    assert.strictEqual(merged.env, undefined)
+  })
+})
