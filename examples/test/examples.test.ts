@@ -11,7 +11,9 @@ const offlineDatadog = {
   DD_TRACE_EXPERIMENTAL_EXPORTER: "log",
   DD_REMOTE_CONFIGURATION_ENABLED: "false",
   DD_INSTRUMENTATION_TELEMETRY_ENABLED: "false",
-  DD_TRACE_STARTUP_LOGS: "false"
+  DD_TRACE_STARTUP_LOGS: "false",
+  // As in Lambda: no agent client polling 127.0.0.1:8126, fatal under the runner's fake timers when refused.
+  AWS_LAMBDA_FUNCTION_NAME: "durable-trace-example"
 }
 
 const example = async (name: string) => {

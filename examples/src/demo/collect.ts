@@ -42,6 +42,8 @@ interface ExportedSpan {
 /** Real dd-trace, printing finished spans as JSON lines that this collector keeps (and does not echo). */
 export const ddTrace = async (): Promise<Collector> => {
   process.env.DD_TRACE_EXPERIMENTAL_EXPORTER = "log"
+  // As in Lambda: no agent client polling 127.0.0.1:8126 (refused here, and fatal under the runner's fake timers).
+  process.env.AWS_LAMBDA_FUNCTION_NAME ??= "orders-demo"
   process.env.DD_REMOTE_CONFIGURATION_ENABLED ??= "false"
   process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED ??= "false"
   process.env.DD_TRACE_STARTUP_LOGS ??= "false"

@@ -340,6 +340,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
         tags: { "aws.durable.operation_id": id, "aws.durable.replayed": false }
       })
       state.operationSpans.set(id, span)
+      this.#openedEarly.add(span)
     }
     const invokeSpan = span
     return this.#run(
@@ -364,11 +365,13 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     if (state?.executeSpan === undefined) return undefined
     const existing = state.operationSpans.get(info.id)
     if (existing !== undefined) {
-      // Opened early (a chained invoke's carrier): now its name is known.
-      this.#backend.setTags(existing, {
-        "resource.name": info.name ?? info.subType,
-        "aws.durable.operation_name": info.name
-      })
+      if (this.#openedEarly.delete(existing)) {
+        // Opened early for a chained invoke's carrier, before its name was known.
+        this.#backend.setTags(existing, {
+          "resource.name": info.name ?? info.subType,
+          "aws.durable.operation_name": info.name
+        })
+      }
       return existing
     }
     const parent =
@@ -391,6 +394,8 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
   }
 
   readonly #resources = new WeakMap<Span, string>()
+  /** Invoke spans opened by `invokeCarrier`, whose name `onOperationStart` has yet to set. */
+  readonly #openedEarly = new WeakSet<Span>()
   #resourceOf(span: Span): string | undefined {
     return this.#resources.get(span)
   }
