@@ -59,7 +59,8 @@ const sqs = (record: unknown): unknown => {
 const sns = (record: unknown): unknown => {
   const attribute = get(get(get(record, "Sns"), "MessageAttributes"), DATADOG)
   const value = get(attribute, "Value")
-  return jsonObject(get(attribute, "Type") === "Binary" ? decodeBase64(value) : (value as string | undefined))
+  if (get(attribute, "Type") === "Binary") return jsonObject(decodeBase64(value))
+  return jsonObject(typeof value === "string" ? value : undefined)
 }
 
 /** Kinesis: base64 JSON `data` with a `_datadog` member. */

@@ -51,6 +51,8 @@ const VALIDATORS: ReadonlyMap<string, (value: unknown) => Option.Option<string>>
  * enumerable keys are read. None when nothing usable remains or the payload exceeds {@link MAX_PAYLOAD_BYTES}.
  */
 export const fromCarrier = (input: unknown): Option.Option<Headers> => {
+  // Already sanitised by this function (the writer re-checks what an adapter returned): nothing to redo.
+  if (typeof input === "object" && input !== null && CANONICAL.has(input)) return Option.some(input as Headers)
   try {
     return fromRecord(typeof input === "string" ? parseJson(input) : input)
   } catch {
