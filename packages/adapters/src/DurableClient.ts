@@ -73,23 +73,12 @@ export const fits = (params: CheckpointDurableExecutionRequest, extra: Operation
   return bytes <= MAX_REQUEST_BYTES
 }
 
-/** A request the service rejected as invalid (4xx validation), as opposed to a transport or server failure. */
-const isValidationError = (cause: unknown): boolean => {
-  const name = typeof cause === "object" && cause !== null ? (cause as { name?: unknown }).name : undefined
-  const status = (cause as { $metadata?: { httpStatusCode?: unknown } } | undefined)?.$metadata?.httpStatusCode
-  return (
-    name === "InvalidParameterValueException" ||
-    name === "ValidationException" ||
-    (typeof status === "number" && status >= 400 && status < 500 && status !== 429)
-  )
-}
-
 /**
  * Tracks `client` in place: its `checkpoint` method is wrapped to record each new token, so the SDK, which may
  * hold the same object (the local runner's event-carried client), goes through the wrapper too (SPEC §7).
  * Tracking an already tracked client returns its tracker. With `piggyback`, an offered update joins the SDK's
- * next batch when it fits; if the service rejects that batch as invalid, the SDK's own request is sent again
- * unchanged, so an update of ours can never fail the SDK's checkpoint.
+ * next batch when it fits; if that batch fails for any reason, the SDK's own request is sent again unchanged, so
+ * an update of ours can never fail the SDK's checkpoint (its request alone fails, or not, as it would without us).
  */
 export const track = (client: DurableExecutionClient, piggyback?: PiggybackSource): TrackedClient => {
   if (isTracked(client)) {
@@ -125,7 +114,6 @@ export const track = (client: DurableExecutionClient, piggyback?: PiggybackSourc
       response = await checkpoint({ ...params, Updates: [...(params.Updates ?? []), extra.update] }, logger)
     } catch (cause) {
       extra.abandoned(cause)
-      if (!isValidationError(cause)) throw cause
       return remember(params, await checkpoint(params, logger))
     }
     extra.committed()

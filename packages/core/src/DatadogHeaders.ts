@@ -83,9 +83,20 @@ export const parseOrigin = (value: unknown): Option.Option<string> =>
  * rejected above {@link MAX_TAGS_BYTES}, and none is returned when no entry survives.
  */
 export const parseTags = (value: unknown): Option.Option<Tags> => {
-  if (typeof value !== "string" || value.length > MAX_TAGS_BYTES || utf8Length(value) > MAX_TAGS_BYTES) {
-    return Option.none()
+  if (typeof value !== "string" || value.length > MAX_OVERSIZE_TAGS_LENGTH) return Option.none()
+  if (value.length > MAX_TAGS_BYTES || utf8Length(value) > MAX_TAGS_BYTES) {
+    // Over the cap only the high half of the trace id survives: without it a 128-bit trace resumes as another.
+    return Option.flatMap(parseEntries(value), (tags) => {
+      const tid = tags.filter((tag) => tag.key === TAG_TID)
+      return tid.length === 0 ? Option.none() : Option.some(tid)
+    })
   }
+  return parseEntries(value)
+}
+
+const MAX_OVERSIZE_TAGS_LENGTH = 16_384
+
+const parseEntries = (value: string): Option.Option<Tags> => {
   const tags: Array<Tag> = []
   for (const entry of value.split(",")) {
     const separator = entry.indexOf("=")

@@ -4,6 +4,7 @@
  * the durable input, the Lambda client context, else none. It never fails: every problem on the way is
  * reported to `Telemetry` at its location and the chain moves on.
  */
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Checkpoint from "./Checkpoint.ts"
@@ -53,7 +54,8 @@ const extractFrom = (
   headers: Headers.Headers,
   checkpoint: Option.Option<Checkpoint.Checkpoint> = Option.none()
 ): Effect.Effect<Option.Option<ReadResult>, never, Telemetry> =>
-  propagation.extract(headers).pipe(
+  // Suspended: a backend that throws instead of failing its Effect is caught below, not a failed read.
+  Effect.suspend(() => propagation.extract(headers)).pipe(
     Effect.map(
       Option.map(
         (context): ReadResult => ({ source, context: Option.some(context), headers: Option.some(headers), checkpoint })
@@ -62,7 +64,12 @@ const extractFrom = (
     Effect.catchCause((cause) =>
       Effect.as(
         report(
-          new DurableTraceError({ location: "extract", reason: "extract failed", identifiers: { source }, cause })
+          new DurableTraceError({
+            location: "extract",
+            reason: "extract failed",
+            identifiers: { source },
+            cause: Cause.squash(cause)
+          })
         ),
         Option.none()
       )

@@ -13,7 +13,7 @@ import type { CheckpointLog } from "./CheckpointLog.ts"
 import { CheckpointStore, type CheckpointUpdate } from "./CheckpointStore.ts"
 import { DurableTraceError } from "./Errors.ts"
 import * as Headers from "./Headers.ts"
-import { degradeWith, type Telemetry } from "./Telemetry.ts"
+import { degradeWith, fromDefect, type Telemetry } from "./Telemetry.ts"
 import { TracePropagation } from "./TracePropagation.ts"
 
 /** A save's result. */
@@ -105,7 +105,10 @@ export const prepare = (options: {
   Effect.gen(function* () {
     const { log, executeSpan } = options
     const propagation = yield* TracePropagation
-    const injected = yield* propagation.inject(executeSpan)
+    // A backend that throws instead of failing its Effect is still an inject failure, not an `unknown` one.
+    const injected = yield* Effect.suspend(() => propagation.inject(executeSpan)).pipe(
+      Effect.catchDefect((cause) => Effect.fail(fromDefect("inject", cause)))
+    )
     const current = Headers.fromCarrier(injected)
     if (Option.isNone(current) || !Headers.isValidContext(current.value)) {
       return yield* new DurableTraceError({ location: "inject", reason: "injected headers carry no valid context" })
