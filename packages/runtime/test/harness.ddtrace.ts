@@ -1,15 +1,8 @@
 /**
  * The dd-trace test harness: real dd-trace with its log exporter, finished spans read back off stdout.
  */
-// dd-trace reads its configuration when imported: print finished spans as JSON lines on stdout (a real,
-// offline exporter), and keep its agent clients quiet under the local runner's fake timers.
-process.env.DD_TRACE_EXPERIMENTAL_EXPORTER = "log"
-// As in Lambda: dd-trace then keeps no agent client polling 127.0.0.1:8126, whose refused connection, under the
-// local runner's fake timers, surfaces as an unhandled error that kills the process.
-process.env.AWS_LAMBDA_FUNCTION_NAME ??= "durable-trace-test"
-process.env.DD_REMOTE_CONFIGURATION_ENABLED = "false"
-process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED = "false"
-process.env.DD_TRACE_STARTUP_LOGS = "false"
+import "./ddtrace.offline.ts"
+
 process.env.DD_SERVICE = "orders"
 
 import * as DdTrace from "@durable-trace/adapters/DdTrace"

@@ -3,13 +3,8 @@
  * across invocations from durable-trace's checkpoints. datadog-lambda-js's durable extractor reads
  * `_datadog_{N}` on every invocation; our checkpoint must be what it continues.
  */
-process.env.DD_TRACE_EXPERIMENTAL_EXPORTER = "log"
-// As in Lambda: dd-trace then keeps no agent client polling 127.0.0.1:8126, whose refused connection, under the
-// local runner's fake timers, surfaces as an unhandled error that kills the process.
-process.env.AWS_LAMBDA_FUNCTION_NAME ??= "durable-trace-test"
-process.env.DD_REMOTE_CONFIGURATION_ENABLED = "false"
-process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED = "false"
-process.env.DD_TRACE_STARTUP_LOGS = "false"
+import "./ddtrace.offline.ts"
+
 process.env.DD_ENHANCED_METRICS = "false"
 process.env.DD_COLD_START_TRACING = "false"
 process.env.DD_LOGS_INJECTION = "false"

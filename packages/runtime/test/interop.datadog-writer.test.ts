@@ -3,13 +3,7 @@
  * continued by durable-trace's reader. dd-trace hooks `require` once initialised, so the SDK is loaded through
  * `require` after `init()` (a plain CommonJS Lambda does exactly that).
  */
-process.env.DD_TRACE_EXPERIMENTAL_EXPORTER = "log"
-// As in Lambda: dd-trace then keeps no agent client polling 127.0.0.1:8126, whose refused connection, under the
-// local runner's fake timers, surfaces as an unhandled error that kills the process.
-process.env.AWS_LAMBDA_FUNCTION_NAME ??= "durable-trace-test"
-process.env.DD_REMOTE_CONFIGURATION_ENABLED = "false"
-process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED = "false"
-process.env.DD_TRACE_STARTUP_LOGS = "false"
+import "./ddtrace.offline.ts"
 
 import { createRequire } from "node:module"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
