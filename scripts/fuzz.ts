@@ -9,7 +9,10 @@
 import { spawn } from "node:child_process"
 import { join } from "node:path"
 
+import type { TargetReport } from "../packages/core/test/fuzz/Targets.ts"
+
 const root = join(import.meta.dirname, "..")
+
 const FILES = ["packages/core/test/fuzz/Reader.fuzz.test.ts", "packages/runtime/test/hygiene.fuzz.test.ts"]
 
 const option = (name: string, env: string | undefined): string | undefined => {
@@ -20,15 +23,6 @@ const option = (name: string, env: string | undefined): string | undefined => {
 const seconds = Number(option("--seconds-per-target", process.env.FUZZ_SECONDS) ?? 75)
 if (!Number.isFinite(seconds) || seconds <= 0) throw new Error("--seconds-per-target must be a positive number")
 const seed = option("--seed", process.env.FUZZ_SEED) ?? String(Date.now() % 2 ** 31)
-
-interface TargetReport {
-  readonly target: string
-  readonly cases: number
-  readonly seed: number
-  readonly millis: number
-  readonly slowestCaseMillis: number
-  readonly outcomes: Readonly<Record<string, number>>
-}
 
 console.log(`fuzz: ${seconds} s per target, seed ${seed}`)
 const started = Date.now()

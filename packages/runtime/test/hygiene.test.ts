@@ -18,20 +18,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
+import { ALLOWED } from "../../core/test/fuzz/Oracle.js"
 import * as Inspect from "../src/Inspect.ts"
 import { checkpointsOf, inMemoryServices, layerFrom, runOnLocalRunner, traced } from "./faults.harness.ts"
 import { WORKFLOWS } from "./workflows.ts"
 
-/** SPEC §4.6, spelled out here rather than taken from the code under test. */
-const ALLOWED: ReadonlySet<string> = new Set([
-  "x-datadog-trace-id",
-  "x-datadog-parent-id",
-  "x-datadog-sampling-priority",
-  "x-datadog-origin",
-  "x-datadog-tags",
-  "traceparent",
-  "tracestate"
-])
 const ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders:$LATEST/durable-execution/order-1/3f1c9a"
 const TRACE_HIGH = "6760a5b100000000"
 const TRACE_LOW_HEX = "4000000000000000"

@@ -119,7 +119,7 @@ export const carriedBy = (ids: Ids, carriers: ReadonlyArray<Headers.Headers>): b
   carriers.some((headers) => traceIdsOf(headers).includes(ids.traceId) && parentIdsOf(headers).includes(ids.spanId))
 
 /** SPEC §4.6, spelled out here rather than taken from the code under test. */
-const ALLOWED: ReadonlySet<string> = new Set([
+export const ALLOWED: ReadonlySet<string> = new Set([
   "x-datadog-trace-id",
   "x-datadog-parent-id",
   "x-datadog-sampling-priority",
