@@ -7,6 +7,7 @@
  * internals.
  */
 
+import { AsyncLocalStorage } from "node:async_hooks"
 import { createHash } from "node:crypto"
 import type {
   AttemptEndInfo,
@@ -18,6 +19,7 @@ import type {
   OperationEndInfo,
   OperationInfo
 } from "@aws/durable-execution-sdk-js"
+import * as Budget from "@durable-trace/core/Budget"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import { DurableTraceError } from "@durable-trace/core/Errors"
@@ -37,8 +39,15 @@ import * as SdkOperations from "./SdkOperations.ts"
 /** The services a plugin runs its programs with. */
 export type PluginServices = Backend | TracePropagation | Telemetry
 
-/** What the plugin knows of one invocation. The wrapper (`withDurableTracing`) provides most of it. */
+/**
+ * What the plugin knows of one invocation. The wrapper (`withDurableTracing`) creates it and runs the invocation
+ * inside it (`runInvocation`); without a wrapper the plugin creates its own. Many invocations may be in flight
+ * in one process (Lambda Managed Instances, SPEC §8): each hook finds its invocation through the async context
+ * it runs in, never through a process-wide registry.
+ */
 export interface InvocationState {
+  /** The execution this invocation belongs to. */
+  readonly executionArn: string
   /** Present when the wrapper tracks the client: without it the plugin cannot write. */
   readonly store?: CheckpointStore["Service"] | undefined
   /** Epoch ms by which the invocation must have returned (from the Lambda context). */
@@ -56,6 +65,47 @@ export interface InvocationState {
   /** The checkpoint that went out early, in one of the SDK's batches. */
   earlyWritten?: EarlyWrite | undefined
   outcome?: Writer.SaveOutcome | undefined
+  /** What the invocation read and wrote, once it ended. */
+  report?: InvocationReport | undefined
+  /** The plugin tracing this invocation (set by its `wrapInvocation`). */
+  plugin?: DurableTracePlugin | undefined
+}
+
+/** The invocation each async context belongs to. */
+const current = new AsyncLocalStorage<InvocationState>()
+
+/**
+ * The invocations in flight, by execution: only for a call that names its execution but runs outside any
+ * invocation's context (a timer faked by a test runner loses the context). It answers only when exactly one
+ * invocation of that execution is in flight, so it can never pick another invocation's state.
+ */
+const inFlight = new Map<string, Set<InvocationState>>()
+
+const enter = (state: InvocationState): void => {
+  const states = inFlight.get(state.executionArn)
+  if (states === undefined) inFlight.set(state.executionArn, new Set([state]))
+  else states.add(state)
+}
+
+const leave = (state: InvocationState): void => {
+  const states = inFlight.get(state.executionArn)
+  states?.delete(state)
+  if (states?.size === 0) inFlight.delete(state.executionArn)
+}
+
+/** Runs `fn`, and everything it starts, as part of the invocation `state` (the wrapper's entry point). */
+export const runInvocation = <A>(state: InvocationState, fn: () => A): A => current.run(state, fn)
+
+/**
+ * The invocation this async context belongs to (of `executionArn`, when given), if any. Without a context, a
+ * given `executionArn` with exactly one invocation in flight names that one.
+ */
+export const currentInvocation = (executionArn?: string): InvocationState | undefined => {
+  const state = current.getStore()
+  if (state !== undefined) return executionArn === undefined || state.executionArn === executionArn ? state : undefined
+  if (executionArn === undefined) return undefined
+  const states = inFlight.get(executionArn)
+  return states?.size === 1 ? states.values().next().value : undefined
 }
 
 /** Options of the plugin. */
@@ -72,8 +122,6 @@ export interface PluginOptions {
   readonly service?: string | undefined
   readonly env?: string | undefined
   readonly extractor?: Reader.Extractor | undefined
-  /** Per-execution state shared with the wrapper, keyed by execution ARN. */
-  readonly invocations: Map<string, InvocationState>
   /** Called with each invocation's result: what was read and written (the demo and tests print it). */
   readonly onReport?: ((report: InvocationReport) => void) | undefined
 }
@@ -122,14 +170,14 @@ const spanNameOf = (info: OperationInfo): string =>
 const time = (date: Date | undefined): number | undefined =>
   date instanceof Date && Number.isFinite(date.getTime()) ? date.getTime() : undefined
 
-/** The plugin. One instance per wrapped handler; its state is per invocation, keyed by execution ARN. */
+/**
+ * The plugin. One instance per wrapped handler, shared by every invocation in flight; its state is per
+ * invocation, found through the async context each hook runs in (`currentInvocation`).
+ */
 export class DurableTracePlugin implements DurableInstrumentationPlugin {
-  /** The plugin running each execution's current invocation in this process (invocations do not overlap). */
-  static readonly #byExecution = new Map<string, DurableTracePlugin>()
-
-  /** The plugin tracing `executionArn`'s current invocation, if any. */
+  /** The plugin tracing the invocation of `executionArn` this async context belongs to, if any. */
   static forExecution(executionArn: string): DurableTracePlugin | undefined {
-    return DurableTracePlugin.#byExecution.get(executionArn)
+    return currentInvocation(executionArn)?.plugin
   }
 
   readonly #options: PluginOptions
@@ -140,13 +188,9 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     this.#backend = backend
   }
 
+  /** The wrapper's state of this invocation, or a new one the plugin owns (loaded without the wrapper). */
   #state(executionArn: string): InvocationState {
-    let state = this.#options.invocations.get(executionArn)
-    if (state === undefined) {
-      state = { operationSpans: new Map(), ownedByPlugin: true }
-      this.#options.invocations.set(executionArn, state)
-    }
-    return state
+    return currentInvocation(executionArn) ?? { executionArn, operationSpans: new Map(), ownedByPlugin: true }
   }
 
   /** Runs `effect`; a failure (impossible by construction, but hooks must not throw) is dropped. */
@@ -201,14 +245,15 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
           Effect.provideService(CheckpointStore, state.store ?? SdkOperations.noPaging)
         )
       )
-      DurableTracePlugin.#byExecution.set(info.executionArn, this)
+      state.plugin = this
+      enter(state)
     } catch (cause) {
       void this.#run(report(new DurableTraceError({ location: "unknown", reason: "execute span failed", cause })))
     }
     if (span === undefined) return fn()
     const executeSpan = span
     try {
-      const output = await this.#backend.activate(executeSpan, fn)
+      const output = await runInvocation(state, () => this.#backend.activate(executeSpan, fn))
       this.#guard("unknown", () =>
         this.#backend.setTags(executeSpan, { "aws.durable.invocation_status": String(output.Status).toLowerCase() })
       )
@@ -223,32 +268,34 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
         state.operationSpans.clear()
         this.#backend.finish(executeSpan)
       })
-      if (state.ownedByPlugin) this.#options.invocations.delete(info.executionArn)
-      if (DurableTracePlugin.#byExecution.get(info.executionArn) === this) {
-        DurableTracePlugin.#byExecution.delete(info.executionArn)
-      }
+      leave(state)
     }
   }
 
   async onInvocationEnd(info: InvocationEndInfo): Promise<void> {
-    const state = this.#options.invocations.get(info.executionArn)
+    const state = currentInvocation(info.executionArn)
     if (info.status === "PENDING" && this.#options.writeEnabled && state?.executeSpan !== undefined) {
       state.outcome = await this.#save(info, state, state.executeSpan)
     }
-    this.#options.onReport?.({
+    const invocationReport: InvocationReport = {
       executionArn: info.executionArn,
       status: info.status,
       write: state?.outcome,
       early: state?.earlyWritten
-    })
+    }
+    if (state !== undefined) state.report = invocationReport
+    this.#options.onReport?.(invocationReport)
   }
 
   async #save(info: InvocationEndInfo, state: InvocationState, executeSpan: Span): Promise<Writer.SaveOutcome> {
     const { writeTimeoutMillis, deadlineMarginMillis } = this.#options
     const store = state.store
-    const left =
-      state.deadline === undefined ? writeTimeoutMillis : state.deadline - RealClock.now() - deadlineMarginMillis
-    const timeout = Math.min(writeTimeoutMillis, left)
+    const timeout = Budget.millisLeft({
+      boundMillis: writeTimeoutMillis,
+      deadline: state.deadline,
+      nowMillis: RealClock.now(),
+      marginMillis: deadlineMarginMillis
+    })
     const program = Effect.gen(function* () {
       if (store === undefined) {
         return yield* new DurableTraceError({
@@ -260,7 +307,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
         return yield* new DurableTraceError({
           location: "write_checkpoint",
           reason: "no time left before the deadline",
-          identifiers: { leftMillis: left }
+          identifiers: { leftMillis: timeout }
         })
       }
       // The SDK has paged through the whole state already: the writer needs no further page.
@@ -290,7 +337,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
    * write later diffs against it, so a change still writes N+1.
    */
   async earlyCheckpoint(executionArn: string): Promise<Piggyback | undefined> {
-    const state = this.#options.invocations.get(executionArn)
+    const state = currentInvocation(executionArn)
     const log = state?.log
     const executeSpan = state?.executeSpan
     if (!this.#options.writeEnabled || state?.store === undefined || log === undefined || executeSpan === undefined) {
@@ -327,7 +374,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
    * (derived from the SDK's step id), and its context injected. `onOperationStart` then finds the span open.
    */
   async invokeCarrier(executionArn: string, stepId: string): Promise<Headers.Headers | undefined> {
-    const state = this.#options.invocations.get(executionArn)
+    const state = currentInvocation(executionArn)
     if (state?.executeSpan === undefined) return undefined
     const id = sdkOperationId(stepId)
     let span = state.operationSpans.get(id)
@@ -400,17 +447,13 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     return this.#resources.get(span)
   }
 
-  /** The state of the invocation an operation belongs to: the only one in flight, in practice. */
-  #findState(info: OperationInfo): InvocationState | undefined {
-    const invocations = this.#options.invocations
-    if (invocations.size === 1) return invocations.values().next().value
-    for (const state of invocations.values()) {
-      if (state.operationSpans.has(info.id) || (info.parentId && state.operationSpans.has(info.parentId))) return state
-    }
-    // Several executions in one process (tests): the active execute span tells which.
-    const active = this.#backend.active()
-    for (const state of invocations.values()) if (state.executeSpan === active) return state
-    return undefined
+  /**
+   * The state of the invocation an operation hook runs for: the async context's. Operation hooks carry no
+   * execution ARN, and operation ids repeat across executions (the SDK derives them from a step counter), so
+   * nothing else can tell concurrent invocations apart.
+   */
+  #findState(_info: OperationInfo): InvocationState | undefined {
+    return currentInvocation()
   }
 
   async onOperationAttemptStart(info: AttemptInfo): Promise<void> {

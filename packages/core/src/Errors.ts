@@ -15,6 +15,7 @@ export type Location =
   | "write_checkpoint"
   | "page_state"
   | "extract"
+  | "flush"
   | "unknown"
 
 /** Every location, in SPEC order. */
@@ -26,6 +27,7 @@ export const LOCATIONS: ReadonlyArray<Location> = [
   "write_checkpoint",
   "page_state",
   "extract",
+  "flush",
   "unknown"
 ]
 

@@ -19,7 +19,7 @@ import {
   type DurableInstrumentationPluginProvider
 } from "@aws/durable-execution-sdk-js"
 import { Backend, type BackendLayer } from "@durable-trace/adapters/Backend"
-import { DurableTracePlugin, type InvocationState } from "@durable-trace/adapters/DurablePlugin"
+import { DurableTracePlugin } from "@durable-trace/adapters/DurablePlugin"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Config from "./Config.ts"
@@ -48,7 +48,6 @@ export const backendFromEnv = async (name = process.env[BACKEND_ENV] ?? "dd-trac
 const config = Config.fromEnv()
 const runtime = ManagedRuntime.make(await backendFromEnv())
 const backend = await runtime.runPromise(Effect.service(Backend))
-const invocations = new Map<string, InvocationState>()
 process.once("SIGTERM", () => {
   void runtime.dispose()
 })
@@ -66,8 +65,7 @@ export const durableExecutionPluginProvider: DurableInstrumentationPluginProvide
         deadlineMarginMillis: config.deadlineMarginMillis,
         handlerName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? "handler",
         service: config.service,
-        env: config.env,
-        invocations
+        env: config.env
       },
       backend
     )

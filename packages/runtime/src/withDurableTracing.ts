@@ -21,20 +21,24 @@ import {
   DurableTracePlugin,
   type InvocationReport,
   type InvocationState,
-  type PluginServices
+  type PluginServices,
+  runInvocation
 } from "@durable-trace/adapters/DurablePlugin"
 import * as RealClock from "@durable-trace/adapters/RealClock"
+import * as Budget from "@durable-trace/core/Budget"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import * as Reader from "@durable-trace/core/Reader"
-import { report } from "@durable-trace/core/Telemetry"
+import { degrade, report } from "@durable-trace/core/Telemetry"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Config from "./Config.ts"
 import { withoutCarrier } from "./Invoke.ts"
+import { onShutdown } from "./Shutdown.ts"
 
 /** Options of `withDurableTracing`. Unset options fall back to the environment (see `Config.ENV`). */
 export interface WithDurableTracingOptions {
@@ -72,22 +76,22 @@ export interface InvocationSummary extends Partial<InvocationReport> {
   readonly read: Reader.ReadResult | undefined
 }
 
-type Services = PluginServices
-
 let coldStart = true
 
-const runtimes = new Set<ManagedRuntime.ManagedRuntime<Services, never>>()
-let disposeOnSigterm = false
-
-/** Disposes every runtime on SIGTERM so backends flush before Lambda stops the container. */
-const registerDisposal = (runtime: ManagedRuntime.ManagedRuntime<Services, never>): void => {
-  runtimes.add(runtime)
-  if (disposeOnSigterm) return
-  disposeOnSigterm = true
-  process.once("SIGTERM", () => {
-    void Promise.allSettled([...runtimes].map((r) => r.dispose()))
-  })
-}
+/**
+ * The flush at the end of an invocation, bounded like the write (SPEC §4.8): an exporter that stalls (a
+ * `SimpleSpanProcessor` whose export never calls back, a `BatchSpanProcessor` waiting out its export timeout)
+ * costs the invocation at most `millis`, on the real clock; a flush cut short is counted at `flush`.
+ */
+export const boundedFlush = (backend: Backend["Service"], millis: number): Effect.Effect<void, never, PluginServices> =>
+  Effect.tryPromise({
+    try: () => backend.flush(),
+    catch: (cause) => new DurableTraceError({ location: "flush", reason: "flush failed", cause })
+  }).pipe(
+    Budget.within(millis, "flush"),
+    Effect.provideService(Clock.Clock, RealClock.clock),
+    degrade(undefined, "flush")
+  )
 
 const hasOwnClient = (event: unknown): event is { durableExecutionClient: DurableExecutionClient } =>
   typeof event === "object" &&
@@ -133,9 +137,6 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     earlyCheckpoint: options.earlyCheckpoint
   })
   const runtime = ManagedRuntime.make(options.backend)
-  registerDisposal(runtime)
-  const invocations = new Map<string, InvocationState>()
-  const reports = new Map<string, InvocationReport>()
   const { client: legacyClient, durableExecutionClient, plugins = [], ...sdkConfig } = options.sdk ?? {}
   const earlyCheckpoint: DurableClient.PiggybackSource | undefined = config.earlyCheckpoint
     ? async (executionArn) => DurableTracePlugin.forExecution(executionArn)?.earlyCheckpoint(executionArn)
@@ -169,11 +170,7 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
           handlerName: options.handlerName ?? (handler.name || "handler"),
           service: config.service,
           env: config.env,
-          extractor: options.extractor,
-          invocations,
-          onReport: (r) => {
-            reports.set(r.executionArn, r)
-          }
+          extractor: options.extractor
         },
         backend
       )
@@ -185,6 +182,10 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
           plugins: [plugin, ...plugins],
           durableExecutionClient: sdkClient
         }
+      )
+      // On SIGTERM, a bounded flush, then the signal takes its course (Shutdown.ts).
+      onShutdown(() =>
+        runtime.runPromise(boundedFlush(backend, config.writeTimeoutMillis)).then(() => runtime.dispose())
       )
       return { backend, durable }
     }))
@@ -200,11 +201,7 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     event: DurableExecutionInvocationInput,
     context: LambdaContextLike,
     executionArn: string
-  ): Promise<{
-    readonly span: Span
-    readonly read: Reader.ReadResult
-    readonly tracked: DurableClient.TrackedClient
-  }> => {
+  ): Promise<{ readonly span: Span; readonly read: Reader.ReadResult; readonly state: InvocationState }> => {
     const tracked = hasOwnClient(event)
       ? DurableClient.track(event.durableExecutionClient, earlyCheckpoint)
       : configTracked()
@@ -232,20 +229,45 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
         "aws.durable.execution_id": Option.isSome(identity) ? identity.value.id : undefined,
         "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
         cold_start: coldStart,
-        request_id: context.awsRequestId,
-        function_arn: context.invokedFunctionArn?.toLowerCase(),
+        request_id: typeof context.awsRequestId === "string" ? context.awsRequestId : undefined,
+        function_arn:
+          typeof context.invokedFunctionArn === "string" ? context.invokedFunctionArn.toLowerCase() : undefined,
         "durable_trace.context_source": read.source
       }
     })
-    const remaining = context.getRemainingTimeInMillis?.()
-    invocations.set(executionArn, {
-      store,
-      deadline: typeof remaining === "number" && Number.isFinite(remaining) ? RealClock.now() + remaining : undefined,
-      parent: span,
-      operationSpans: new Map()
-    })
-    return { span, read, tracked }
+    return {
+      span,
+      read,
+      state: { executionArn, store, deadline: deadlineOf(context), parent: span, operationSpans: new Map() }
+    }
   }
+
+  /**
+   * Drops what the clients remember of `executionArn` (its newest token) once an invocation ends, whatever
+   * path it took (traced, setup failed, no backend), so a warm container holds nothing per execution.
+   */
+  const release = (event: DurableExecutionInvocationInput, executionArn: string): void => {
+    configClient?.forget(executionArn)
+    if (hasOwnClient(event) && DurableClient.isTracked(event.durableExecutionClient)) {
+      DurableClient.track(event.durableExecutionClient).forget(executionArn)
+    }
+  }
+
+  /** The flush at the end of an invocation: bounded, and never past the deadline minus the margin. */
+  const flush = (backend: Backend["Service"], deadline: number | undefined): Promise<void> =>
+    runtime
+      .runPromise(
+        boundedFlush(
+          backend,
+          Budget.millisLeft({
+            boundMillis: config.writeTimeoutMillis,
+            deadline,
+            nowMillis: RealClock.now(),
+            marginMillis: config.deadlineMarginMillis
+          })
+        )
+      )
+      .catch(() => undefined)
 
   const invoke = async (
     event: DurableExecutionInvocationInput,
@@ -254,40 +276,56 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     const context = (lambdaContext ?? {}) as LambdaContextLike
     const arn = DurableEvent.executionArn(event)
     const traced = await ready().catch(() => undefined)
-    // Not a durable event (the SDK rejects it), or no backend: nothing for us to trace.
-    if (Option.isNone(arn) || traced === undefined) return fallback()(event, lambdaContext as never)
-    const { backend, durable } = traced
+    // Not a durable event (the SDK rejects it): nothing for us to trace.
+    if (Option.isNone(arn)) return fallback()(event, lambdaContext as never)
     const executionArn = arn.value
-    let started: Awaited<ReturnType<typeof begin>> | undefined
     try {
-      started = await begin(backend, event, context, executionArn)
-    } catch (cause) {
-      await runtime
-        .runPromise(report(new DurableTraceError({ location: "unknown", reason: "tracing setup failed", cause })))
-        .catch(() => undefined)
+      // No backend: the handler runs untraced.
+      if (traced === undefined) return await fallback()(event, lambdaContext as never)
+      const { backend, durable } = traced
+      let started: Awaited<ReturnType<typeof begin>> | undefined
+      try {
+        started = await begin(backend, event, context, executionArn)
+      } catch (cause) {
+        await runtime
+          .runPromise(report(new DurableTraceError({ location: "unknown", reason: "tracing setup failed", cause })))
+          .catch(() => undefined)
+      } finally {
+        coldStart = false
+      }
+      if (started === undefined) return await durable(event, lambdaContext as never)
+      const { span, read, state } = started
+      try {
+        // Every hook of this invocation, and every span and log line of its handler, finds it through the async
+        // context: many invocations may be in flight in this process (SPEC §8).
+        const output = await runInvocation(state, () =>
+          backend.activate(span, () => durable(event, lambdaContext as never))
+        )
+        safely(() => backend.setTags(span, { "aws.durable.execution_status": output.Status }))
+        return output
+      } catch (error) {
+        safely(() => backend.setError(span, error))
+        throw error
+      } finally {
+        safely(() => backend.finish(span))
+        safely(() => options.onInvocation?.({ executionArn, read, ...state.report }))
+        await flush(backend, state.deadline)
+      }
     } finally {
-      coldStart = false
-    }
-    if (started === undefined) return durable(event, lambdaContext as never)
-    const { span, read, tracked } = started
-    try {
-      const output = await backend.activate(span, () => durable(event, lambdaContext as never))
-      safely(() => backend.setTags(span, { "aws.durable.execution_status": output.Status }))
-      return output
-    } catch (error) {
-      safely(() => backend.setError(span, error))
-      throw error
-    } finally {
-      safely(() => backend.finish(span))
-      invocations.delete(executionArn)
-      tracked.forget(executionArn)
-      const written = reports.get(executionArn)
-      reports.delete(executionArn)
-      safely(() => options.onInvocation?.({ executionArn, read, ...written }))
-      await backend.flush().catch(() => undefined)
+      release(event, executionArn)
     }
   }
   return invoke as DurableLambdaHandler
+}
+
+/** Epoch ms by which the invocation must return, from the Lambda context (real time: see `RealClock`). */
+const deadlineOf = (context: LambdaContextLike): number | undefined => {
+  try {
+    const remaining = context.getRemainingTimeInMillis?.()
+    return typeof remaining === "number" && Number.isFinite(remaining) ? RealClock.now() + remaining : undefined
+  } catch {
+    return undefined
+  }
 }
 
 const safely = (fn: () => void): void => {

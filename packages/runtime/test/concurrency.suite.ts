@@ -1,0 +1,148 @@
+/**
+ * Concurrent invocations in one process (issue 14 item 9, SPEC §8): Lambda Managed Instances run many
+ * invocations at once in one event loop, through one handler. Here 32 executions run interleaved on the local
+ * runner through one `withDurableTracing` handler; every user span, every operation span and every SDK log line
+ * must belong to its own execution's trace.
+ */
+import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
+import { assert, describe, it } from "@effect/vitest"
+import { withDurableTracing } from "../src/withDurableTracing.ts"
+import type { Harness, TestSpan } from "./e2e.suite.ts"
+
+/** A harness that can also open a span the way user code does, with the backend's own tracer. */
+export interface ConcurrencyHarness extends Harness {
+  /** Runs `fn` inside a user span named `name` tagged `execution: id`, child of the active span. */
+  readonly userSpan: <A>(name: string, id: string, fn: () => Promise<A>) => Promise<A>
+}
+
+/** Executions run at once through the one handler. */
+export const EXECUTIONS = 32
+
+/** Lets other invocations run: a macrotask turn (the runner fakes timers, not `setImmediate`). */
+const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/**
+ * The lines written to stdout while `fn` runs, kept off the test output. dd-trace's trace lines still go to the
+ * writer underneath (its harness collects them there).
+ */
+const muteStdout = async <A>(fn: () => Promise<A>): Promise<{ result: A; lines: Array<string> }> => {
+  const lines: Array<string> = []
+  const write = process.stdout.write
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: Array<unknown>) => {
+    const text = String(chunk)
+    if (text.startsWith('{"traces":'))
+      return (write as (...args: Array<unknown>) => boolean).call(process.stdout, chunk, ...rest)
+    lines.push(...text.split("\n").filter((line) => line.length > 0))
+    return true
+  }) as typeof process.stdout.write
+  try {
+    return { result: await fn(), lines }
+  } finally {
+    process.stdout.write = write
+  }
+}
+
+const decimal = (hex: string): string => BigInt(`0x${hex.slice(-16)}`).toString(10)
+
+export const runConcurrency = (harness: ConcurrencyHarness) => {
+  describe(`concurrent executions through one handler: ${harness.name}`, () => {
+    it(`${EXECUTIONS} interleaved executions: every user span and SDK log line is in its own trace`, async () => {
+      harness.reset()
+      const handler = withDurableTracing(
+        async (event: { readonly id: string }, context) => {
+          context.logger.info(`start ${event.id}`)
+          const reserved = await context.step("reserve", async (step) => {
+            await yieldTurn()
+            return harness.userSpan("user.reserve", event.id, async () => {
+              await yieldTurn()
+              step.logger.info(`reserving ${event.id}`)
+              return `r-${event.id}`
+            })
+          })
+          await context.wait("cool-off", { seconds: 5 })
+          const shipped = await context.runInChildContext("ship", async (child) =>
+            child.step("label", async (step) => {
+              await yieldTurn()
+              return harness.userSpan("user.ship", event.id, async () => {
+                await yieldTurn()
+                step.logger.info(`shipping ${event.id}`)
+                return `s-${reserved}`
+              })
+            })
+          )
+          context.logger.info(`done ${event.id}`)
+          return { shipped }
+        },
+        { backend: harness.backend(), service: "orders", env: "test" }
+      )
+      await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+      const ids = Array.from({ length: EXECUTIONS }, (_, i) => `e${i}`)
+      const { result: results, lines } = await muteStdout(async () => {
+        try {
+          return await Promise.all(
+            ids.map((id) => new LocalDurableTestRunner({ handlerFunction: handler as never }).run({ payload: { id } }))
+          )
+        } finally {
+          await LocalDurableTestRunner.teardownTestEnvironment()
+        }
+      })
+      for (const result of results) assert.strictEqual(result.getStatus(), "SUCCEEDED")
+      const spans = harness.spans()
+
+      // Each execution's trace, from its execute spans (tagged with its ARN), and the ARN of each id.
+      const traceOfArn = new Map<string, string>()
+      for (const span of spans.filter((s) => s.name === "aws.durable.execute")) {
+        const arn = String(span.tags["aws.durable.execution_arn"])
+        const known = traceOfArn.get(arn)
+        assert.isTrue(known === undefined || known === span.traceId, `one trace per execution: ${arn}`)
+        traceOfArn.set(arn, span.traceId)
+      }
+      assert.strictEqual(traceOfArn.size, EXECUTIONS, "one execute-span trace per execution")
+      assert.strictEqual(new Set(traceOfArn.values()).size, EXECUTIONS, "no two executions share a trace")
+
+      const logs = lines
+        .filter((line) => line.startsWith("{") && line.includes('"executionArn"'))
+        .map((line) => JSON.parse(line) as Record<string, string>)
+      const arnOfId = new Map<string, string>()
+      for (const log of logs) {
+        const match = /^(?:start|reserving|shipping|done) (e\d+)$/.exec(String(log.message))
+        if (match !== null) arnOfId.set(match[1]!, log.executionArn!)
+      }
+      assert.strictEqual(arnOfId.size, EXECUTIONS, "every execution logged")
+
+      // Every user span: in its own execution's trace, under one of its operation spans.
+      const byId = new Map<string, TestSpan>(spans.map((s) => [s.spanId, s]))
+      const users = spans.filter((s) => s.name.startsWith("user."))
+      assert.strictEqual(users.length, 2 * EXECUTIONS, "one user span per step per execution")
+      let misplacedSpans = 0
+      for (const span of users) {
+        const own = traceOfArn.get(arnOfId.get(String(span.tags.execution))!)
+        const parent = span.parentId === undefined ? undefined : byId.get(span.parentId)
+        if (span.traceId !== own || parent?.name !== "aws.durable.step") misplacedSpans++
+      }
+      // Every operation span: in its own execution's trace.
+      let misplacedOperations = 0
+      for (const span of spans.filter((s) => s.name.startsWith("aws.durable.") && s.name !== "aws.durable.execute")) {
+        let root: TestSpan | undefined = span
+        while (root !== undefined && root.name !== "aws.durable.execute") {
+          root = root.parentId === undefined ? undefined : byId.get(root.parentId)
+        }
+        if (root === undefined || root.traceId !== span.traceId) misplacedOperations++
+      }
+      // Every SDK log line written inside the workflow: the ids of a span of its own execution's trace.
+      const spanTrace = new Map(spans.map((s) => [decimal(s.spanId), s.traceId]))
+      let misplacedLogs = 0
+      let enriched = 0
+      for (const log of logs.filter((l) => /^(?:start|reserving|shipping|done) e\d+$/.test(String(l.message)))) {
+        enriched++
+        const own = traceOfArn.get(log.executionArn!)!
+        if (log["dd.trace_id"] !== decimal(own) || spanTrace.get(log["dd.span_id"]!) !== own) misplacedLogs++
+      }
+      assert.isAtLeast(enriched, 4 * EXECUTIONS, "every workflow log line was seen")
+      assert.deepStrictEqual(
+        { misplacedSpans, misplacedOperations, misplacedLogs },
+        { misplacedSpans: 0, misplacedOperations: 0, misplacedLogs: 0 }
+      )
+    })
+  })
+}
