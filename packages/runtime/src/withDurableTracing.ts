@@ -81,17 +81,22 @@ let coldStart = true
 /**
  * The flush at the end of an invocation, bounded like the write (SPEC §4.8): an exporter that stalls (a
  * `SimpleSpanProcessor` whose export never calls back, a `BatchSpanProcessor` waiting out its export timeout)
- * costs the invocation at most `millis`, on the real clock; a flush cut short is counted at `flush`.
+ * costs the invocation at most `millis`, on the real clock; a flush cut short, or not awaited because no time
+ * is left, is counted at `flush`. The flush is always started: if the process lives on, it still completes.
  */
 export const boundedFlush = (backend: Backend["Service"], millis: number): Effect.Effect<void, never, PluginServices> =>
-  Effect.tryPromise({
-    try: () => backend.flush(),
-    catch: (cause) => new DurableTraceError({ location: "flush", reason: "flush failed", cause })
-  }).pipe(
-    Budget.within(millis, "flush"),
-    Effect.provideService(Clock.Clock, RealClock.clock),
-    degrade(undefined, "flush")
-  )
+  Effect.suspend(() => {
+    const flushing = Promise.resolve()
+      .then(() => backend.flush())
+      .then(
+        () => undefined,
+        (cause: unknown) => new DurableTraceError({ location: "flush", reason: "flush failed", cause })
+      )
+    return Effect.promise(() => flushing).pipe(
+      Effect.flatMap((failed) => (failed === undefined ? Effect.void : Effect.fail(failed))),
+      Budget.within(millis, "flush")
+    )
+  }).pipe(Effect.provideService(Clock.Clock, RealClock.clock), degrade(undefined, "flush"))
 
 const hasOwnClient = (event: unknown): event is { durableExecutionClient: DurableExecutionClient } =>
   typeof event === "object" &&
