@@ -22,6 +22,7 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Tracer from "effect/Tracer"
 import * as ConfigEffect from "./ConfigEffect.ts"
+import { onShutdown } from "./Shutdown.ts"
 import { type WithDurableTracingOptions, withDurableTracing } from "./withDurableTracing.ts"
 
 /** The SDK's durable context of the current invocation. */
@@ -92,9 +93,8 @@ export const handler = <TEvent, A, E, R>(options: HandlerOptions<TEvent, A, E, R
   // Settings through Effect Config; options given in code still win.
   const settings = Effect.runSync(ConfigEffect.config.parse(configProvider ?? ConfigProvider.fromEnv()))
   const runtime = ManagedRuntime.make(Layer.mergeAll(layer, EffectTracer.layerTracer.pipe(Layer.provide(backend))))
-  process.once("SIGTERM", () => {
-    void runtime.dispose()
-  })
+  // Finalizers run on SIGTERM, within a bound; then the signal takes its course (Shutdown.ts).
+  onShutdown(() => runtime.dispose())
   // When an invocation suspends, the SDK returns PENDING without awaiting the handler: its fiber would wait
   // forever, and its spans would never end. Each invocation's fiber is interrupted when the invocation returns.
   const invocation = new AsyncLocalStorage<AbortSignal>()

@@ -23,6 +23,7 @@ import { DurableTracePlugin } from "@durable-trace/adapters/DurablePlugin"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Config from "./Config.ts"
+import { onShutdown } from "./Shutdown.ts"
 
 /** The environment variable that picks the backend, and its values. */
 export const BACKEND_ENV = "DURABLE_TRACE_BACKEND"
@@ -48,9 +49,8 @@ export const backendFromEnv = async (name = process.env[BACKEND_ENV] ?? "dd-trac
 const config = Config.fromEnv()
 const runtime = ManagedRuntime.make(await backendFromEnv())
 const backend = await runtime.runPromise(Effect.service(Backend))
-process.once("SIGTERM", () => {
-  void runtime.dispose()
-})
+// On SIGTERM, a bounded flush and disposal; then the signal takes its course (Shutdown.ts).
+onShutdown(() => backend.flush().then(() => runtime.dispose()))
 
 /** What the SDK loads from `DURABLE_EXECUTION_PLUGINS`. */
 export const durableExecutionPluginProvider: DurableInstrumentationPluginProvider<DurableTracePlugin> = {
