@@ -63,7 +63,18 @@ export interface Options {
    * durable-trace does not write checkpoints.
    */
   readonly disableBuiltInDurablePlugin?: boolean | undefined
+  /**
+   * Flush DogStatsD at the end of each invocation once something was counted. Default: only in Lambda
+   * (`AWS_LAMBDA_FUNCTION_NAME` set), where the environment freezes after the invocation returns. Elsewhere
+   * dd-trace flushes its metrics itself (every 10 s and at exit), and a flush we force can kill the process: on
+   * the durable SDK's local runner, whose fake `process.nextTick` lets a refused connection to the agent
+   * (`127.0.0.1:8126`) surface as an unhandled `'error'` event.
+   */
+  readonly flushMetrics?: boolean | undefined
 }
+
+/** Whether this process runs in Lambda, which freezes it between invocations. */
+const inLambda = (): boolean => typeof process.env.AWS_LAMBDA_FUNCTION_NAME === "string"
 
 const toSpan = (span: DdSpan): Span => span as unknown as Span
 const fromSpan = (span: Span): DdSpan => span as unknown as DdSpan
@@ -78,6 +89,7 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
 
   // Reading `tracer.dogstatsd` creates its client: flush only once something was counted.
   let counted = false
+  const flushMetrics = options.flushMetrics ?? inLambda()
 
   const backend: BackendService = {
     name: "dd-trace",
@@ -115,7 +127,7 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
     // agent exporter has no public flush: datadog-lambda-js flushes it at the end of the invocation.
     flush: () => {
       try {
-        if (counted) tracer.dogstatsd.flush()
+        if (counted && flushMetrics) tracer.dogstatsd.flush()
       } catch {
         // Best effort: a metric lost is not worth failing the invocation end.
       }
