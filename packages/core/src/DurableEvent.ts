@@ -6,6 +6,7 @@
  * same shape as Schemas for tools that want full decoding.
  */
 import * as Option from "effect/Option"
+import * as Untrusted from "./Untrusted.ts"
 
 /** The EXECUTION operation's type. */
 export const EXECUTION = "EXECUTION"
@@ -14,9 +15,7 @@ export const EXECUTION = "EXECUTION"
 export const MAX_INPUT_PAYLOAD_BYTES = 1024 * 1024
 
 const get = (value: unknown, key: string): unknown =>
-  typeof value === "object" && value !== null && !Array.isArray(value) && Object.hasOwn(value, key)
-    ? (value as Record<string, unknown>)[key]
-    : undefined
+  Untrusted.isArray(value) ? undefined : Untrusted.field(value, key)
 
 const nonEmptyString = (value: unknown): Option.Option<string> =>
   typeof value === "string" && value.length > 0 ? Option.some(value) : Option.none()
@@ -38,8 +37,9 @@ const EMPTY: ReadonlyArray<unknown> = []
  */
 export const operationsOf = (state: unknown): ReadonlyArray<unknown> => {
   const operations = get(state, "Operations")
-  if (Array.isArray(operations)) return operations
-  if (typeof operations === "object" && operations !== null) return Object.values(operations)
+  if (Untrusted.isArray(operations)) return operations
+  if (typeof operations === "object" && operations !== null)
+    return Untrusted.attempt(() => Object.values(operations), EMPTY)
   return EMPTY
 }
 
@@ -57,10 +57,12 @@ export const initialNextMarker = (event: unknown): Option.Option<string> =>
 /** The EXECUTION operation: `Operations[0]` by contract, else the first one of that type. */
 export const executionOperation = (event: unknown): Option.Option<unknown> => {
   const operations = initialOperations(event)
-  const first = operations[0]
-  if (get(first, "Type") === EXECUTION) return Option.some(first)
-  const found = operations.find((operation) => get(operation, "Type") === EXECUTION)
-  return found === undefined ? Option.none() : Option.some(found)
+  return Untrusted.attempt(() => {
+    const first = operations[0]
+    if (get(first, "Type") === EXECUTION) return Option.some(first)
+    const found = operations.find((operation) => get(operation, "Type") === EXECUTION)
+    return found === undefined ? Option.none() : Option.some(found)
+  }, Option.none())
 }
 
 /** The user's original input (`ExecutionDetails.InputPayload`, a JSON string), still as a string. */
@@ -100,6 +102,7 @@ const EXECUTION_ARN = /\/durable-execution\/([^/]+)\/([^/]+)$/
 
 /** The execution's name and id parsed from its ARN. */
 export const parseExecutionArn = (arn: string): Option.Option<ExecutionIdentity> => {
+  if (typeof arn !== "string") return Option.none()
   const match = EXECUTION_ARN.exec(arn)
   return match === null ? Option.none() : Option.some({ name: match[1]!, id: match[2]! })
 }
@@ -110,5 +113,5 @@ export const parseExecutionArn = (arn: string): Option.Option<ExecutionIdentity>
  */
 export const isFirstInvocation = (event: unknown): boolean => {
   const operations = initialOperations(event)
-  return operations.length <= 1 && Option.isNone(initialNextMarker(event))
+  return Untrusted.attempt(() => operations.length, 0) <= 1 && Option.isNone(initialNextMarker(event))
 }

@@ -7,18 +7,16 @@
 import * as Option from "effect/Option"
 import * as DurableEvent from "./DurableEvent.ts"
 import * as Headers from "./Headers.ts"
+import * as Untrusted from "./Untrusted.ts"
 
 const DATADOG = "_datadog"
 const MAX_ATTRIBUTE_LENGTH = 64 * 1024
 
-const get = (value: unknown, key: string): unknown =>
-  typeof value === "object" && value !== null && Object.hasOwn(value, key)
-    ? (value as Record<string, unknown>)[key]
-    : undefined
+const get = Untrusted.field
 
 const firstRecord = (event: unknown): unknown => {
   const records = get(event, "Records")
-  return Array.isArray(records) ? records[0] : undefined
+  return Untrusted.isArray(records) ? Untrusted.attempt(() => records[0], undefined) : undefined
 }
 
 const decodeBase64 = (value: unknown): string | undefined => {
@@ -40,12 +38,14 @@ const http = (event: unknown): unknown => {
   if (typeof headers === "object" && headers !== null) return headers
   const multi = get(event, "multiValueHeaders")
   if (typeof multi !== "object" || multi === null) return undefined
-  const first: Record<string, unknown> = Object.create(null)
-  for (const key of Object.keys(multi)) {
-    const values = (multi as Record<string, unknown>)[key]
-    if (Array.isArray(values)) first[key] = values[0]
-  }
-  return first
+  return Untrusted.attempt(() => {
+    const first: Record<string, unknown> = Object.create(null)
+    for (const key of Object.keys(multi)) {
+      const values = (multi as Record<string, unknown>)[key]
+      if (Untrusted.isArray(values)) first[key] = values[0]
+    }
+    return first
+  }, undefined)
 }
 
 /** SQS: `messageAttributes._datadog` as `stringValue` JSON or `binaryValue` base64 JSON. */

@@ -103,8 +103,9 @@ const fromExtractor = (extractor: Extractor, event: unknown, lambdaContext: unkn
 }
 
 /**
- * Reads the context `event` continues. Total: always succeeds, with source `"none"` when nothing applies. One
- * pass in precedence order; the only I/O is paging, and only when page 1 has no valid checkpoint (SPEC §3.3b).
+ * Reads the context `event` continues. Total on any value, JSON or not (getters and Proxies that throw): always
+ * succeeds, with source `"none"` when nothing applies. One pass in precedence order; the only I/O is paging, and
+ * only when page 1 has no valid checkpoint (SPEC §3.3b).
  */
 export const read = (
   event: unknown,
@@ -160,4 +161,10 @@ export const read = (
       if (Option.isSome(found)) return found.value
     }
     return NONE
-  })
+  }).pipe(
+    // The look-ups are total (`Untrusted`); should anything still throw on a hostile value, the read starts a new
+    // trace and says why, instead of dying.
+    Effect.catchDefect((cause) =>
+      Effect.as(report(new DurableTraceError({ location: "unknown", reason: "reader threw", cause })), NONE)
+    )
+  )

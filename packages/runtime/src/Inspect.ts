@@ -503,6 +503,8 @@ const warningsOf = (
  * Inspects a parsed input: a durable invocation event, a `GetDurableExecutionState` output
  * (`{ Operations, NextMarker? }`), or the SDK test runner's operations (an array of raw operations). Fails only
  * when the input is none of these; a readable input always gives a report, even with no checkpoint at all.
+ * The input is a JSON value (what `decode` returns, or a `structuredClone` of one); objects with throwing
+ * getters or Proxies are outside the contract.
  */
 export const inspect = (input: unknown): Result.Result<Report, Unreadable> =>
   Result.map(recognise(input), ({ kind, event, warnings }) => {

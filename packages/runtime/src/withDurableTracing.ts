@@ -98,12 +98,20 @@ export const boundedFlush = (backend: Backend["Service"], millis: number): Effec
     )
   }).pipe(Effect.provideService(Clock.Clock, RealClock.clock), degrade(undefined, "flush"))
 
-const hasOwnClient = (event: unknown): event is { durableExecutionClient: DurableExecutionClient } =>
-  typeof event === "object" &&
-  event !== null &&
-  "durableExecutionClient" in event &&
-  typeof (event as { durableExecutionClient?: { checkpoint?: unknown } }).durableExecutionClient?.checkpoint ===
-    "function"
+const hasOwnClient = (event: unknown): event is { durableExecutionClient: DurableExecutionClient } => {
+  try {
+    return (
+      typeof event === "object" &&
+      event !== null &&
+      "durableExecutionClient" in event &&
+      typeof (event as { durableExecutionClient?: { checkpoint?: unknown } }).durableExecutionClient?.checkpoint ===
+        "function"
+    )
+  } catch {
+    // A Proxy or getter that throws: no client of its own we could use.
+    return false
+  }
+}
 
 interface LambdaContextLike {
   readonly awsRequestId?: string
