@@ -13,7 +13,11 @@ import type { TargetReport } from "../packages/core/test/fuzz/Targets.ts"
 
 const root = join(import.meta.dirname, "..")
 
-const FILES = ["packages/core/test/fuzz/Reader.fuzz.test.ts", "packages/runtime/test/hygiene.fuzz.test.ts"]
+const FILES = [
+  "packages/core/test/fuzz/Reader.fuzz.test.ts",
+  "packages/core/test/fuzz/Hostile.fuzz.test.ts",
+  "packages/runtime/test/hygiene.fuzz.test.ts"
+]
 
 const option = (name: string, env: string | undefined): string | undefined => {
   const index = process.argv.indexOf(name)
@@ -40,7 +44,7 @@ const child = spawn(
   ],
   {
     cwd: root,
-    env: { ...process.env, FUZZ_MILLIS: String(seconds * 1000), FUZZ_SEED: seed },
+    env: { ...process.env, FUZZ_MILLIS: String(seconds * 1000), FUZZ_SEED: seed, FUZZ_REPORT: "1" },
     stdio: ["ignore", "pipe", "inherit"]
   }
 )

@@ -30,16 +30,19 @@ export interface Harness {
   readonly keepTrace?: (() => void) | undefined
 }
 
-/** Every line written to stdout while `fn` runs (the SDK logger and dd-trace's log exporter write there). */
+/**
+ * Every line written to stdout while `fn` runs (the SDK logger and dd-trace's log exporter write there). Kept
+ * off the test output unless `DURABLE_TRACE_TEST_VERBOSE=1`; dd-trace's trace lines still reach the writer
+ * underneath, where its harness collects them.
+ */
 export const captureStdout = async <A>(fn: () => Promise<A>): Promise<{ result: A; lines: Array<string> }> => {
   const lines: Array<string> = []
   const write = process.stdout.write.bind(process.stdout)
+  const verbose = process.env.DURABLE_TRACE_TEST_VERBOSE === "1"
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: Array<unknown>) => {
-    lines.push(
-      ...String(chunk)
-        .split("\n")
-        .filter((line) => line.length > 0)
-    )
+    const text = String(chunk)
+    lines.push(...text.split("\n").filter((line) => line.length > 0))
+    if (!verbose && !text.startsWith('{"traces":')) return true
     return (write as (...args: Array<unknown>) => boolean)(chunk, ...rest)
   }) as typeof process.stdout.write
   try {
@@ -121,16 +124,6 @@ export const runE2E = (harness: Harness) => {
       describe(workflow.name, () => {
         it("keeps one trace, anchored to the first execute span, with the expected checkpoints", async () => {
           const { result, spans, summaries } = await traced(workflow)
-          console.error(
-            workflow.name,
-            JSON.stringify(
-              summaries.map((s) => [
-                s.status,
-                s.write?._tag,
-                s.write?._tag === "Failed" ? String(s.write.error.reason) + String(s.write.error.cause) : ""
-              ])
-            )
-          )
           assert.strictEqual(result.getStatus(), workflow.status)
           const invocations = result.getInvocations().length
           assert.strictEqual(summaries.length, invocations)
@@ -173,7 +166,7 @@ export const runE2E = (harness: Harness) => {
         })
 
         it("changes nothing in the workflow's outcome", async () => {
-          const plain = await run(withDurableExecution(workflow.make({})), workflow)
+          const { result: plain } = await captureStdout(() => run(withDurableExecution(workflow.make({})), workflow))
           const { result } = await traced(workflow)
           assert.strictEqual(result.getStatus(), plain.result.getStatus())
           const outcome = (r: typeof result) => (r.getStatus() === "FAILED" ? r.getError() : r.getResult())
@@ -200,7 +193,7 @@ export const runE2E = (harness: Harness) => {
     it("costs no extra checkpoint request: the same count per invocation as untraced, for every workflow", async () => {
       for (const workflow of WORKFLOWS) {
         const plain = countingCheckpoints(withDurableExecution(workflow.make({})))
-        await run(plain.handler, workflow)
+        await captureStdout(() => run(plain.handler, workflow))
         harness.reset()
         const traced = countingCheckpoints(
           withDurableTracing(workflow.make({}), { backend: harness.backend(), earlyCheckpoint: true })
@@ -217,7 +210,7 @@ export const runE2E = (harness: Harness) => {
     it("without the early checkpoint: at most one extra request per execution, none for a resumed invocation", async () => {
       for (const workflow of WORKFLOWS) {
         const plain = countingCheckpoints(withDurableExecution(workflow.make({})))
-        await run(plain.handler, workflow)
+        await captureStdout(() => run(plain.handler, workflow))
         harness.reset()
         const traced = countingCheckpoints(
           withDurableTracing(workflow.make({}), { backend: harness.backend(), earlyCheckpoint: false })
