@@ -2,13 +2,14 @@
  * `pnpm bench`: durable-trace against Datadog's own reader and writer, its cold start and its end-to-end cost,
  * side by side in one process. Prints a markdown report and, when every benchmark ran, writes it to
  * `bench/RESULTS.md` at the repository root with the machine it ran on. Name benchmarks to run only those:
- * `pnpm bench reader writer` (`reader`, `writer`, `cold-start`, `end-to-end`).
+ * `pnpm bench reader writer` (`reader`, `writer`, `cold-start`, `end-to-end`, `bounds`).
  * Never part of `pnpm test`: timings depend on the machine, and the suite takes a few minutes.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { availableParallelism, cpus, loadavg, platform, release, totalmem } from "node:os"
 import { dirname } from "node:path"
 import { fileURLToPath } from "node:url"
+import * as Bounds from "./bounds.ts"
 import * as ColdStart from "./coldStart.ts"
 import * as EndToEnd from "./endToEnd.ts"
 import { now } from "./measure.ts"
@@ -19,7 +20,7 @@ import * as Writer from "./writer.ts"
 
 const RESULTS = fileURLToPath(new URL("../../bench/RESULTS.md", import.meta.url))
 
-const BENCHMARKS = ["reader", "writer", "cold-start", "end-to-end"] as const
+const BENCHMARKS = ["reader", "writer", "cold-start", "end-to-end", "bounds"] as const
 type Benchmark = (typeof BENCHMARKS)[number]
 
 const selected = process.argv.slice(2)
@@ -44,6 +45,8 @@ progress("cold start")
 const coldStart = runs("cold-start") ? await ColdStart.run() : undefined
 progress("end to end")
 const endToEnd = runs("end-to-end") ? await EndToEnd.run() : undefined
+progress("bounds")
+const bounds = runs("bounds") ? await Bounds.run() : undefined
 const loadAfter = loadavg()
 progress("done")
 
@@ -126,6 +129,19 @@ if (endToEnd !== undefined) {
     "`CheckpointDurableExecution` calls through the client the runner's events carry, counted over the same runs.",
     "",
     EndToEnd.reportCheckpointCalls(endToEnd)
+  )
+}
+
+if (bounds !== undefined) {
+  sections.push(
+    "",
+    "## 6. Bounds and concurrency (the README's Guarantees)",
+    "",
+    "A hanging `_datadog_` write and a flush that never settles, on the local runner; SIGTERM sent to a process " +
+      "that ran one execution (`packages/runtime/test/fixtures/sigterm/child.ts`, flush bound 50 ms there); " +
+      "executions started at once through one `withDurableTracing` handler.",
+    "",
+    Bounds.report(bounds)
   )
 }
 
