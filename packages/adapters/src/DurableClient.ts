@@ -18,6 +18,9 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 
 /** Page size for `GetDurableExecutionState`: the SDK's own. */
+/** Wall-clock milliseconds that the local runner's fake timers cannot skew: what the write deadline is measured in. */
+export { now as realNow } from "./RealClock.ts"
+
 export const MAX_ITEMS_PER_PAGE = 1000
 
 /** A client whose checkpoint tokens are tracked. */

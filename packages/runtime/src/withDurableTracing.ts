@@ -17,13 +17,13 @@ import {
 } from "@aws/durable-execution-sdk-js"
 import { Backend, type BackendLayer, type Span } from "@durable-trace/adapters/Backend"
 import * as DurableClient from "@durable-trace/adapters/DurableClient"
+import { realNow } from "@durable-trace/adapters/DurableClient"
 import {
   DurableTracePlugin,
   type InvocationReport,
   type InvocationState,
   type PluginServices
 } from "@durable-trace/adapters/DurablePlugin"
-import * as RealClock from "@durable-trace/adapters/RealClock"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
@@ -240,7 +240,7 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     const remaining = context.getRemainingTimeInMillis?.()
     invocations.set(executionArn, {
       store,
-      deadline: typeof remaining === "number" && Number.isFinite(remaining) ? RealClock.now() + remaining : undefined,
+      deadline: typeof remaining === "number" && Number.isFinite(remaining) ? realNow() + remaining : undefined,
       parent: span,
       operationSpans: new Map()
     })
