@@ -2,7 +2,7 @@
  * The consumer test: what a user gets is the packed tarball, so this builds and packs the packages, installs the
  * tarballs with npm into an app outside the workspace (consumer/, everything else from the registry), and checks
  * it as a user would use it (issue 11):
- *   - every tarball: `attw` (ESM-only profile) and `publint --strict` report nothing;
+ *   - `pnpm -r publish --dry-run` succeeds; every tarball: `attw` (ESM-only profile) and `publint --strict` report nothing;
  *   - `tsc` over the app with a NodeNext and a Bundler config, `skipLibCheck: false`, under TypeScript 5.9 and 7;
  *   - under Node 22 and Node 24, from node_modules, on the SDK's local runner: `withDurableTracing` with dd-trace
  *     and with OpenTelemetry, `DurableEffect`, and `DURABLE_EXECUTION_PLUGINS=@durable-trace/runtime/PluginProvider`;
@@ -55,6 +55,7 @@ for (const pkg of ["core", "adapters", "runtime"]) {
   must(`pack @durable-trace/${pkg}`, sh("npx", ["-y", "pnpm@10", "pack", "--pack-destination", packs], dir))
 }
 const tarballs = readdirSync(packs).map((file) => join(packs, file))
+must("pnpm -r publish --dry-run", sh("npx", ["-y", "pnpm@10", "-r", "publish", "--dry-run", "--no-git-checks"], root))
 
 // 2. Package checks on the tarballs themselves.
 const bin = (name: string) => join(root, "node_modules/.bin", name)

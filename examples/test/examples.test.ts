@@ -39,6 +39,17 @@ describe("examples", () => {
     assert.strictEqual(traces.size, 1)
   })
 
+  it("the dd-trace example runs with no agent and no Lambda environment, as a user first tries it", async () => {
+    const bare = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !key.startsWith("DD_") && key !== "AWS_LAMBDA_FUNCTION_NAME")
+    )
+    const { stdout } = await run(process.execPath, [new URL("../src/plain-ddtrace.ts", import.meta.url).pathname], {
+      env: bare,
+      timeout: 60_000
+    })
+    assert.match(stdout, /status: SUCCEEDED\ninvocations: 2\ncheckpoints: _datadog_0/)
+  })
+
   it("OpenTelemetry", async () => {
     assert.match(
       await example("opentelemetry"),

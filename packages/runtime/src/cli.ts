@@ -5,6 +5,7 @@
  * stderr saying why, 2 for a usage error.
  */
 
+import { createRequire } from "node:module"
 import * as Console from "effect/Console"
 import * as Argument from "effect/cli/Argument"
 import * as CliError from "effect/cli/CliError"
@@ -20,8 +21,8 @@ import * as Stdio from "effect/Stdio"
 import * as Stream from "effect/Stream"
 import * as Inspect from "./Inspect.ts"
 
-/** The version `--version` prints: the runtime package's. */
-export const VERSION = "0.1.0"
+/** The version `--version` prints: the runtime package's (one directory up from both `src/` and `dist/`). */
+export const VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version
 
 /** Exit code of unreadable input. */
 export const EXIT_INPUT = 1
