@@ -47,7 +47,8 @@ export class DatadogStack extends Stack {
 
     this.traced = new TracedDurableFunction(this, "Orders", {
       entry: "datadog.ts",
-      // The Datadog Node layer provides both; bundling copies would make a second, uninitialised tracer.
+      // The Datadog Node layer provides both, and its dd-trace is the one datadog-lambda-js initialised: a bundled
+      // copy would only add megabytes (dd-trace hands every copy the first one's tracer, a process-wide global).
       externalModules: ["dd-trace", "datadog-lambda-js"],
       environment: {
         ...DURABLE_TRACE_ENV,

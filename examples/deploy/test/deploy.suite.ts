@@ -163,7 +163,7 @@ describe("deployment example (examples/deploy)", () => {
       assert.match(JSON.stringify(secretRead[0]!.Resource), /:secret:datadog\/api-key-\?\?\?\?\?\?"/)
       // No Forwarder subscription beside the extension's logs: each line would arrive twice.
       template.resourceCountIs("AWS::Logs::SubscriptionFilter", 0)
-      // dd-trace and datadog-lambda-js come from the layer, not the bundle: one tracer, the layer's.
+      // dd-trace and datadog-lambda-js come from the layer, not the bundle.
       const bundle = readFileSync(path.join(assetDirectory(synthesized.outdir, template), "index.js"), "utf8")
       assert.match(bundle, /require\("dd-trace"\)/)
       assert.notMatch(bundle, /packages\/dd-trace\/src\/tracer/)

@@ -2,7 +2,7 @@
  * The Datadog flavour's handler. `DatadogLambda` points the function's handler at datadog-lambda-js
  * (`/opt/nodejs/node_modules/datadog-lambda-js/handler.handler`, from the Datadog Node layer), which initialises
  * dd-trace, loads this module through `DD_LAMBDA_HANDLER`, and wraps `handler` in `datadog()`. dd-trace is
- * therefore not bundled: it comes from the layer, so this module and datadog-lambda-js share one tracer.
+ * therefore not bundled: it comes from the layer, already initialised.
  */
 import * as DdTrace from "@durable-trace/adapters/DdTrace"
 import { withDurableTracing } from "@durable-trace/runtime/withDurableTracing"
