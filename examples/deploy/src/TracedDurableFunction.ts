@@ -41,6 +41,8 @@ export interface TracedDurableFunctionProps {
 
 export class TracedDurableFunction extends Construct {
   readonly function: nodejs.NodejsFunction
+  /** A published version: durable executions start from a qualified ARN (a version or an alias). */
+  readonly version: lambda.Version
   readonly role: iam.Role
   readonly logGroup: logs.LogGroup
 
@@ -94,6 +96,8 @@ export class TracedDurableFunction extends Construct {
         }
       }
     })
+
+    this.version = this.function.currentVersion
 
     // The durable APIs authorise against the execution's ARN, `<function ARN>:<version>/durable-execution/...`:
     // `:*` matches this function's executions of every version, and no other function's. A separate policy (not

@@ -15,7 +15,7 @@ import { TracedDurableFunction } from "./TracedDurableFunction.ts"
 const here = path.dirname(fileURLToPath(import.meta.url))
 
 /** The collector configuration shipped next to the OpenTelemetry bundle. */
-export const COLLECTOR_CONFIG = path.resolve(here, "../collector.yaml")
+export const COLLECTOR_CONFIG = path.resolve(here, "../collector/collector.yaml")
 
 /** durable-trace's own settings, the same in both flavours (README "Configuration"). */
 const DURABLE_TRACE_ENV = {
@@ -87,6 +87,7 @@ export class DatadogStack extends Stack {
     datadog.addLambdaFunctions([this.traced.function])
 
     new CfnOutput(this, "FunctionName", { value: this.traced.function.functionName })
+    new CfnOutput(this, "InvokeArn", { value: this.traced.version.functionArn })
   }
 }
 
@@ -129,5 +130,6 @@ export class OpenTelemetryStack extends Stack {
     })
 
     new CfnOutput(this, "FunctionName", { value: this.traced.function.functionName })
+    new CfnOutput(this, "InvokeArn", { value: this.traced.version.functionArn })
   }
 }

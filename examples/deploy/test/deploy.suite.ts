@@ -99,6 +99,8 @@ const assertCommon = (template: Template) => {
     DurableConfig: { ExecutionTimeout: 86_400, RetentionPeriodInDays: 14 },
     Environment: { Variables: Match.objectLike({ DURABLE_TRACE_WRITE_TIMEOUT_MS: "2000" }) }
   })
+  // Executions start from a qualified ARN: a published version.
+  template.resourceCountIs("AWS::Lambda::Version", 1)
   // The CDK's default role for durable functions carries a managed policy allowing "*": ours has none.
   template.resourceCountIs("AWS::IAM::Role", 1)
   template.hasResourceProperties("AWS::IAM::Role", { ManagedPolicyArns: Match.absent() })
