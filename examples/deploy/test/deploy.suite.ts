@@ -5,14 +5,14 @@
  * one trace across the three invocations of a durable execution on the SDK's local runner.
  */
 import { execFile } from "node:child_process"
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from "node:fs"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
-import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Match, type Template } from "aws-cdk-lib/assertions"
 import { DURABLE_EXECUTION_ACTIONS } from "../src/TracedDurableFunction.ts"
 import { assetDirectory, lambdaFunction, plainEnvironment, type Synthesized, synthesize } from "./synth.ts"
@@ -20,13 +20,18 @@ import { assetDirectory, lambdaFunction, plainEnvironment, type Synthesized, syn
 const run = promisify(execFile)
 const here = path.dirname(fileURLToPath(import.meta.url))
 
+/** Directories the suite made, removed at the end. */
+const temporary: Array<string> = []
+
 /**
  * What the Datadog Node layer mounts at /opt/nodejs/node_modules, from the installed packages: datadog-lambda-js
  * with its `dist` at the package root (where the redirected handler points) and dd-trace.
  */
 const datadogLayer = (): string => {
   const installed = (name: string) => realpathSync(path.resolve(here, "../node_modules", name))
-  const root = path.join(mkdtempSync(path.join(tmpdir(), "durable-trace-layer-")), "nodejs", "node_modules")
+  const opt = mkdtempSync(path.join(tmpdir(), "durable-trace-layer-"))
+  temporary.push(opt)
+  const root = path.join(opt, "nodejs", "node_modules")
   mkdirSync(root, { recursive: true })
   symlinkSync(path.join(installed("datadog-lambda-js"), "dist"), path.join(root, "datadog-lambda-js"))
   symlinkSync(installed("dd-trace"), path.join(root, "dd-trace"))
@@ -132,8 +137,12 @@ describe("deployment example (examples/deploy)", () => {
   let synthesized: Synthesized
   beforeAll(() => {
     synthesized = synthesize()
+    temporary.push(...synthesized.temporary)
     console.log(`cdk synth of both stacks, esbuild bundling included: ${Math.round(synthesized.millis)} ms`)
   }, 120_000)
+  afterAll(() => {
+    for (const directory of temporary) rmSync(directory, { recursive: true, force: true })
+  })
 
   describe("Datadog: DatadogLambda, the Node and extension layers, the handler redirect", () => {
     it("synthesizes the durable function, instrumented the way Datadog's construct does it", () => {

@@ -14,17 +14,20 @@ import { DatadogStack, OpenTelemetryStack } from "../src/stacks.ts"
  * NodejsFunction runs esbuild through the lock file's package manager (`pnpm exec esbuild`). pnpm is on PATH under
  * `pnpm test`; when the tests run another way (`node_modules/.bin/vitest`), a shim reaches it through npx.
  */
-const ensurePnpm = (): void => {
-  if (spawnSync("pnpm", ["--version"], { stdio: "ignore" }).status === 0) return
+const ensurePnpm = (): ReadonlyArray<string> => {
+  if (spawnSync("pnpm", ["--version"], { stdio: "ignore" }).status === 0) return []
   const dir = mkdtempSync(path.join(tmpdir(), "durable-trace-pnpm-"))
   const shim = path.join(dir, "pnpm")
   writeFileSync(shim, '#!/bin/sh\nexec npx -y pnpm@10 "$@"\n')
   chmodSync(shim, 0o755)
   process.env.PATH = `${dir}${path.delimiter}${process.env.PATH ?? ""}`
+  return [dir]
 }
 
 export interface Synthesized {
   readonly outdir: string
+  /** Directories made for the synthesis (the cloud assembly included), for the caller to remove. */
+  readonly temporary: ReadonlyArray<string>
   readonly datadog: Template
   readonly openTelemetry: Template
   /** Wall-clock time of the synthesis, bundling included. */
@@ -32,7 +35,7 @@ export interface Synthesized {
 }
 
 export const synthesize = (): Synthesized => {
-  ensurePnpm()
+  const shim = ensurePnpm()
   const outdir = mkdtempSync(path.join(tmpdir(), "durable-trace-cdk-"))
   const started = performance.now()
   const app = new App({ outdir })
@@ -43,7 +46,7 @@ export const synthesize = (): Synthesized => {
     backendEndpoint: "https://otlp.example.test"
   })
   const templates = { datadog: Template.fromStack(datadog), openTelemetry: Template.fromStack(openTelemetry) }
-  return { outdir, ...templates, millis: performance.now() - started }
+  return { outdir, temporary: [...shim, outdir], ...templates, millis: performance.now() - started }
 }
 
 /** The one Lambda function of a template, with its properties. */
