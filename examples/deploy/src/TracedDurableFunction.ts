@@ -18,12 +18,6 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 /** The workspace root: NodejsFunction's project root, where pnpm-lock.yaml lives. */
 export const WORKSPACE_ROOT = path.resolve(here, "../../..")
 
-/**
- * The export condition under which `@durable-trace/*` resolve to their TypeScript sources. esbuild bundles from
- * the workspace sources with it; without it (an app installing the published packages) `default` applies.
- */
-export const SOURCE_CONDITION = "@durable-trace/source"
-
 /** The durable execution APIs the SDK calls for the function's own executions (and nothing else). */
 export const DURABLE_EXECUTION_ACTIONS = ["lambda:CheckpointDurableExecution", "lambda:GetDurableExecutionState"]
 
@@ -87,7 +81,6 @@ export class TracedDurableFunction extends Construct {
         // rely on the version the runtime ships.
         bundleAwsSDK: true,
         externalModules: [...(props.externalModules ?? [])],
-        esbuildArgs: { "--conditions": SOURCE_CONDITION },
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

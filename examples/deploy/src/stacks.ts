@@ -47,8 +47,8 @@ export class DatadogStack extends Stack {
 
     this.traced = new TracedDurableFunction(this, "Orders", {
       entry: "datadog.ts",
-      // The Datadog Node layer provides both, and its dd-trace is the one datadog-lambda-js initialised: a bundled
-      // copy would only add megabytes (dd-trace hands every copy the first one's tracer, a process-wide global).
+      // The Datadog Node layer provides both, and its dd-trace is the one datadog-lambda-js initialised. dd-trace is
+      // not made to be bundled (native modules, instrumentation hooks on require).
       externalModules: ["dd-trace", "datadog-lambda-js"],
       environment: {
         ...DURABLE_TRACE_ENV,

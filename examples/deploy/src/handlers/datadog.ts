@@ -4,8 +4,8 @@
  * dd-trace, loads this module through `DD_LAMBDA_HANDLER`, and wraps `handler` in `datadog()`. dd-trace is
  * therefore not bundled: it comes from the layer, already initialised.
  */
-import * as DdTrace from "@durable-trace/adapters/DdTrace"
-import { withDurableTracing } from "@durable-trace/runtime/withDurableTracing"
+import { withDurableTracing } from "@durable-trace/runtime"
+import * as DdTrace from "@durable-trace/runtime/DdTrace"
 import tracer from "dd-trace"
 import { fulfilOrder } from "./workflow.ts"
 

@@ -4,8 +4,8 @@
  * forwards them to your backend. durable-trace force-flushes the provider at the end of every invocation, so no
  * span waits in the batch queue while the environment is frozen between invocations.
  */
-import * as OpenTelemetry from "@durable-trace/adapters/OpenTelemetry"
-import { withDurableTracing } from "@durable-trace/runtime/withDurableTracing"
+import { withDurableTracing } from "@durable-trace/runtime"
+import * as OpenTelemetry from "@durable-trace/runtime/OpenTelemetry"
 import { context, propagation, trace } from "@opentelemetry/api"
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
 import { W3CTraceContextPropagator } from "@opentelemetry/core"
@@ -27,4 +27,4 @@ trace.setGlobalTracerProvider(
   })
 )
 
-export const handler = withDurableTracing(fulfilOrder, { backend: OpenTelemetry.layer })
+export const handler = withDurableTracing(fulfilOrder, { backend: OpenTelemetry.make() })
