@@ -223,6 +223,8 @@ const toSdkError = (cause: Cause.Cause<unknown>, boundary: Boundaries): Error =>
 interface Caller {
   readonly services: Context.Context<never>
   readonly signal: AbortSignal
+  /** Bodies still running, awaited when the operation is interrupted so their finalizers run first. */
+  readonly running: Set<Promise<unknown>>
 }
 
 /**
@@ -237,7 +239,10 @@ const runBody = <A, E, R>(
   durable?: SdkDurableContext
 ): Promise<A> => {
   const services = durable === undefined ? caller.services : Context.add(caller.services, DurableContext, durable)
-  return Effect.runPromiseExitWith(services as Context.Context<R>)(effect, { signal: caller.signal }).then((exit) => {
+  const running = Effect.runPromiseExitWith(services as Context.Context<R>)(effect, { signal: caller.signal })
+  caller.running.add(running)
+  return running.then((exit) => {
+    caller.running.delete(running)
     if (Exit.isSuccess(exit)) return exit.value
     throw toSdkError(exit.cause, boundary)
   })
@@ -245,7 +250,8 @@ const runBody = <A, E, R>(
 
 /**
  * A durable operation as an Effect: `start` calls the SDK with the caller's services for its bodies; its error
- * becomes the workflow's typed failure, its value is checked for stored data that no longer decodes.
+ * becomes the workflow's typed failure, its value is checked for stored data that no longer decodes. Interrupted
+ * (an invocation suspending), it interrupts its running bodies and waits for them, so scopes close inside out.
  */
 const durableOperation = <A, E, R>(
   boundary: Boundaries,
@@ -255,9 +261,21 @@ const durableOperation = <A, E, R>(
     const durable = yield* DurableContext
     const services = Context.omit(Tracer.ParentSpan)(yield* Effect.context<never>())
     const invocation = yield* InvocationSignal
-    const value = yield* Effect.tryPromise({
-      try: (signal) => start(durable, { services, signal: AbortSignal.any([signal, invocation]) }),
-      catch: (error) => error
+    const value = yield* Effect.callback<A, unknown>((resume) => {
+      const controller = new AbortController()
+      const caller: Caller = { services, signal: AbortSignal.any([controller.signal, invocation]), running: new Set() }
+      try {
+        start(durable, caller).then(
+          (value) => resume(Effect.succeed(value)),
+          (error) => resume(Effect.fail(error))
+        )
+      } catch (error) {
+        resume(Effect.fail(error))
+      }
+      return Effect.promise(() => {
+        controller.abort()
+        return Promise.allSettled(caller.running)
+      })
     }).pipe(Effect.catch(boundary.failure))
     return yield* boundary.decoded(value)
   }) as Effect.Effect<A, E, R | DurableContext>
