@@ -649,19 +649,29 @@ const combine = <A, E, R>(
       : Effect.fail(new DurableSchemaError({ operation: name, reason: "Decode", message: decoded.failure.message }))
   }
   const started = durableOperation<unknown, unknown, R>(boundary, (durable, caller) => {
-    const promises = effects.map((effect) =>
-      runBody<unknown, unknown, R>(
+    const promises = effects.map((effect) => {
+      const body = runBody<unknown, unknown, R>(
         caller,
         encode === undefined ? boundary.body(effect) : Effect.map(boundary.body(effect), (value) => encode(value)),
         boundary
       )
-    )
+      // The SDK stores an `allSettled` rejection as its message only: settle each one here, its error stored whole.
+      return combinator === "allSettled"
+        ? body.then(
+            (value): Settled => ({ value }),
+            (error): Settled => ({ error: storeError(error instanceof Error ? error : new Error(String(error))) })
+          )
+        : body
+    })
     // Typed as DurablePromises; the SDK awaits them as any promise.
     const combined = durable.promise[combinator] as (name: string, promises: never) => PromiseLike<unknown>
     return combined.call(durable.promise, name, promises as never)
   })
   return { started, decodeValue }
 }
+
+/** One `allSettled` outcome, as checkpointed. */
+type Settled = { readonly value: unknown } | { readonly error: StoredError }
 
 /** Options of the combinators: `success` and `error` are each effect's schemas. */
 export type CombinatorOptions<A, E> = Boundary<A, E>
@@ -690,9 +700,14 @@ export const allSettled = <A, E, R, O extends CombinatorOptions<A, UserError<E>>
   const boundary = makeBoundary(name, options)
   const { started, decodeValue } = combine("allSettled", name, effects, boundary, options?.success)
   return Effect.flatMap(started, (settled) =>
-    Effect.forEach(settled as Array<PromiseSettledResult<unknown>>, (outcome) =>
-      Effect.result(outcome.status === "fulfilled" ? decodeValue(outcome.value) : boundary.failure(outcome.reason))
-    )
+    Effect.forEach(settled as Array<PromiseSettledResult<Settled>>, (outcome) => {
+      const settled = outcome.status === "fulfilled" ? outcome.value : { error: storeError(outcome.reason as Error) }
+      return Effect.result(
+        "value" in settled
+          ? decodeValue(settled.value)
+          : boundary.failure(DurableOperationError.fromErrorObject(settled.error))
+      )
+    })
   ) as Effect.Effect<Array<Result.Result<A, ErrorOf<O, E>>>, DurableError, R | DurableContext>
 }
 
