@@ -14,6 +14,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import { expectTypeOf } from "vitest"
 import * as DurableEffect from "../src/DurableEffect.ts"
 
 class Payments extends Context.Service<Payments, { readonly charge: (order: string) => Effect.Effect<string> }>()(
@@ -434,6 +435,28 @@ describe("DurableEffect", () => {
       assert.strictEqual(result.getStatus(), "SUCCEEDED")
       assert.strictEqual(result.getResult(), "done")
     })
+  })
+
+  it("types: your errors only with an error schema, the decoded type with a success schema", () => {
+    const failing = Effect.fail(new OutOfStock({ sku: "sku-1" })) as Effect.Effect<number, OutOfStock>
+    expectTypeOf(DurableEffect.step("a", failing)).toEqualTypeOf<
+      Effect.Effect<number, DurableEffect.DurableError, DurableEffect.DurableContext>
+    >()
+    expectTypeOf(DurableEffect.step("a", failing, { error: OutOfStock })).toEqualTypeOf<
+      Effect.Effect<number, OutOfStock | DurableEffect.DurableError, DurableEffect.DurableContext>
+    >()
+    expectTypeOf(DurableEffect.waitForCallback("b", () => Effect.void)).toEqualTypeOf<
+      Effect.Effect<string, DurableEffect.DurableError, DurableEffect.DurableContext>
+    >()
+    expectTypeOf(DurableEffect.waitForCallback("b", () => Effect.void, { success: Reservation })).toEqualTypeOf<
+      Effect.Effect<typeof Reservation.Type, DurableEffect.DurableError, DurableEffect.DurableContext>
+    >()
+    expectTypeOf(
+      DurableEffect.runInChildContext("c", DurableEffect.step("a", failing, { error: OutOfStock }), { error: OutOfStock })
+    ).toEqualTypeOf<Effect.Effect<number, OutOfStock | DurableEffect.DurableError, DurableEffect.DurableContext>>()
+    expectTypeOf(DurableEffect.invoke("d", "fn", { a: 1 }, { success: Reservation })).toEqualTypeOf<
+      Effect.Effect<typeof Reservation.Type, DurableEffect.DurableError, DurableEffect.DurableContext>
+    >()
   })
 
   describe("the durable runtime as a Layer", () => {
