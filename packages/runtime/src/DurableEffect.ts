@@ -160,7 +160,23 @@ const makeBoundary = (operation: string, boundary: Boundary<unknown, unknown> | 
   const encodeError = errorJson === undefined ? undefined : Schema.encodeResult(errorJson)
   const decodeError = errorJson === undefined ? undefined : Schema.decodeUnknownResult(errorJson)
   const decodeSchemaError = Schema.decodeUnknownResult(DurableSchemaErrorJson)
+  const typedFailure = (sdkError: unknown): unknown => {
+    const data = errorDataOf(sdkError)
+    if (data !== undefined) {
+      const schemaError = decodeSchemaError(data)
+      if (Result.isSuccess(schemaError)) return schemaError.success
+      if (decodeError !== undefined) {
+        const decoded = decodeError(data)
+        return Result.isSuccess(decoded)
+          ? decoded.success
+          : new DurableSchemaError({ operation, reason: "Decode", message: decoded.failure.message })
+      }
+    }
+    const cause = sdkError instanceof Error ? sdkError : new Error(String(sdkError))
+    return new DurableOperationFailure({ operation, cause })
+  }
   return {
+    typedFailure,
     serdes: success === undefined ? undefined : fromSchema(success),
     /** The body, its result checked against `success` before the SDK checkpoints it. */
     body: <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | DurableSchemaError, R> =>
@@ -180,23 +196,7 @@ const makeBoundary = (operation: string, boundary: Boundary<unknown, unknown> | 
       return Result.isSuccess(encoded) ? encoded.success : undefined
     },
     /** The SDK's error back as the workflow's typed failure. */
-    failure: (sdkError: unknown): Effect.Effect<never, unknown> => {
-      const data = errorDataOf(sdkError)
-      if (data !== undefined) {
-        const schemaError = decodeSchemaError(data)
-        if (Result.isSuccess(schemaError)) return Effect.fail(schemaError.success)
-        if (decodeError !== undefined) {
-          const decoded = decodeError(data)
-          return Effect.fail(
-            Result.isSuccess(decoded)
-              ? decoded.success
-              : new DurableSchemaError({ operation, reason: "Decode", message: decoded.failure.message })
-          )
-        }
-      }
-      const cause = sdkError instanceof Error ? sdkError : new Error(String(sdkError))
-      return Effect.fail(new DurableOperationFailure({ operation, cause }))
-    },
+    failure: (sdkError: unknown): Effect.Effect<never, unknown> => Effect.fail(typedFailure(sdkError)),
     /** A deserialized value, or the schema error of stored data its schema refused. */
     decoded: <A>(value: A): Effect.Effect<A, DurableSchemaError> =>
       value instanceof Undecodable
@@ -538,6 +538,19 @@ const decodedBatch = <B>(
   )
 
 /**
+ * The typed failure an SDK error carries, decoded with `error`: for a `map` item's or `parallel` branch's `error`
+ * (a `ChildContextError`), or any SDK error caught outside this API. Your error when its data decodes, else the
+ * durable error it amounts to.
+ *
+ * @example
+ * ```ts
+ * const failures = batch.failed().map((item) => DurableEffect.failureOf("reserve", item.error, OutOfStock))
+ * ```
+ */
+export const failureOf = <E>(operation: string, sdkError: Error, error: DurableSchema<E>): E | DurableError =>
+  makeBoundary(operation, { error }).typedFailure(sdkError) as E | DurableError
+
+/**
  * Runs `f` over `items` durably, each item in its own child context (at most `maxConcurrency` at once), and
  * returns the SDK's `BatchResult`: per item its result (decoded with `success`) or its error (a
  * `ChildContextError` whose `errorData` is the item's typed failure, encoded with `error`).
@@ -817,22 +830,28 @@ export const layer = (options: LayerOptions): Layer.Layer<DurableRuntime, Config
  * the fiber would otherwise wait forever, its spans and scopes never ending.
  */
 export const makeHandler = <TEvent, A, E, R>(
-  workflow: (event: TEvent) => Effect.Effect<A, E, R | DurableContext>
+  workflow: (event: TEvent) => Effect.Effect<A, E, R | DurableContext>,
+  options?: WorkflowOptions<UserError<E>>
 ): Effect.Effect<DurableLambdaHandler, never, DurableRuntime | Exclude<R, DurableContext>> =>
   Effect.gen(function* () {
-    const { options } = yield* DurableRuntime
+    const runtime = yield* DurableRuntime
     const services = yield* Effect.context<Exclude<R, DurableContext>>()
     const invocation = new AsyncLocalStorage<AbortSignal>()
-    const traced = withDurableTracing<TEvent, A>((event, durable) => {
+    const boundary = options?.error === undefined ? undefined : makeBoundary("workflow", { error: options.error })
+    const traced = withDurableTracing<TEvent, A>(async (event, durable) => {
       const signal = invocation.getStore() ?? new AbortController().signal
-      return Effect.runPromiseWith(services)(
+      const exit = await Effect.runPromiseExitWith(services)(
         workflow(event).pipe(
           Effect.provideService(DurableContext, durable),
           Effect.provideService(InvocationSignal, signal)
         ) as Effect.Effect<A, E, Exclude<R, DurableContext>>,
         { signal }
       )
-    }, options)
+      if (Exit.isSuccess(exit)) return exit.value
+      // With an error schema, the execution's error carries the failure encoded: an `invoke` of this function
+      // decodes it with the same schema. Without, it fails as a thrown error would.
+      throw boundary === undefined ? Cause.squash(exit.cause) : toSdkError(exit.cause, boundary)
+    }, runtime.options)
     return async (event, context) => {
       const controller = new AbortController()
       try {
@@ -842,6 +861,15 @@ export const makeHandler = <TEvent, A, E, R>(
       }
     }
   })
+
+/** Options of a workflow. */
+export interface WorkflowOptions<E> {
+  /**
+   * Encodes the workflow's typed failure into the execution's error, so a workflow that `invoke`s this one
+   * (with the same `error` schema) fails with the same tagged error.
+   */
+  readonly error?: DurableSchema<E> | undefined
+}
 
 /** Options of `handler`. */
 export interface HandlerOptions<TEvent, A, E, R> extends Omit<WithDurableTracingOptions, "backend"> {
@@ -853,6 +881,8 @@ export interface HandlerOptions<TEvent, A, E, R> extends Omit<WithDurableTracing
   readonly backend: BackendLayer
   /** Where durable-trace's settings come from (`ConfigEffect.config`). Default: the environment. */
   readonly configProvider?: ConfigProvider.ConfigProvider | undefined
+  /** Encodes the workflow's typed failure into the execution's error (see `WorkflowOptions`). */
+  readonly error?: DurableSchema<UserError<E>> | undefined
 }
 
 /**
@@ -876,7 +906,7 @@ export interface HandlerOptions<TEvent, A, E, R> extends Omit<WithDurableTracing
  * ```
  */
 export const handler = <TEvent, A, E, R>(options: HandlerOptions<TEvent, A, E, R>): DurableLambdaHandler => {
-  const { handler: workflow, layer: services, backend, configProvider, ...rest } = options
+  const { handler: workflow, layer: services, backend, configProvider, error, ...rest } = options
   const durable = layer({ ...rest, backend }).pipe(
     Layer.provide(ConfigProvider.layer(configProvider ?? ConfigProvider.fromEnv()))
   )
@@ -886,7 +916,7 @@ export const handler = <TEvent, A, E, R>(options: HandlerOptions<TEvent, A, E, R
   })
   let made: Promise<DurableLambdaHandler> | undefined
   return async (event, context) => {
-    made ??= runtime.runPromise(makeHandler(workflow))
+    made ??= runtime.runPromise(makeHandler(workflow, { error }))
     return (await made)(event, context)
   }
 }

@@ -323,6 +323,70 @@ describe("DurableEffect", () => {
       assert.deepStrictEqual(attempts, { transient: 3, fatal: 1 })
     })
 
+    it("a map item's typed failure decodes from its batch result, on the first run and after replay", async () => {
+      const seen: Array<unknown> = []
+      const handler = plain(() =>
+        Effect.gen(function* () {
+          const batch = yield* DurableEffect.map(
+            "reserve",
+            ["sku-1", "sku-2"],
+            (sku) =>
+              sku === "sku-2"
+                ? DurableEffect.step("reserve-item", Effect.fail(new OutOfStock({ sku })), {
+                    error: OutOfStock,
+                    ...noRetry
+                  })
+                : DurableEffect.step("reserve-item", Effect.succeed(sku)),
+            { error: OutOfStock, completionConfig: { toleratedFailureCount: 1 } }
+          )
+          seen.push(...batch.failed().map((item) => DurableEffect.failureOf("reserve", item.error, OutOfStock)))
+          yield* DurableEffect.wait("settle", { seconds: 5 })
+          return batch.getResults()
+        })
+      )
+      const result = await run(handler)
+      assert.deepStrictEqual(result.getResult(), ["sku-1"])
+      assert.strictEqual(seen.length, 2, "first run, then the replay")
+      for (const error of seen) {
+        assert.instanceOf(error, OutOfStock)
+        assert.strictEqual((error as OutOfStock).sku, "sku-2")
+      }
+    })
+
+    it("an invoked workflow's typed failure reaches the caller with the same error schema", async () => {
+      const caller = DurableEffect.handler({
+        backend: InMemory.make().layer,
+        layer: Layer.empty,
+        handler: () =>
+          DurableEffect.invoke("reserve", "inventory", { sku: "sku-4" }, { error: OutOfStock }).pipe(
+            Effect.flip,
+            Effect.map((error) => (error instanceof OutOfStock ? `OutOfStock ${error.sku}` : error._tag))
+          )
+      })
+      const callee = DurableEffect.handler({
+        backend: InMemory.make().layer,
+        layer: Layer.empty,
+        error: OutOfStock,
+        handler: (request: { readonly sku: string }) =>
+          Effect.gen(function* () {
+            yield* DurableEffect.step("check", Effect.succeed(0))
+            return yield* new OutOfStock({ sku: request.sku })
+          })
+      })
+      await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+      try {
+        const runner = new LocalDurableTestRunner({ handlerFunction: caller }).registerDurableFunction(
+          "inventory",
+          callee
+        )
+        const result = await runner.run({ payload: {} })
+        assert.strictEqual(result.getStatus(), "SUCCEEDED")
+        assert.strictEqual(result.getResult(), "OutOfStock sku-4")
+      } finally {
+        await LocalDurableTestRunner.teardownTestEnvironment()
+      }
+    })
+
     it("a child context's typed failure survives replay with its error schema", async () => {
       const seen: Array<unknown> = []
       const handler = plain(() =>
@@ -452,7 +516,9 @@ describe("DurableEffect", () => {
       Effect.Effect<typeof Reservation.Type, DurableEffect.DurableError, DurableEffect.DurableContext>
     >()
     expectTypeOf(
-      DurableEffect.runInChildContext("c", DurableEffect.step("a", failing, { error: OutOfStock }), { error: OutOfStock })
+      DurableEffect.runInChildContext("c", DurableEffect.step("a", failing, { error: OutOfStock }), {
+        error: OutOfStock
+      })
     ).toEqualTypeOf<Effect.Effect<number, OutOfStock | DurableEffect.DurableError, DurableEffect.DurableContext>>()
     expectTypeOf(DurableEffect.invoke("d", "fn", { a: 1 }, { success: Reservation })).toEqualTypeOf<
       Effect.Effect<typeof Reservation.Type, DurableEffect.DurableError, DurableEffect.DurableContext>
