@@ -215,6 +215,30 @@ describe("DurableEffect", () => {
       assert.strictEqual(result.getResult(), Date.UTC(2026, 0, 2, 3, 4, 5))
     })
 
+    it("a polled condition's state is checkpointed with its schema and decoded for the next check", async () => {
+      const seen: Array<string> = []
+      const handler = plain(() =>
+        DurableEffect.waitForCondition(
+          "poll",
+          (polls: bigint) =>
+            Effect.sync(() => {
+              seen.push(typeof polls)
+              return polls + 1n
+            }),
+          {
+            initialState: 0n,
+            success: Schema.BigInt,
+            waitStrategy: (polls) =>
+              polls >= 3n ? { shouldContinue: false } : { shouldContinue: true, delay: { seconds: 1 } }
+          }
+        ).pipe(Effect.map(String))
+      )
+      const result = await run(handler)
+      assert.strictEqual(result.getStatus(), "SUCCEEDED")
+      assert.strictEqual(result.getResult(), "3")
+      assert.deepStrictEqual(seen, ["bigint", "bigint", "bigint"])
+    })
+
     it("map items and a child context's result come back decoded after replay", async () => {
       const seen: Array<ReadonlyArray<string>> = []
       const handler = plain(() =>
