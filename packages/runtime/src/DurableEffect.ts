@@ -358,7 +358,7 @@ export const waitForCallback = <
 ): Effect.Effect<CallbackValue<O>, ErrorOf<O, E>, R | DurableContext> => {
   const boundary = makeBoundary(name, options)
   return durableOperation(boundary, (durable, caller) =>
-    durable.waitForCallback(name, (callbackId) => runBody(caller, submit(callbackId), makeBoundary(name, options)), {
+    durable.waitForCallback(name, (callbackId) => runBody(caller, submit(callbackId), boundary), {
       ...callbackConfig(options, boundary),
       ...(options?.retryStrategy === undefined ? {} : { retryStrategy: options.retryStrategy })
     })

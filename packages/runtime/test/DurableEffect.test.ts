@@ -377,6 +377,20 @@ describe("DurableEffect", () => {
       }
     })
 
+    it("a callback submitter's typed failure reaches the workflow", async () => {
+      const handler = plain(() =>
+        DurableEffect.waitForCallback("approve", () => Effect.fail(new OutOfStock({ sku: "sku-5" })), {
+          error: OutOfStock,
+          ...noRetry
+        }).pipe(
+          Effect.flip,
+          Effect.map((error) => (error instanceof OutOfStock ? `OutOfStock ${error.sku}` : error._tag))
+        )
+      )
+      const result = await run(handler)
+      assert.strictEqual(result.getResult(), "OutOfStock sku-5")
+    })
+
     it("an invoked workflow's typed failure reaches the caller with the same error schema", async () => {
       const caller = DurableEffect.handler({
         backend: InMemory.make().layer,
