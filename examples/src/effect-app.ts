@@ -9,8 +9,8 @@
  */
 import { createRetryStrategy } from "@aws/durable-execution-sdk-js"
 import { WaitingOperationStatus } from "@aws/durable-execution-sdk-js-testing"
-import * as InMemory from "@durable-trace/adapters/InMemory"
 import * as DurableEffect from "@durable-trace/runtime/DurableEffect"
+import * as InMemory from "@durable-trace/runtime/InMemory"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -128,7 +128,7 @@ const workflow = (event: unknown) =>
     }
   }).pipe(Effect.withSpan("order.workflow"))
 
-// Swap for DdTrace.make(tracer) or OpenTelemetry.layer in production; in memory keeps this example self-contained.
+// Swap for DdTrace.make(tracer) or OpenTelemetry.make() in production; in memory keeps this example self-contained.
 const tracing = InMemory.make()
 
 export const handler = DurableEffect.handler({

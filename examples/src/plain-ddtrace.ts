@@ -4,8 +4,8 @@
  * Run locally: `node examples/src/plain-ddtrace.ts` (no agent needed: see `localLambda.ts`).
  */
 import "./localLambda.ts"
-import * as DdTrace from "@durable-trace/adapters/DdTrace"
-import { withDurableTracing } from "@durable-trace/runtime/withDurableTracing"
+import { withDurableTracing } from "@durable-trace/runtime"
+import * as DdTrace from "@durable-trace/runtime/DdTrace"
 import tracer from "dd-trace"
 import { runLocally } from "./runLocally.ts"
 
