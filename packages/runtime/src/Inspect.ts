@@ -65,7 +65,10 @@ export interface CheckpointReport {
   readonly valid: boolean
   /** Why it is not valid; empty when valid. */
   readonly problems: ReadonlyArray<Finding>
-  /** UTF-8 size of the payload as stored (a string as is, an object as compact JSON). */
+  /**
+   * UTF-8 size of the payload as stored (a string as is, an object as compact JSON); undefined when there is none
+   * or it is nested too deeply to serialise.
+   */
   readonly payloadBytes: number | undefined
   /** The payload as the reader decodes it: allowlisted, validated, canonical. */
   readonly headers: Headers.Headers | undefined
@@ -244,8 +247,20 @@ const recognise = (json: unknown): Result.Result<Recognised, Unreadable> => {
 type RawPayload =
   | { readonly _tag: "Missing" }
   | { readonly _tag: "Unparseable"; readonly bytes: number; readonly why: string }
-  | { readonly _tag: "NotHeaders"; readonly bytes: number; readonly why: string }
+  | { readonly _tag: "NotHeaders"; readonly bytes: number | undefined; readonly why: string }
   | { readonly _tag: "Record"; readonly bytes: number; readonly record: Readonly<Record<string, unknown>> }
+
+/**
+ * Compact JSON of a parsed value; undefined when it is nested too deeply for `JSON.stringify`'s recursion (a
+ * payload 100,000 levels deep overflows the stack: it is reported, not a crash).
+ */
+const stringified = (value: unknown): string | undefined => {
+  try {
+    return JSON.stringify(value) ?? ""
+  } catch {
+    return undefined
+  }
+}
 
 /** The payload as stored, where `Checkpoint.parseCheckpointPayload` looks: `StepDetails.Result`, else `Payload`. */
 const rawPayload = (operation: unknown): RawPayload => {
@@ -253,7 +268,11 @@ const rawPayload = (operation: unknown): RawPayload => {
   const payload = result !== undefined && result !== null ? result : own(operation, "Payload")
   if (payload === undefined || payload === null) return { _tag: "Missing" }
   if (typeof payload !== "string") {
-    const bytes = utf8Bytes(JSON.stringify(payload) ?? "")
+    const compact = stringified(payload)
+    if (compact === undefined) {
+      return { _tag: "NotHeaders", bytes: undefined, why: "payload is nested too deeply to be an object of headers" }
+    }
+    const bytes = utf8Bytes(compact)
     return isRecord(payload)
       ? { _tag: "Record", bytes, record: payload }
       : { _tag: "NotHeaders", bytes, why: `payload is ${describe(payload)}, not an object of headers` }
@@ -473,7 +492,12 @@ const warningsOf = (
     }
   }
   const byN = new Map<number, Array<CheckpointReport>>()
-  for (const c of checkpoints) if (c.n !== undefined) byN.set(c.n, [...(byN.get(c.n) ?? []), c])
+  for (const c of checkpoints) {
+    if (c.n === undefined) continue
+    const same = byN.get(c.n)
+    if (same === undefined) byN.set(c.n, [c])
+    else same.push(c)
+  }
   for (const [n, same] of byN) {
     if (same.length < 2) continue
     warnings.push({
@@ -531,8 +555,22 @@ export const inspect = (input: unknown): Result.Result<Report, Unreadable> =>
     }
   })
 
-/** `decode`, then `inspect`. */
-export const inspectText = (text: string): Result.Result<Report, Unreadable> => Result.flatMap(decode(text), inspect)
+/**
+ * `inspect`, total over any parsed JSON: an input so deeply nested that a step of the analysis overflows the
+ * stack is unreadable with one line saying so, never a crash.
+ */
+export const inspectJson = (json: unknown): Result.Result<Report, Unreadable> => {
+  try {
+    return inspect(json)
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error
+    return Result.fail({ reason: "not_inspectable", message: `nested too deeply to inspect: ${error.message}` })
+  }
+}
+
+/** `decode`, then `inspectJson`. */
+export const inspectText = (text: string): Result.Result<Report, Unreadable> =>
+  Result.flatMap(decode(text), inspectJson)
 
 /** The report as one JSON document: every field present, `null` where the report has nothing. */
 export const toJson = (report: Report): string =>
@@ -560,7 +598,12 @@ const headerLines = (headers: Headers.Headers | undefined): Array<string> =>
 
 const checkpointLines = (c: CheckpointReport): Array<string> => {
   const id = c.id === undefined ? "no id" : `id ${c.id} (${c.idForm})`
-  const size = c.payloadBytes === undefined ? "no payload" : `${c.payloadBytes} bytes`
+  const size =
+    c.payloadBytes !== undefined
+      ? `${c.payloadBytes} bytes`
+      : c.problems.some((p) => p.code === "no_payload")
+        ? "no payload"
+        : "size unknown"
   const lines = [`${c.valid ? "valid  " : "INVALID"} ${c.name}  N=${c.n ?? "-"}  ${id}  operation #${c.index}, ${size}`]
   for (const problem of c.problems) lines.push(`    why: ${problem.message}`)
   for (const d of c.dropped) lines.push(`    dropped: ${d.key} (${d.why})`)

@@ -88,7 +88,11 @@ export const inspect = Command.make(
         return yield* new InputError({ message: `${input === "-" ? "stdin" : input}: ${report.failure.message}` })
       }
       yield* Console.log(json ? Inspect.toJson(report.success) : Inspect.format(report.success).trimEnd())
-    }).pipe(Effect.tapError((error) => Console.error(`durable-trace inspect: ${error.message}`)))
+    }).pipe(
+      // A bug is still one line on stderr and exit 1: runMain reports nothing (error reporting is off).
+      Effect.catchDefect((defect) => Effect.fail(new InputError({ message: `internal error: ${String(defect)}` }))),
+      Effect.tapError((error) => Console.error(`durable-trace inspect: ${error.message}`))
+    )
 ).pipe(
   Command.withDescription(
     "Show every _datadog_* checkpoint of a durable execution, the context the next invocation continues, " +
