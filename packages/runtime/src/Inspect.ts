@@ -10,7 +10,9 @@ import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore, CheckpointStoreRecorder } from "@durable-trace/core/CheckpointStore"
 import * as DatadogHeaders from "@durable-trace/core/DatadogHeaders"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
+import type { Audited, ExecutionSummary, FetchedExecution } from "@durable-trace/core/DurableExecutions"
 import type { Location } from "@durable-trace/core/Errors"
+import * as ExecutionHistory from "@durable-trace/core/ExecutionHistory"
 import * as Headers from "@durable-trace/core/Headers"
 import * as Reader from "@durable-trace/core/Reader"
 import { Telemetry, TelemetryRecorder } from "@durable-trace/core/Telemetry"
@@ -651,5 +653,171 @@ export const format = (report: Report): string => {
   }
   lines.push("", `Warnings: ${warnings.length === 0 ? "none" : warnings.length}`)
   for (const w of warnings) lines.push(`  - [${w.code}] ${w.message}`)
+  return `${lines.join("\n")}\n`
+}
+
+/** `durable-trace inspect --execution`: the execution, its invocations in order, the verdict, and its state now. */
+export interface ExecutionReport {
+  readonly execution: ExecutionSummary
+  /** History events read, over every page. */
+  readonly historyEvents: number
+  readonly verdict: ExecutionHistory.Verdict
+  readonly invocations: ReadonlyArray<ExecutionHistory.Invocation>
+  /** The file-mode report of the state rebuilt from the history: every checkpoint, the anchor, every warning. */
+  readonly state: Report
+}
+
+/** Analyses a fetched execution (`DurableExecutions.fetchExecution`). */
+export const inspectExecution = (fetched: FetchedExecution): ExecutionReport => {
+  const { execution, events } = fetched
+  const analysis = ExecutionHistory.analyse(execution.arn, events, execution.status)
+  const state = Result.getOrThrow(
+    inspect({
+      DurableExecutionArn: execution.arn,
+      InitialExecutionState: { Operations: analysis.operations }
+    })
+  )
+  return {
+    execution,
+    historyEvents: events.length,
+    verdict: analysis.verdict,
+    invocations: analysis.invocations,
+    state
+  }
+}
+
+/** Any report as one JSON document, `null` where it has nothing. */
+export const reportToJson = (report: unknown): string =>
+  JSON.stringify(report, (_key, value: unknown) => (value === undefined ? null : value), 2)
+
+const continuedLine = (continued: ExecutionHistory.Invocation["continued"]): string =>
+  continued.source === "checkpoint"
+    ? `continued ${continued.checkpoint}: trace ${continued.traceId}, parent ${continued.parentId}`
+    : `continued ${SOURCE_LABELS[continued.source]}${continued.traceId === undefined ? "" : `: trace ${continued.traceId}, parent ${continued.parentId}`}`
+
+const invocationLines = (invocation: ExecutionHistory.Invocation): Array<string> => {
+  const when =
+    invocation.startTimestamp === undefined
+      ? ""
+      : `  ${invocation.startTimestamp} .. ${invocation.endTimestamp ?? "(in flight)"}`
+  const lines = [
+    `Invocation ${invocation.index}${invocation.requestId === undefined ? "" : `  request ${invocation.requestId}`}${when}`,
+    `  started from ${invocation.operationsSeen} operation${invocation.operationsSeen === 1 ? "" : "s"}; ${continuedLine(invocation.continued)}`
+  ]
+  for (const skipped of invocation.continued.skipped) lines.push(`  skipped ${skipped} (not a valid checkpoint)`)
+  if (invocation.wrote.length === 0) lines.push("  wrote no checkpoint")
+  for (const w of invocation.wrote) {
+    lines.push(
+      w.valid
+        ? `  wrote ${w.name}: trace ${w.traceId}, anchor ${w.parentId}, id ${w.id ?? "none"} (${w.writer})`
+        : `  wrote ${w.name}: NOT a valid checkpoint, id ${w.id ?? "none"} (${w.writer})`
+    )
+  }
+  for (const b of invocation.breaks) lines.push(`  BROKEN [${b.code}] ${b.message}`)
+  if (invocation.error !== undefined) lines.push(`  ended in error: ${invocation.error}`)
+  return lines
+}
+
+/** The execution report for people: the verdict, each invocation, then the state as the file mode shows it. */
+export const formatExecution = (report: ExecutionReport): string => {
+  const { execution } = report
+  const lines = [
+    `Execution ${execution.arn}`,
+    `  status ${execution.status ?? "unknown"}, started ${execution.startTimestamp ?? "?"}${execution.endTimestamp === undefined ? "" : `, ended ${execution.endTimestamp}`}; ${report.historyEvents} history events`,
+    `Verdict: ${ExecutionHistory.describeVerdict(report.verdict)}`,
+    ""
+  ]
+  for (const invocation of report.invocations) lines.push(...invocationLines(invocation), "")
+  lines.push("State now (rebuilt from the history, as `durable-trace inspect` shows a state dump)", "")
+  for (const line of format(report.state).trimEnd().split("\n")) lines.push(line.length === 0 ? "" : `  ${line}`)
+  return `${lines.join("\n")}\n`
+}
+
+/** `durable-trace audit`: a function's recent executions, each classified. */
+export interface AuditReport {
+  readonly function: string
+  /** ISO 8601. */
+  readonly since: string
+  readonly limit: number
+  readonly executions: ReadonlyArray<{
+    readonly arn: string
+    readonly name: string | undefined
+    readonly status: string | undefined
+    readonly startTimestamp: string | undefined
+    readonly verdict: ExecutionHistory.Verdict | undefined
+    readonly description: string
+    /** Set when the history could not be read. */
+    readonly error: string | undefined
+  }>
+  /** Executions per verdict, and `error` for unreadable ones. */
+  readonly summary: Readonly<Record<ExecutionHistory.Verdict["_tag"] | "error", number>>
+}
+
+/** The audit report of `DurableExecutions.audit`'s result. */
+export const auditReport = (
+  functionName: string,
+  since: Date,
+  limit: number,
+  audited: ReadonlyArray<Audited>
+): AuditReport => {
+  const summary: Record<ExecutionHistory.Verdict["_tag"] | "error", number> = {
+    continuous: 0,
+    broken: 0,
+    no_checkpoint: 0,
+    other_writer: 0,
+    corrupt_latest: 0,
+    running: 0,
+    error: 0
+  }
+  const executions = audited.map(({ execution, analysis }) => {
+    const verdict = Result.isSuccess(analysis) ? analysis.success.verdict : undefined
+    summary[verdict?._tag ?? "error"]++
+    return {
+      arn: execution.arn,
+      name: execution.name,
+      status: execution.status,
+      startTimestamp: execution.startTimestamp,
+      verdict,
+      description: Result.isSuccess(analysis)
+        ? ExecutionHistory.describeVerdict(analysis.success.verdict)
+        : `unreadable: ${analysis.failure.message}`,
+      error: Result.isFailure(analysis) ? analysis.failure.message : undefined
+    }
+  })
+  return { function: functionName, since: since.toISOString(), limit, executions, summary }
+}
+
+const pad = (text: string, width: number): string =>
+  text.length >= width ? text : text + " ".repeat(width - text.length)
+
+/** The audit for people: one row per execution, then the count per verdict. */
+export const formatAudit = (report: AuditReport): string => {
+  const lines = [
+    `Function ${report.function}: ${report.executions.length} execution${report.executions.length === 1 ? "" : "s"} started since ${report.since} (limit ${report.limit})`,
+    ""
+  ]
+  if (report.executions.length > 0) {
+    const names = report.executions.map(
+      (e) =>
+        e.name ??
+        Option.getOrElse(
+          DurableEvent.parseExecutionArn(e.arn).pipe(Option.map((id) => `${id.name}/${id.id}`)),
+          () => e.arn
+        )
+    )
+    const width = Math.min(48, Math.max(9, ...names.map((n) => n.length)))
+    lines.push(`${pad("EXECUTION", width)}  ${pad("STATUS", 9)}  ${pad("STARTED", 24)}  VERDICT`)
+    report.executions.forEach((e, i) => {
+      lines.push(
+        `${pad(names[i]!, width)}  ${pad(e.status ?? "?", 9)}  ${pad(e.startTimestamp ?? "?", 24)}  ${e.description}`
+      )
+    })
+    lines.push("")
+  }
+  lines.push("Summary")
+  for (const tag of [...ExecutionHistory.VERDICTS, "error" as const]) {
+    if (tag === "error" && report.summary.error === 0) continue
+    lines.push(`  ${pad(tag, 15)} ${report.summary[tag]}`)
+  }
   return `${lines.join("\n")}\n`
 }
