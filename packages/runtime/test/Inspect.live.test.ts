@@ -5,7 +5,7 @@
  * Static credentials come from the environment; nothing leaves the loopback interface.
  */
 import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -73,9 +73,23 @@ interface Run {
   readonly stderr: string
 }
 
-const cli = (server: LambdaServer, args: ReadonlyArray<string>): Promise<Run> =>
+/** util-linux's `script` runs a command on a pseudo-terminal: how a test sees what a terminal shows. */
+const SCRIPT = ["/usr/bin/script", "/bin/script"].find((path) => existsSync(path))
+
+const shellQuote = (arg: string): string => `'${arg.replace(/'/g, "'\\''")}'`
+
+const cli = (
+  server: LambdaServer,
+  args: ReadonlyArray<string>,
+  options: { readonly tty?: boolean } = {}
+): Promise<Run> =>
   new Promise((resolve, reject) => {
-    const child = spawn(NODE, [BIN, ...args, "--endpoint", server.endpoint], {
+    const argv = [BIN, ...args, "--endpoint", server.endpoint]
+    const [command, commandArgs] =
+      options.tty === true && SCRIPT !== undefined
+        ? [SCRIPT, ["-qec", [NODE, ...argv].map(shellQuote).join(" "), "/dev/null"]]
+        : [NODE, argv]
+    const child = spawn(command, commandArgs, {
       stdio: ["ignore", "pipe", "pipe"],
       env: {
         PATH: process.env.PATH ?? "",
@@ -282,6 +296,18 @@ describe.concurrent("durable-trace audit", () => {
       assert.strictEqual(listing[0]!.query.ReverseOrder, "true")
       assertReadOnly(server)
     }))
+
+  it.skipIf(SCRIPT === undefined)(
+    "on a terminal, a progress line while it reads the histories, erased at the end",
+    () =>
+      withServer(async (server) => {
+        const run = await cli(server, ["audit", "--function", "orders"], { tty: true })
+        assert.strictEqual(run.code, 0, run.stdout)
+        assert.include(run.stdout, "\raudited 1/13 executions")
+        assert.include(run.stdout, "\raudited 12/13 executions\r\u001b[2K")
+        assert.include(run.stdout, "Summary")
+      })
+  )
 
   it("the table for people, --limit and --since", () =>
     withServer(async (server) => {
