@@ -48,7 +48,7 @@ export interface Invocation {
   readonly requestId: string | undefined
   readonly startTimestamp: string | undefined
   readonly endTimestamp: string | undefined
-  /** The operations completed before it started: what its event carried. */
+  /** Operations rebuilt from the history (the EXECUTION and finished steps) that completed before it started. */
   readonly operationsSeen: number
   /** Where the reader takes its context from, given that state. */
   readonly continued: {
@@ -263,8 +263,9 @@ const verdictOf = (
 /**
  * Analyses an execution's history, every page concatenated in order. Invocations are delimited by
  * `InvocationCompleted` events; one still in flight (after the last of them, while the execution runs) is
- * listed with no end. One pass over the events plus one reader run per invocation over the state so far:
- * linear in the history for a bounded number of invocations.
+ * listed with no end. One pass over the events; each invocation's reader runs over the EXECUTION operation and
+ * the checkpoints so far only (all the reader looks at), so the cost is the history plus invocations times
+ * checkpoints.
  */
 export const analyse = (
   executionArn: string,
@@ -273,7 +274,10 @@ export const analyse = (
 ): Analysis => {
   // Operations by id, in first-seen order, as the state lists them; a later event of one id replaces it.
   const operations = new Map<string, unknown>()
+  // What the reader looks at: the EXECUTION operation and the `_datadog_*` ones.
+  const relevant = new Map<string, unknown>()
   let seen: ReadonlyArray<unknown> = []
+  let seenCount = 0
   let wrote: Array<Written> = []
   let opened = false
   const invocations: Array<Invocation> = []
@@ -289,7 +293,7 @@ export const analyse = (
       requestId: stringField(details, "RequestId"),
       startTimestamp: stringField(details, "StartTimestamp"),
       endTimestamp: stringField(details, "EndTimestamp"),
-      operationsSeen: seen.length,
+      operationsSeen: seenCount,
       continued: {
         source: read.source,
         checkpoint: checkpoint?.name,
@@ -301,7 +305,8 @@ export const analyse = (
       breaks: breaksOf(index, read, scan.highestN, wrote),
       error: errorOf(end)
     })
-    seen = [...operations.values()]
+    seen = [...relevant.values()]
+    seenCount = operations.size
     wrote = []
     opened = false
   }
@@ -316,9 +321,13 @@ export const analyse = (
     if (Option.isNone(operation)) continue
     const id = stringField(operation.value, "Id") ?? `#${operations.size}`
     operations.set(id, operation.value)
-    if (type === "ExecutionStarted") seen = [...operations.values()]
     const n = Checkpoint.parseCheckpointName(field(operation.value, "Name"))
     if (Option.isSome(n)) wrote.push(writtenOf(operation.value, n.value))
+    if (type === "ExecutionStarted" || Option.isSome(n)) relevant.set(id, operation.value)
+    if (type === "ExecutionStarted") {
+      seen = [...relevant.values()]
+      seenCount = operations.size
+    }
   }
   if (opened && status === "RUNNING") close(undefined)
   const all = [...operations.values()]
