@@ -1,6 +1,6 @@
 /**
  * The `DurableExecutions` port over `@aws-sdk/client-lambda`: `GetDurableExecution`,
- * `GetDurableExecutionHistory` and `ListDurableExecutionsByFunction`, read-only. Throttling, 5xx and timeouts
+ * `GetDurableExecutionHistory`, `GetDurableExecutionState` and `ListDurableExecutionsByFunction`, read-only. Throttling, 5xx and timeouts
  * are retried by the SDK's own standard retry strategy (exponential backoff with jitter, a retry token bucket);
  * this adapter only translates the SDK's final error into the port's. Credentials come from the SDK's default
  * chain (env, `--profile`, SSO, instance roles).
@@ -8,6 +8,7 @@
 import {
   GetDurableExecutionCommand,
   GetDurableExecutionHistoryCommand,
+  GetDurableExecutionStateCommand,
   LambdaClient,
   ListDurableExecutionsByFunctionCommand
 } from "@aws-sdk/client-lambda"
@@ -140,6 +141,21 @@ export const make = (client: LambdaClient): DurableExecutions["Service"] =>
           )
         ),
         (output) => ({ items: output.Events ?? [], nextMarker: markerOf(output.NextMarker) })
+      ),
+    state: (executionArn, checkpointToken, marker) =>
+      Effect.map(
+        call(ACTIONS.state, executionArn, (abortSignal) =>
+          client.send(
+            new GetDurableExecutionStateCommand({
+              DurableExecutionArn: executionArn,
+              CheckpointToken: checkpointToken,
+              MaxItems: MAX_ITEMS,
+              Marker: Option.getOrUndefined(marker)
+            }),
+            { abortSignal }
+          )
+        ),
+        (output) => ({ items: output.Operations ?? [], nextMarker: markerOf(output.NextMarker) })
       ),
     list: (functionName, { startedAfter, marker, maxItems }) =>
       Effect.map(

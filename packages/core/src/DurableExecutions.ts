@@ -15,6 +15,7 @@ import * as ExecutionHistory from "./ExecutionHistory.ts"
 export const ACTIONS = {
   describe: "lambda:GetDurableExecution",
   history: "lambda:GetDurableExecutionHistory",
+  state: "lambda:GetDurableExecutionState",
   list: "lambda:ListDurableExecutionsByFunction"
 } as const
 
@@ -84,6 +85,15 @@ export class DurableExecutions extends Context.Service<
     /** One page of `GetDurableExecutionHistory`, with execution data (step results). */
     readonly history: (
       executionArn: string,
+      marker: Option.Option<string>
+    ) => Effect.Effect<Page<unknown>, DurableExecutionsError>
+    /**
+     * One page of `GetDurableExecutionState`. The service requires the checkpoint token of an invocation (from
+     * its event), so it is read only when the user has one.
+     */
+    readonly state: (
+      executionArn: string,
+      checkpointToken: string,
       marker: Option.Option<string>
     ) => Effect.Effect<Page<unknown>, DurableExecutionsError>
     /** One page of `ListDurableExecutionsByFunction`, newest first, started after `startedAfter`. */
@@ -179,26 +189,41 @@ export const parseFunction = (
   return FUNCTION_NAME.test(name) ? Option.some({ functionName: name, region: undefined }) : Option.none()
 }
 
-/** What `inspectExecution` read: the execution and its whole history. */
+/** What `inspectExecution` read: the execution, its whole history, and its state when a token was given. */
 export interface FetchedExecution {
   readonly execution: ExecutionSummary
   readonly events: ReadonlyArray<unknown>
+  /** Every page of `GetDurableExecutionState`, when read. */
+  readonly operations: Option.Option<ReadonlyArray<unknown>>
 }
 
-/** An execution and every page of its history, the two requests in parallel. */
+/**
+ * An execution and every page of its history, and of its state when `checkpointToken` is given: the
+ * listings in parallel, each page after the one before.
+ */
 export const fetchExecution = (
-  executionArn: string
+  executionArn: string,
+  checkpointToken: Option.Option<string> = Option.none()
 ): Effect.Effect<FetchedExecution, DurableExecutionsError, DurableExecutions> =>
   Effect.gen(function* () {
     const port = yield* DurableExecutions
-    const [execution, events] = yield* Effect.all(
+    const context = { resource: executionArn }
+    const [execution, events, operations] = yield* Effect.all(
       [
         port.describe(executionArn),
-        allPages((marker) => port.history(executionArn, marker), { action: ACTIONS.history, resource: executionArn })
+        allPages((marker) => port.history(executionArn, marker), { ...context, action: ACTIONS.history }),
+        Option.match(checkpointToken, {
+          onNone: () => Effect.succeed(Option.none<ReadonlyArray<unknown>>()),
+          onSome: (token) =>
+            Effect.map(
+              allPages((marker) => port.state(executionArn, token, marker), { ...context, action: ACTIONS.state }),
+              Option.some
+            )
+        })
       ],
-      { concurrency: 2 }
+      { concurrency: 3 }
     )
-    return { execution, events }
+    return { execution, events, operations }
   })
 
 /** One audited execution: its verdict, or why it could not be read. */

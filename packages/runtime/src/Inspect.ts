@@ -663,25 +663,54 @@ export interface ExecutionReport {
   readonly historyEvents: number
   readonly verdict: ExecutionHistory.Verdict
   readonly invocations: ReadonlyArray<ExecutionHistory.Invocation>
-  /** The file-mode report of the state rebuilt from the history: every checkpoint, the anchor, every warning. */
+  /** Where `state` comes from: `GetDurableExecutionState` (given a checkpoint token), else rebuilt from the history. */
+  readonly stateSource: "GetDurableExecutionState" | "history"
+  /** The file-mode report of the state now: every checkpoint, the anchor, every warning. */
   readonly state: Report
 }
 
-/** Analyses a fetched execution (`DurableExecutions.fetchExecution`). */
+const checkpointKeys = (report: Report): string =>
+  report.checkpoints
+    .map((c) => `${c.name}/${c.id ?? ""}`)
+    .sort()
+    .join(",")
+
+/**
+ * Analyses a fetched execution (`DurableExecutions.fetchExecution`). The state section is the state read from
+ * `GetDurableExecutionState` when there is one (with a warning if its checkpoints are not the history's), else
+ * the state rebuilt from the history.
+ */
 export const inspectExecution = (fetched: FetchedExecution): ExecutionReport => {
   const { execution, events } = fetched
   const analysis = ExecutionHistory.analyse(execution.arn, events, execution.status)
-  const state = Result.getOrThrow(
-    inspect({
-      DurableExecutionArn: execution.arn,
-      InitialExecutionState: { Operations: analysis.operations }
-    })
-  )
+  const asEvent = (operations: ReadonlyArray<unknown>) =>
+    Result.getOrThrow(
+      inspect({ DurableExecutionArn: execution.arn, InitialExecutionState: { Operations: operations } })
+    )
+  const rebuilt = asEvent(analysis.operations)
+  const read = Option.map(fetched.operations, asEvent)
+  const state = Option.match(read, {
+    onNone: () => rebuilt,
+    onSome: (fromState): Report =>
+      checkpointKeys(fromState) === checkpointKeys(rebuilt)
+        ? fromState
+        : {
+            ...fromState,
+            warnings: [
+              ...fromState.warnings,
+              {
+                code: "state_history_mismatch",
+                message: `GetDurableExecutionState lists checkpoints ${checkpointKeys(fromState) || "none"}, the history ${checkpointKeys(rebuilt) || "none"}`
+              }
+            ]
+          }
+  })
   return {
     execution,
     historyEvents: events.length,
     verdict: analysis.verdict,
     invocations: analysis.invocations,
+    stateSource: Option.isSome(read) ? "GetDurableExecutionState" : "history",
     state
   }
 }
@@ -728,7 +757,10 @@ export const formatExecution = (report: ExecutionReport): string => {
     ""
   ]
   for (const invocation of report.invocations) lines.push(...invocationLines(invocation), "")
-  lines.push("State now (rebuilt from the history, as `durable-trace inspect` shows a state dump)", "")
+  lines.push(
+    `State now (${report.stateSource === "history" ? "rebuilt from the history" : "from GetDurableExecutionState, every page"}, as \`durable-trace inspect\` shows a state dump)`,
+    ""
+  )
   for (const line of format(report.state).trimEnd().split("\n")) lines.push(line.length === 0 ? "" : `  ${line}`)
   return `${lines.join("\n")}\n`
 }

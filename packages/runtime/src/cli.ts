@@ -173,7 +173,7 @@ const inspectFile = (input: string, asJson: boolean) =>
     yield* Console.log(asJson ? Inspect.toJson(report.success) : Inspect.format(report.success).trimEnd())
   })
 
-const inspectLive = (arn: string, asJson: boolean, connection: Connection) =>
+const inspectLive = (arn: string, token: Option.Option<string>, asJson: boolean, connection: Connection) =>
   Effect.gen(function* () {
     const parsed = DurableExecutions.parseExecutionArn(arn)
     if (Option.isNone(parsed)) {
@@ -181,7 +181,7 @@ const inspectLive = (arn: string, asJson: boolean, connection: Connection) =>
         message: `--execution ${arn}: not a durable execution ARN (arn:aws:lambda:{region}:{account}:function:{name}[:{qualifier}]/durable-execution/{name}/{id})`
       })
     }
-    const fetched = yield* withLambda(connection, parsed.value.region, DurableExecutions.fetchExecution(arn))
+    const fetched = yield* withLambda(connection, parsed.value.region, DurableExecutions.fetchExecution(arn, token))
     const report = Inspect.inspectExecution(fetched)
     yield* Console.log(asJson ? Inspect.reportToJson(report) : Inspect.formatExecution(report).trimEnd())
   })
@@ -198,18 +198,26 @@ export const inspect = Command.make(
       Flag.withDescription("A durable execution ARN: read it live from Lambda (history, every page) instead of a file"),
       Flag.optional
     ),
+    checkpointToken: Flag.String("checkpoint-token").pipe(
+      Flag.withDescription(
+        "With --execution: an invocation's CheckpointToken (from its event), to read every page of GetDurableExecutionState too"
+      ),
+      Flag.optional
+    ),
     region,
     profile,
     endpoint,
     timeout,
     json
   },
-  ({ input, execution, json: asJson, ...connection }) =>
+  ({ input, execution, checkpointToken, json: asJson, ...connection }) =>
     Effect.gen(function* () {
       if (Option.isSome(input) && Option.isSome(execution)) {
         return yield* new ArgumentError({ message: "give a file or --execution, not both" })
       }
-      if (Option.isSome(execution)) return yield* inspectLive(execution.value, asJson, connection)
+      if (Option.isSome(execution)) return yield* inspectLive(execution.value, checkpointToken, asJson, connection)
+      if (Option.isSome(checkpointToken))
+        return yield* new ArgumentError({ message: "--checkpoint-token needs --execution" })
       if (Option.isNone(input)) {
         return yield* new ArgumentError({ message: "Missing required argument: file (or --execution <arn>)" })
       }

@@ -43,7 +43,8 @@ const seed = (): { readonly executions: ReadonlyArray<SeededExecution>; readonly
         status: execution.status,
         start: now - (executions.length + 1) * MINUTE,
         end: now - executions.length * MINUTE,
-        history: execution.history
+        history: execution.history,
+        operations: execution.operations
       })
     })
   }
@@ -58,14 +59,21 @@ const seed = (): { readonly executions: ReadonlyArray<SeededExecution>; readonly
     status: "RUNNING",
     start: now - 30_000,
     end: undefined,
-    history: first.history.slice(0, cut + 1)
+    history: first.history.slice(0, cut + 1),
+    operations: []
   })
   executions.push({ ...executions[0]!, arn: arnOf("last-week"), name: "last-week", start: now - 7 * 24 * 60 * MINUTE })
   return { executions, expected }
 }
 
 const serve = (options: { historyPageSize?: number; listPageSize?: number } = {}) =>
-  startLambdaServer({ executions: seed().executions, historyPageSize: 4, listPageSize: 3, ...options })
+  startLambdaServer({
+    executions: seed().executions,
+    historyPageSize: 4,
+    listPageSize: 3,
+    statePageSize: 2,
+    ...options
+  })
 
 interface Run {
   readonly code: number | null
@@ -209,6 +217,22 @@ describe.concurrent("durable-trace inspect --execution", () => {
       }))
   }
 
+  it("--checkpoint-token: every page of GetDurableExecutionState too, the state section from it", () =>
+    withServer(async (server) => {
+      const run = await cli(server, ["inspect", "--execution", arnOf("ddtrace-1"), "--checkpoint-token", "tok-1"])
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.include(run.stdout, "State now (from GetDurableExecutionState, every page")
+      assert.include(run.stdout, "Checkpoints (_datadog_* operations): 2")
+      assert.notInclude(run.stdout, "state_history_mismatch")
+      const state = server.requests.filter((r) => r.operation === "GetDurableExecutionState")
+      assert.isAbove(state.length, 2, "several pages of state")
+      assert.deepStrictEqual(
+        state.map((r) => [r.query.CheckpointToken, r.query.Marker]),
+        state.map((_, i) => ["tok-1", i === 0 ? undefined : `m${i * 2}`])
+      )
+      assertReadOnly(server)
+    }))
+
   it("throttling (429) twice, then success: the SDK's retries absorb it, exit 0", () =>
     withServer(async (server) => {
       server.fail("GetDurableExecution", { kind: "throttle" }, 2)
@@ -262,6 +286,12 @@ describe.concurrent("durable-trace inspect --execution", () => {
         "not both"
       )
       assertOneLine(await cli(server, ["inspect"]), EXIT_USAGE, "inspect", "Missing required argument")
+      assertOneLine(
+        await cli(server, ["inspect", "--checkpoint-token", "t"]),
+        EXIT_USAGE,
+        "inspect",
+        "--checkpoint-token needs --execution"
+      )
       assert.deepStrictEqual(server.requests, [])
     }))
 })

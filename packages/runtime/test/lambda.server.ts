@@ -6,6 +6,8 @@
  * - `GetDurableExecution`: `GET /2025-12-01/durable-executions/{DurableExecutionArn}`
  * - `GetDurableExecutionHistory`: `GET /2025-12-01/durable-executions/{DurableExecutionArn}/history`
  *   (query `IncludeExecutionData`, `MaxItems`, `Marker`, `ReverseOrder`) -> `{ Events, NextMarker }`
+ * - `GetDurableExecutionState`: `GET /2025-12-01/durable-executions/{DurableExecutionArn}/state` (query
+ *   `CheckpointToken`, required, `Marker`, `MaxItems`) -> `{ Operations, NextMarker }`
  * - `ListDurableExecutionsByFunction`: `GET /2025-12-01/functions/{FunctionName}/durable-executions`
  *   (query `StartedAfter`, `StartedBefore`, `Statuses`, `ReverseOrder`, `MaxItems`, `Marker`) ->
  *   `{ DurableExecutions, NextMarker }`
@@ -26,9 +28,15 @@ export interface SeededExecution {
   readonly start: number
   readonly end: number | undefined
   readonly history: ReadonlyArray<unknown>
+  /** What `GetDurableExecutionState` lists. */
+  readonly operations: ReadonlyArray<unknown>
 }
 
-export type Operation = "GetDurableExecution" | "GetDurableExecutionHistory" | "ListDurableExecutionsByFunction"
+export type Operation =
+  | "GetDurableExecution"
+  | "GetDurableExecutionHistory"
+  | "GetDurableExecutionState"
+  | "ListDurableExecutionsByFunction"
 
 /** What the next matching request gets instead of its answer. */
 export type Fault =
@@ -44,6 +52,8 @@ export interface ServerOptions {
   readonly executions: ReadonlyArray<SeededExecution>
   /** Events per history page (the service caps it at `MaxItems`). */
   readonly historyPageSize?: number
+  /** Operations per state page. */
+  readonly statePageSize?: number
   /** Executions per listing page. */
   readonly listPageSize?: number
 }
@@ -85,6 +95,7 @@ const send = (response: ServerResponse, status: number, body: unknown, errorType
 
 const routes: ReadonlyArray<readonly [RegExp, Operation]> = [
   [/^\/2025-12-01\/durable-executions\/([^/]+)\/history$/, "GetDurableExecutionHistory"],
+  [/^\/2025-12-01\/durable-executions\/([^/]+)\/state$/, "GetDurableExecutionState"],
   [/^\/2025-12-01\/durable-executions\/([^/]+)$/, "GetDurableExecution"],
   [/^\/2025-12-01\/functions\/([^/]+)\/durable-executions$/, "ListDurableExecutionsByFunction"]
 ]
@@ -174,6 +185,18 @@ export const startLambdaServer = async (options: ServerOptions): Promise<LambdaS
         StartTimestamp: execution.start / 1000,
         ...(execution.end === undefined ? {} : { EndTimestamp: execution.end / 1000 })
       })
+    }
+    if (operation === "GetDurableExecutionState") {
+      if (!query.CheckpointToken) {
+        return send(
+          response,
+          400,
+          { Type: "User", message: "CheckpointToken is required" },
+          "InvalidParameterValueException"
+        )
+      }
+      const { page, next } = pageOf(execution.operations, query.Marker, Math.min(size, options.statePageSize ?? 1000))
+      return send(response, 200, { Operations: wire(page), ...(next === undefined ? {} : { NextMarker: next }) })
     }
     const { page, next } = pageOf(execution.history, query.Marker, Math.min(size, options.historyPageSize ?? 1000))
     const marker = fault?.kind === "repeat_marker" ? "m-again" : next
