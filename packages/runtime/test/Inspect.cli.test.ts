@@ -141,8 +141,13 @@ describe.concurrent("durable-trace inspect (the executable)", () => {
   it("--help prints the usage, exit 0", async () => {
     const run = await cli(["inspect", "--help"])
     assert.strictEqual(run.code, 0)
-    assert.include(run.stdout, "durable-trace inspect [flags] <file>")
+    assert.include(run.stdout, "durable-trace inspect [flags] [<file>]")
     assert.include(run.stdout, "--json")
+    assert.include(run.stdout, "--execution string")
+    const audit = await cli(["audit", "--help"])
+    assert.strictEqual(audit.code, 0)
+    assert.include(audit.stdout, "--function string")
+    assert.include(audit.stdout, "--since string")
   })
 
   it("--version is the runtime package's version", () => {
