@@ -351,6 +351,18 @@ describe.concurrent("durable-trace audit", () => {
       assert.strictEqual((JSON.parse(all.stdout) as AuditJson).executions.length, 14, "last week's too")
     }))
 
+  it("an execution whose history keeps failing (500, past the SDK's 4 attempts) is listed as unreadable, exit 0", () =>
+    withServer(async (server) => {
+      server.fail("GetDurableExecutionHistory", { kind: "server_error" }, 4)
+      const run = await cli(server, ["audit", "--function", "orders", "--limit", "1", "--json"])
+      assert.strictEqual(run.code, 0, run.stderr)
+      const report = JSON.parse(run.stdout) as AuditJson & { executions: Array<{ error: string | null }> }
+      assert.strictEqual(report.summary.error, 1)
+      assert.include(report.executions[0]!.error, "lambda:GetDurableExecutionHistory")
+      assert.include(report.executions[0]!.error, "service")
+      assert.strictEqual(server.requests.filter((r) => r.operation === "GetDurableExecutionHistory").length, 4)
+    }))
+
   it("access denied on the listing names lambda:ListDurableExecutionsByFunction, exit 1", () =>
     withServer(async (server) => {
       server.fail("ListDurableExecutionsByFunction", { kind: "access_denied" }, 10)
