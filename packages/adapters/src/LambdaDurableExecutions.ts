@@ -72,6 +72,8 @@ export const reasonOf = (cause: unknown): Reason => {
   if (name === "TimeoutError" || name === "RequestTimeout" || codeOf(cause) === "ETIMEDOUT") return "timeout"
   if (status !== undefined && status >= 500) return "service"
   if (status !== undefined && status >= 400) return "invalid_request"
+  // No response and no socket error: the client could not even be set up (no region, no credentials).
+  if (status === undefined && codeOf(cause) === undefined) return "configuration"
   return "network"
 }
 

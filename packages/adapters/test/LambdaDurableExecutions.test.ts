@@ -28,6 +28,12 @@ const VECTORS: ReadonlyArray<readonly [string, unknown, string]> = [
   ["service_500", new ServiceException(metadata(500)), "service"],
   ["timeout", timeout, "timeout"],
   ["network_refused", refused, "network"],
+  ["configuration_noRegion", new Error("Region is missing"), "configuration"],
+  [
+    "configuration_noCredentials",
+    Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }),
+    "configuration"
+  ],
   [
     "invalid_400",
     new LambdaServiceException({ name: "InvalidParameterValueException", $fault: "client", ...metadata(400) }),

@@ -31,6 +31,7 @@ export type Reason =
   | "service"
   | "invalid_request"
   | "network"
+  | "configuration"
   | "repeating_marker"
   | "too_many_pages"
 
@@ -51,6 +52,8 @@ export class DurableExecutionsError extends Data.TaggedError("DurableExecutionsE
         return `not found: ${this.resource} (${this.action}: ${this.detail})`
       case "throttled":
         return `throttled: ${this.action} still refused after the SDK's retries (${this.detail})`
+      case "configuration":
+        return `${this.action} not sent: ${this.detail} (set --region or --profile, or the AWS_* environment)`
       case "timeout":
         return `timed out: ${this.action} on ${this.resource} (${this.detail})`
       default:
