@@ -3,7 +3,8 @@
  * state, say what every `_datadog_*` operation holds and why it is or is not a usable checkpoint, which context
  * the core reader continues from it, the anchor, and what looks wrong. Pure: the reader runs in memory (no
  * paging, no tracer), so a report is the same on every run. Gotcha: only the first page is ever read; when it
- * ends in `NextMarker` the report says so instead of guessing what later pages hold.
+ * ends in `NextMarker` the report says so instead of guessing what later pages hold. The live reports
+ * (`inspectExecution`, `auditReport`) compose core's `ExecutionHistory` analysis with this one and format both.
  */
 import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"

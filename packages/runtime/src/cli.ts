@@ -1,8 +1,10 @@
 /**
  * The `durable-trace` command line: `durable-trace inspect <file|->` prints what an invocation event or an
- * execution state dump says about trace continuity (see `Inspect.ts`), for people or, with `--json`, machines.
- * Exit codes: 0 for any readable input (even with no checkpoint), 1 for unreadable input with one line on
- * stderr saying why, 2 for a usage error.
+ * execution state dump says about trace continuity (see `Inspect.ts`); `inspect --execution <arn>` reads a live
+ * execution from Lambda and `audit --function <name>` classifies a function's recent executions, both read-only
+ * through the `DurableExecutions` port (the client-lambda adapter, loaded only for them). For people or, with
+ * `--json`, machines. Exit codes: 0 for any readable input (even with no checkpoint, even a broken trace), 1 for
+ * unreadable input or a failed request with one line on stderr saying why, 2 for a usage error.
  */
 
 import type { DurableExecutionsError } from "@durable-trace/core/DurableExecutions"
