@@ -76,19 +76,21 @@ const extractFrom = (
     )
   )
 
-const reportRejected = (rejected: ReadonlyArray<Checkpoint.RejectedCheckpoint>) =>
-  Effect.forEach(
-    rejected,
-    (skipped) =>
-      report(
-        new DurableTraceError({
-          location: "read_checkpoint",
-          reason: skipped.reason,
-          identifiers: { n: skipped.n, operationId: skipped.operationId ?? "" }
-        })
-      ),
-    { discard: true }
+/**
+ * One report for every checkpoint skipped in this read, however many: an event can hold any number of corrupt
+ * `_datadog_{N}`, and what one invocation reports must stay bounded. It names the highest one skipped and how
+ * many there were.
+ */
+const reportRejected = (rejected: ReadonlyArray<Checkpoint.RejectedCheckpoint>) => {
+  const highest = rejected[0]!
+  return report(
+    new DurableTraceError({
+      location: "read_checkpoint",
+      reason: highest.reason,
+      identifiers: { n: highest.n, operationId: highest.operationId ?? "", rejected: rejected.length }
+    })
   )
+}
 
 /** The user extractor's carrier; a throwing extractor is reported and skipped. */
 const fromExtractor = (extractor: Extractor, event: unknown, lambdaContext: unknown) => {

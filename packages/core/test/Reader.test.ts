@@ -80,6 +80,23 @@ describe("Reader.read (SPEC §3)", () => {
     })
   )
 
+  it.effect("100,000 corrupt checkpoints above a valid one: one read_checkpoint increment that counts them", () =>
+    Effect.gen(function* () {
+      const corrupt = Array.from({ length: 100_000 }, (_, i) => checkpointOp(i + 1, '{"bogus":1}'))
+      const { result, increments } = yield* readEvent(
+        durableEvent([executionOp(), checkpointOp(0, ddHeaders(ANCHOR)), ...corrupt])
+      )
+      assert.strictEqual(Option.getOrThrow(result.checkpoint).n, 0)
+      assert.deepStrictEqual(increments, [
+        {
+          integration: "aws-durable-execution-sdk-js",
+          location: "read_checkpoint",
+          errorType: "no propagation headers"
+        }
+      ])
+    })
+  )
+
   it.effect("finds a checkpoint only on page 2", () =>
     Effect.gen(function* () {
       const { result, pageRequests } = yield* readEvent(durableEvent([executionOp(), stepOp("a")], "m2"), {

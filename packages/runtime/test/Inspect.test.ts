@@ -432,3 +432,36 @@ describe("Inspect over broken inputs", () => {
     assert.strictEqual(r.input.operations, 2)
   })
 })
+
+describe("Inspect on inputs too deep to analyse", () => {
+  const DEPTH = 100_000
+  const deepObject = (): unknown => {
+    let value: unknown = 1
+    for (let i = 0; i < DEPTH; i++) value = { a: value }
+    return value
+  }
+
+  it("a checkpoint payload object nested 100,000 deep: reported invalid, size unknown", () => {
+    const r = Result.getOrThrow(
+      Inspect.inspect({
+        Operations: [{ Id: "x", Name: "_datadog_0", Type: "STEP", StepDetails: { Result: deepObject() } }]
+      })
+    )
+    assert.strictEqual(r.checkpoints[0]!.valid, false)
+    assert.strictEqual(r.checkpoints[0]!.payloadBytes, undefined)
+    assert.include(r.checkpoints[0]!.problems[0]!.message, "nested too deeply")
+    assert.include(Inspect.format(r), "size unknown")
+  })
+
+  it("a stack overflow anywhere in the analysis is unreadable input, with one line", () => {
+    const overflowing = {
+      get Operations(): unknown {
+        throw new RangeError("Maximum call stack size exceeded")
+      }
+    }
+    const result = Inspect.inspectJson(overflowing)
+    assert.isTrue(Result.isFailure(result))
+    if (Result.isFailure(result))
+      assert.strictEqual(result.failure.message, "nested too deeply to inspect: Maximum call stack size exceeded")
+  })
+})
