@@ -98,16 +98,31 @@ export const outcomeOf = (result: RunResult) => ({
     }))
 })
 
-/** A run's shape, as the runner saw it: what the expected figures of a fault are computed from. */
+/** A run's shape, as the handler saw it: what the expected figures of a fault are computed from. */
 export interface Shape {
   readonly invocations: number
-  /** Invocations that ended PENDING: all but the last. */
+  /** Invocations that ended PENDING. */
   readonly suspends: number
 }
 
-export const shapeOf = (result: RunResult): Shape => {
-  const invocations = result.getInvocations().length
-  return { invocations, suspends: invocations - 1 }
+/**
+ * Counts the invocations `handler` really served and how many ended PENDING, at the handler itself: the runner's
+ * own invocation records can lag behind under load, which made expectations derived from them flaky.
+ */
+export const countInvocations = (
+  handler: LambdaHandler
+): { readonly handler: LambdaHandler; readonly shape: () => Shape } => {
+  let invocations = 0
+  let suspends = 0
+  return {
+    handler: async (event, context) => {
+      invocations++
+      const output = await handler(event, context)
+      if (output?.Status === "PENDING") suspends++
+      return output
+    },
+    shape: () => ({ invocations, suspends })
+  }
 }
 
 /** The `_datadog_*` operations of a run, with their payloads as stored. */

@@ -20,6 +20,7 @@ import {
   awsError,
   beforeEach,
   checkpointsOf,
+  countInvocations,
   inMemoryServices,
   type LambdaHandler,
   layerFrom,
@@ -28,7 +29,6 @@ import {
   type RunnerEvent,
   runOnLocalRunner,
   type Shape,
-  shapeOf,
   traced,
   untraced
 } from "./faults.harness.ts"
@@ -320,8 +320,9 @@ describe("fault injection against every workflow (SPEC §4.7)", () => {
           const run = fault.setup()
           const target = run.workflow?.(workflow) ?? workflow
           const { handler } = traced(target, run.backend, run.options)
-          const result = await runOnLocalRunner(run.wrap?.(handler) ?? handler, target)
-          const shape = shapeOf(result)
+          const counted = countInvocations(run.wrap?.(handler) ?? handler)
+          const result = await runOnLocalRunner(counted.handler, target)
+          const shape = counted.shape()
           assert.deepStrictEqual(outcomeOf(result), reference, "the traced run ends as the untraced one")
           assert.deepStrictEqual(sorted(run.reported()), sorted(fault.increments(shape)), "failures reported")
           const checkpoints = checkpointsOf(result)
