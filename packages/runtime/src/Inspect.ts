@@ -291,12 +291,14 @@ const idFormOf = (id: string | undefined): IdForm =>
   id === undefined ? "missing" : DURABLE_TRACE_ID.test(id) ? "durable-trace" : SDK_ID.test(id) ? "sdk" : "other"
 
 const REJECTION_CODES: Readonly<Record<Checkpoint.RejectionReason, string>> = {
+  "not a checkpoint id": "not_a_checkpoint_id",
   "no propagation headers": "no_propagation_headers",
   "no trace context": "no_trace_context",
   "no parent id": "no_parent_id"
 }
 
 const REJECTION_MESSAGES: Readonly<Record<Checkpoint.RejectionReason, string>> = {
+  "not a checkpoint id": "its id is not what a checkpoint writer gives this name (a user's step named like one?)",
   "no propagation headers": "no propagation headers in the payload",
   "no trace context": "headers hold no trace id (x-datadog-trace-id with a parent id, or traceparent)",
   "no parent id": "headers hold a trace id but no valid parent id: there is no anchor to continue"
@@ -325,7 +327,12 @@ const noHeadersProblem = (raw: RawPayload, dropped: ReadonlyArray<DroppedKey>, t
   }
 }
 
-const analyse = (operation: unknown, index: number, name: string): CheckpointReport => {
+const analyse = (
+  operation: unknown,
+  index: number,
+  name: string,
+  executionArn: string | undefined
+): CheckpointReport => {
   const id = ownString(operation, "Id")
   const type = ownString(operation, "Type")
   const n = Option.getOrUndefined(Checkpoint.parseCheckpointName(name))
@@ -341,7 +348,7 @@ const analyse = (operation: unknown, index: number, name: string): CheckpointRep
     })
   }
   // The verdict is core's own classification, so inspect and the reader cannot disagree.
-  const classified = Checkpoint.classify({ n: n ?? 0, operation })
+  const classified = Checkpoint.classify({ n: n ?? 0, operation }, executionArn)
   if (!Checkpoint.isCheckpoint(classified)) {
     problems.push(
       headers === undefined
@@ -507,16 +514,18 @@ const warningsOf = (
 export const inspect = (input: unknown): Result.Result<Report, Unreadable> =>
   Result.map(recognise(input), ({ kind, event, warnings }) => {
     const operations = DurableEvent.initialOperations(event)
+    const executionArn = Option.getOrElse(DurableEvent.executionArn(event), () => STATE_DUMP_ARN)
+    // A state dump does not say which execution it is: its checkpoint ids cannot be checked.
+    const knownArn = executionArn === STATE_DUMP_ARN ? undefined : executionArn
     const checkpoints: Array<CheckpointReport> = []
     operations.forEach((operation, index) => {
       const name = own(operation, "Name")
       if (typeof name === "string" && name.startsWith(Checkpoint.CHECKPOINT_NAME_PREFIX)) {
-        checkpoints.push(analyse(operation, index, name))
+        checkpoints.push(analyse(operation, index, name, knownArn))
       }
     })
-    const executionArn = Option.getOrElse(DurableEvent.executionArn(event), () => STATE_DUMP_ARN)
     const next = nextContext(event, executionArn)
-    const anchor = anchorOf(checkpoints, Checkpoint.scan(operations).latest)
+    const anchor = anchorOf(checkpoints, Checkpoint.scan(operations, knownArn).latest)
     return {
       input: {
         kind,
