@@ -213,12 +213,13 @@ describe("Writer.save (SPEC §4.2)", () => {
 
   it.effect("heals a corrupt latest checkpoint: the valid prior's context and anchor, numbered above it", () =>
     Effect.gen(function* () {
-      const event = durableEvent([
+      const operations = [
         executionOp(),
         checkpointOp(0, ddHeaders(ANCHOR, "1")),
         checkpointOp(1, ddHeaders("77", "1")),
         checkpointOp(2, '{"x-datadog-trace-id":"not a number"}')
-      ])
+      ]
+      const event = durableEvent(operations)
       const { outcome, writes } = yield* saveOnce(event, ddHeaders("9", "1"))
       assert.strictEqual(outcome._tag, "Written")
       assert.deepStrictEqual(
@@ -226,7 +227,7 @@ describe("Writer.save (SPEC §4.2)", () => {
         [["_datadog_3", "77"]]
       )
       // Once healed, the next invocation finds nothing to do.
-      const healed = durableEvent([...event.InitialExecutionState.Operations, checkpointOp(3, payloadOf(writes[0]!))])
+      const healed = durableEvent([...operations, checkpointOp(3, payloadOf(writes[0]!))])
       const again = yield* saveOnce(healed, ddHeaders("10", "1"))
       assert.deepStrictEqual([again.outcome._tag, again.writes], ["Unchanged", []])
     })
