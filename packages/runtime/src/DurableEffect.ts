@@ -108,6 +108,7 @@ export const handler = <TEvent, A, E, R>(options: HandlerOptions<TEvent, A, E, R
       service: settings.service,
       env: settings.env,
       writeTimeoutMillis: settings.writeTimeoutMillis,
+      readTimeoutMillis: settings.readTimeoutMillis,
       deadlineMarginMillis: settings.deadlineMarginMillis,
       earlyCheckpoint: settings.earlyCheckpoint,
       ...definedOnly(rest),
