@@ -131,8 +131,9 @@ const patched = new WeakSet<object>()
 
 /**
  * Patches the event-carried client once (the runner hands the same client to every invocation): `checkpoint`
- * requests that carry a `_datadog_` update go to `onCheckpoint` instead, so the SDK's own checkpoints still
- * work; `getExecutionState` calls go to `onPage` when given.
+ * requests that carry only `_datadog_` updates (durable-trace's own writes) go to `onCheckpoint` instead, so the
+ * SDK's own checkpoints, the early checkpoint riding in them included, still work; `getExecutionState` calls go to
+ * `onPage` when given. A fault on the SDK's own requests is `failSdkCheckpoint`'s.
  */
 export const patchClient = (
   event: RunnerEvent,
@@ -154,7 +155,7 @@ export const patchClient = (
   const onPage = faults.onPage
   if (onCheckpoint !== undefined) {
     client.checkpoint = (request, logger) =>
-      (request.Updates ?? []).some((update) => isCheckpointName(update.Name))
+      (request.Updates ?? []).length > 0 && (request.Updates ?? []).every((update) => isCheckpointName(update.Name))
         ? onCheckpoint(request)
         : checkpoint(request, logger)
   }
