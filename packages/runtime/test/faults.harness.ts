@@ -56,7 +56,11 @@ const isCheckpointName = (name: unknown): boolean => typeof name === "string" &&
  * Runs `handler` for `workflow` on a fresh local runner environment (the runner's fake clock otherwise carries
  * over and later waits stop suspending), with stdout muted: the SDK logger writes there.
  */
-export const runOnLocalRunner = async (handler: LambdaHandler, workflow: Workflow): Promise<RunResult> => {
+export const runOnLocalRunner = async (
+  handler: LambdaHandler,
+  workflow: Workflow,
+  payload: unknown = { orderId: "o-1" }
+): Promise<RunResult> => {
   const write = process.stdout.write.bind(process.stdout)
   process.stdout.write = (() => true) as typeof process.stdout.write
   await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
@@ -68,7 +72,7 @@ export const runOnLocalRunner = async (handler: LambdaHandler, workflow: Workflo
     const stuck = new Promise<never>((_, reject) => {
       timer = realSetTimeout(() => reject(new Error(`no result after ${RUN_LIMIT_MILLIS} ms`)), RUN_LIMIT_MILLIS)
     })
-    const result = await Promise.race([runner.run({ payload: { orderId: "o-1" } }), stuck])
+    const result = await Promise.race([runner.run({ payload }), stuck])
     await driving
     return result
   } finally {
@@ -118,8 +122,8 @@ export const checkpointsOf = (result: RunResult) =>
     .map((op) => ({ name: op.getName() ?? "", payload: op.getStepDetails()?.result as unknown }))
 
 /** The untraced run of `workflow`: the reference every traced run must match. */
-export const untraced = (workflow: Workflow): Promise<RunResult> =>
-  runOnLocalRunner(withDurableExecution(workflow.make({})) as LambdaHandler, workflow)
+export const untraced = (workflow: Workflow, payload?: unknown): Promise<RunResult> =>
+  runOnLocalRunner(withDurableExecution(workflow.make({})) as LambdaHandler, workflow, payload)
 
 /** Calls `before` with each event and Lambda context, then `handler` with what it returns. */
 export const beforeEach =
