@@ -301,7 +301,9 @@ describe("paging is bounded (issue 14, item 3)", () => {
     })
     const result = await runOnLocalRunner(endless(handler), stepWaitStep)
     assert.deepStrictEqual(outcomeOf(result), expected)
-    assert.strictEqual(requests.length, CheckpointLog.MAX_PAGES - 1)
+    // 100 pages, the event's first included (`CheckpointLog.MAX_PAGES`).
+    assert.strictEqual(CheckpointLog.MAX_PAGES, 100)
+    assert.strictEqual(requests.length, 99)
     assert.deepStrictEqual(
       memory.increments().map((i) => `${i.location}/${i.error_type}`),
       ["page_state/too many pages"]
@@ -358,5 +360,30 @@ describe("a user step named _datadog_N is no checkpoint (issue 14, item 12)", ()
     const traces = new Set(memory.spans().map((span) => span.traceId))
     assert.strictEqual(traces.size, 1, `one trace, got ${[...traces].join(", ")}`)
     assert.isFalse([...traces][0]!.endsWith(CALLER_TRACE_LOW), "not the user step's trace")
+  })
+})
+
+describe("options in code are validated like the environment (issue 14, item 8)", () => {
+  it("a negative deadlineMarginMillis keeps the default margin: the write stays before the deadline", async () => {
+    const memory = InMemory.make()
+    const { handler, summaries } = traced(stepWaitStep, memory.layer, {
+      earlyCheckpoint: false,
+      deadlineMarginMillis: -100_000
+    })
+    // 600 ms left, our write never answers: with the default 500 ms margin it gets at most 100 ms.
+    const hanging = beforeEach(handler, (event, context) => {
+      patchClient(event, { onCheckpoint: () => new Promise<never>(() => {}) })
+      return { ...(context as object), getRemainingTimeInMillis: () => 600 }
+    })
+    await runOnLocalRunner(hanging, stepWaitStep)
+    const write = summaries[0]?.write
+    assert.strictEqual(write?._tag, "Failed")
+    const identifiers = write?._tag === "Failed" ? (write.error.identifiers ?? {}) : {}
+    const bound = Number(identifiers.timeoutMillis ?? identifiers.leftMillis)
+    assert.isAtMost(bound, 100, `the write's bound, ${JSON.stringify(identifiers)}`)
+    assert.include(
+      memory.increments().map((i) => `${i.location}/${i.error_type}`),
+      "unknown/invalid option deadlineMarginMillis"
+    )
   })
 })
