@@ -26,6 +26,11 @@ export interface PagingBounds {
   readonly maxPages?: number | undefined
   /** Upper bound of the whole paging; none when undefined. It runs on the `Clock` of the caller. */
   readonly timeout?: Duration.Input | undefined
+  /**
+   * Accept checkpoints whatever their operation id: only for tools reading a state dump that does not say which
+   * execution it is, so no id can be checked (SPEC §3.3a). An invocation always knows its execution.
+   */
+  readonly unverifiedIds?: boolean | undefined
 }
 
 /** The checkpoints of all pages, and how many pages were read. */
@@ -58,7 +63,7 @@ const pageThrough = (
   store: CheckpointStore["Service"],
   first: ReadonlyArray<Checkpoint.Candidate>,
   marker: Option.Option<string>,
-  executionArn: string,
+  executionArn: string | undefined,
   maxPages: number
 ): Effect.Effect<FullScan, DurableTraceError> =>
   Effect.gen(function* () {
@@ -118,16 +123,14 @@ export const make = (
   Effect.gen(function* () {
     const store = yield* CheckpointStore
     const firstCandidates = Checkpoint.collect(DurableEvent.initialOperations(event), [])
-    const firstPage = Checkpoint.findLastCheckpoint(firstCandidates, executionArn)
+    const idsOf = bounds.unverifiedIds === true ? undefined : executionArn
+    const firstPage = Checkpoint.findLastCheckpoint(firstCandidates, idsOf)
     const marker = DurableEvent.initialNextMarker(event)
     // Memoised only when there is paging to share: the common single-page event pays nothing for it.
     const all = Option.isNone(marker)
       ? Effect.succeed<FullScan>({ ...firstPage, pages: 1 })
       : yield* Effect.cached(
-          bounded(
-            pageThrough(store, firstCandidates, marker, executionArn, bounds.maxPages ?? MAX_PAGES),
-            bounds.timeout
-          )
+          bounded(pageThrough(store, firstCandidates, marker, idsOf, bounds.maxPages ?? MAX_PAGES), bounds.timeout)
         )
     const next = Ref.makeUnsafe<number | undefined>(undefined)
     const written = Ref.makeUnsafe<Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>>(
