@@ -232,63 +232,69 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       executionArn,
       Option.getOrElse(DurableEvent.checkpointToken(event), () => "")
     )
-    if (chain.overlapping) {
-      await runtime
-        .runPromise(
-          report(
-            new DurableTraceError({
-              location: "write_checkpoint",
-              reason: "overlapping invocation",
-              identifiers: { executionArn }
-            })
+    try {
+      if (chain.overlapping) {
+        await runtime
+          .runPromise(
+            report(
+              new DurableTraceError({
+                location: "write_checkpoint",
+                reason: "overlapping invocation",
+                identifiers: { executionArn }
+              })
+            )
           )
-        )
-        .catch(() => undefined)
-    }
-    const store = DurableClient.checkpointStore(tracked, executionArn, chain)
-    const remaining = context.getRemainingTimeInMillis?.()
-    const deadline =
-      typeof remaining === "number" && Number.isFinite(remaining) ? RealClock.now() + remaining : undefined
-    // Paging is bounded like the write: by time, under the deadline, and by pages (SPEC §3.3b).
-    const readBudget = Deadline.budget({
-      boundMillis: config.readTimeoutMillis,
-      deadline,
-      now: RealClock.now(),
-      marginMillis: config.deadlineMarginMillis
-    })
-    const read = await runtime.runPromise(
-      Effect.gen(function* () {
-        const log = yield* CheckpointLog.make(event, executionArn, { timeout: `${Math.max(0, readBudget)} millis` })
-        return yield* Reader.read(event, context, { log, extractor: options.extractor })
-      }).pipe(
-        Effect.provideService(CheckpointStore, store),
-        // The bound is real time, whatever clock the process has faked.
-        Effect.provideService(Clock.Clock, RealClock.clock)
-      )
-    )
-    const identity = DurableEvent.parseExecutionArn(executionArn)
-    const span = backend.startSpan("aws.lambda", {
-      parent: Option.isSome(read.context) ? read.context.value.native : undefined,
-      resource: context.functionName,
-      type: "serverless",
-      kind: "server",
-      tags: {
-        "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
-        "aws.durable.execution_id": Option.isSome(identity) ? identity.value.id : undefined,
-        "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
-        cold_start: coldStart,
-        request_id: context.awsRequestId,
-        function_arn: context.invokedFunctionArn?.toLowerCase(),
-        "durable_trace.context_source": read.source
+          .catch(() => undefined)
       }
-    })
-    invocations.set(executionArn, {
-      store,
-      deadline,
-      parent: span,
-      operationSpans: new Map()
-    })
-    return { span, read, chain }
+      const store = DurableClient.checkpointStore(tracked, executionArn, chain)
+      const remaining = context.getRemainingTimeInMillis?.()
+      const deadline =
+        typeof remaining === "number" && Number.isFinite(remaining) ? RealClock.now() + remaining : undefined
+      // Paging is bounded like the write: by time, under the deadline, and by pages (SPEC §3.3b).
+      const readBudget = Deadline.budget({
+        boundMillis: config.readTimeoutMillis,
+        deadline,
+        now: RealClock.now(),
+        marginMillis: config.deadlineMarginMillis
+      })
+      const read = await runtime.runPromise(
+        Effect.gen(function* () {
+          const log = yield* CheckpointLog.make(event, executionArn, { timeout: `${Math.max(0, readBudget)} millis` })
+          return yield* Reader.read(event, context, { log, extractor: options.extractor })
+        }).pipe(
+          Effect.provideService(CheckpointStore, store),
+          // The bound is real time, whatever clock the process has faked.
+          Effect.provideService(Clock.Clock, RealClock.clock)
+        )
+      )
+      const identity = DurableEvent.parseExecutionArn(executionArn)
+      const span = backend.startSpan("aws.lambda", {
+        parent: Option.isSome(read.context) ? read.context.value.native : undefined,
+        resource: context.functionName,
+        type: "serverless",
+        kind: "server",
+        tags: {
+          "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
+          "aws.durable.execution_id": Option.isSome(identity) ? identity.value.id : undefined,
+          "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
+          cold_start: coldStart,
+          request_id: context.awsRequestId,
+          function_arn: context.invokedFunctionArn?.toLowerCase(),
+          "durable_trace.context_source": read.source
+        }
+      })
+      invocations.set(executionArn, {
+        store,
+        deadline,
+        parent: span,
+        operationSpans: new Map()
+      })
+      return { span, read, chain }
+    } catch (cause) {
+      // Set-up failed after the chain started: nothing will end this invocation's chain but this.
+      chain.forget()
+      throw cause
+    }
   }
 
   const invoke = async (
