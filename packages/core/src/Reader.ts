@@ -137,8 +137,12 @@ export const read = (
       let complete = !log.paged
       if (Option.isNone(scan.latest) && log.paged) {
         const all = yield* Effect.result(log.all)
-        if (all._tag === "Failure") yield* report(all.failure)
-        else {
+        if (all._tag === "Failure") {
+          // The execution may have a checkpoint on a page never seen: continue nothing it cannot prove, so
+          // no other context (the input's, the client context's) takes the execution over (SPEC §3.3c).
+          yield* report(all.failure)
+          if (Option.isNone(scan.latest)) return NONE
+        } else {
           scan = all.success
           complete = true
         }

@@ -137,8 +137,12 @@ describe("Reader.read (SPEC §3)", () => {
   it.effect("a state that could not be read in full never lets the input's context take over", () =>
     Effect.gen(function* () {
       const input = { _datadog: ddHeaders(CALLER) }
+      const lambdaContext = { clientContext: { custom: { _datadog: ddHeaders(CALLER) } } }
       for (const layer of [{ failPage: new Error("throttled") }, { pages: { m2: page([], "m2") } }]) {
-        const { result, increments } = yield* readEvent(durableEvent([executionOp(input)], "m2"), layer)
+        const { result, increments } = yield* readEvent(durableEvent([executionOp(input)], "m2"), {
+          ...layer,
+          lambdaContext
+        })
         assert.strictEqual(result.source, "none")
         assert.deepStrictEqual(
           increments.map((i) => i.location),
