@@ -18,9 +18,9 @@ import type {
   OperationEndInfo,
   OperationInfo
 } from "@aws/durable-execution-sdk-js"
+import * as Budget from "@durable-trace/core/Budget"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
-import * as Deadline from "@durable-trace/core/Deadline"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import type * as Headers from "@durable-trace/core/Headers"
 import * as Reader from "@durable-trace/core/Reader"
@@ -256,10 +256,10 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
   async #save(info: InvocationEndInfo, state: InvocationState, executeSpan: Span): Promise<Writer.SaveOutcome> {
     const { writeTimeoutMillis, deadlineMarginMillis } = this.#options
     const store = state.store
-    const timeout = Deadline.budget({
+    const timeout = Budget.millisLeft({
       boundMillis: writeTimeoutMillis,
       deadline: state.deadline,
-      now: RealClock.now(),
+      nowMillis: RealClock.now(),
       marginMillis: deadlineMarginMillis
     })
     const program = Effect.gen(function* () {

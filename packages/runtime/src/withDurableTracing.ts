@@ -25,9 +25,9 @@ import {
   type PluginServices
 } from "@durable-trace/adapters/DurablePlugin"
 import * as RealClock from "@durable-trace/adapters/RealClock"
+import * as Budget from "@durable-trace/core/Budget"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
-import * as Deadline from "@durable-trace/core/Deadline"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import * as Reader from "@durable-trace/core/Reader"
@@ -251,10 +251,10 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       const deadline =
         typeof remaining === "number" && Number.isFinite(remaining) ? RealClock.now() + remaining : undefined
       // Paging is bounded like the write: by time, under the deadline, and by pages (SPEC §3.3b).
-      const readBudget = Deadline.budget({
+      const readBudget = Budget.millisLeft({
         boundMillis: config.readTimeoutMillis,
         deadline,
-        now: RealClock.now(),
+        nowMillis: RealClock.now(),
         marginMillis: config.deadlineMarginMillis
       })
       const read = await runtime.runPromise(
