@@ -218,7 +218,8 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     backend: Backend["Service"],
     event: DurableExecutionInvocationInput,
     context: LambdaContextLike,
-    executionArn: string
+    executionArn: string,
+    started: (chain: DurableClient.TokenChain) => void
   ): Promise<{
     readonly span: Span
     readonly read: Reader.ReadResult
@@ -232,69 +233,64 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       executionArn,
       Option.getOrElse(DurableEvent.checkpointToken(event), () => "")
     )
-    try {
-      if (chain.overlapping) {
-        await runtime
-          .runPromise(
-            report(
-              new DurableTraceError({
-                location: "write_checkpoint",
-                reason: "overlapping invocation",
-                identifiers: { executionArn }
-              })
-            )
+    started(chain)
+    if (chain.overlapping) {
+      await runtime
+        .runPromise(
+          report(
+            new DurableTraceError({
+              location: "write_checkpoint",
+              reason: "overlapping invocation",
+              identifiers: { executionArn }
+            })
           )
-          .catch(() => undefined)
-      }
-      const store = DurableClient.checkpointStore(tracked, executionArn, chain)
-      const remaining = context.getRemainingTimeInMillis?.()
-      const deadline =
-        typeof remaining === "number" && Number.isFinite(remaining) ? RealClock.now() + remaining : undefined
-      // Paging is bounded like the write: by time, under the deadline, and by pages (SPEC §3.3b).
-      const readBudget = Budget.millisLeft({
-        boundMillis: config.readTimeoutMillis,
-        deadline,
-        nowMillis: RealClock.now(),
-        marginMillis: config.deadlineMarginMillis
-      })
-      const read = await runtime.runPromise(
-        Effect.gen(function* () {
-          const log = yield* CheckpointLog.make(event, executionArn, { timeout: `${Math.max(0, readBudget)} millis` })
-          return yield* Reader.read(event, context, { log, extractor: options.extractor })
-        }).pipe(
-          Effect.provideService(CheckpointStore, store),
-          // The bound is real time, whatever clock the process has faked.
-          Effect.provideService(Clock.Clock, RealClock.clock)
         )
-      )
-      const identity = DurableEvent.parseExecutionArn(executionArn)
-      const span = backend.startSpan("aws.lambda", {
-        parent: Option.isSome(read.context) ? read.context.value.native : undefined,
-        resource: context.functionName,
-        type: "serverless",
-        kind: "server",
-        tags: {
-          "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
-          "aws.durable.execution_id": Option.isSome(identity) ? identity.value.id : undefined,
-          "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
-          cold_start: coldStart,
-          request_id: context.awsRequestId,
-          function_arn: context.invokedFunctionArn?.toLowerCase(),
-          "durable_trace.context_source": read.source
-        }
-      })
-      invocations.set(executionArn, {
-        store,
-        deadline,
-        parent: span,
-        operationSpans: new Map()
-      })
-      return { span, read, chain }
-    } catch (cause) {
-      // Set-up failed after the chain started: nothing will end this invocation's chain but this.
-      chain.forget()
-      throw cause
+        .catch(() => undefined)
     }
+    const store = DurableClient.checkpointStore(tracked, executionArn, chain)
+    const remaining = context.getRemainingTimeInMillis?.()
+    const deadline =
+      typeof remaining === "number" && Number.isFinite(remaining) ? RealClock.now() + remaining : undefined
+    // Paging is bounded like the write: by time, under the deadline, and by pages (SPEC §3.3b).
+    const readBudget = Budget.millisLeft({
+      boundMillis: config.readTimeoutMillis,
+      deadline,
+      nowMillis: RealClock.now(),
+      marginMillis: config.deadlineMarginMillis
+    })
+    const read = await runtime.runPromise(
+      Effect.gen(function* () {
+        const log = yield* CheckpointLog.make(event, executionArn, { timeout: `${Math.max(0, readBudget)} millis` })
+        return yield* Reader.read(event, context, { log, extractor: options.extractor })
+      }).pipe(
+        Effect.provideService(CheckpointStore, store),
+        // The bound is real time, whatever clock the process has faked.
+        Effect.provideService(Clock.Clock, RealClock.clock)
+      )
+    )
+    const identity = DurableEvent.parseExecutionArn(executionArn)
+    const span = backend.startSpan("aws.lambda", {
+      parent: Option.isSome(read.context) ? read.context.value.native : undefined,
+      resource: context.functionName,
+      type: "serverless",
+      kind: "server",
+      tags: {
+        "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
+        "aws.durable.execution_id": Option.isSome(identity) ? identity.value.id : undefined,
+        "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
+        cold_start: coldStart,
+        request_id: context.awsRequestId,
+        function_arn: context.invokedFunctionArn?.toLowerCase(),
+        "durable_trace.context_source": read.source
+      }
+    })
+    invocations.set(executionArn, {
+      store,
+      deadline,
+      parent: span,
+      operationSpans: new Map()
+    })
+    return { span, read, chain }
   }
 
   const invoke = async (
@@ -309,9 +305,14 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     const { backend, durable } = traced
     const executionArn = arn.value
     let started: Awaited<ReturnType<typeof begin>> | undefined
+    let chainStarted: DurableClient.TokenChain | undefined
     try {
-      started = await begin(backend, event, context, executionArn)
+      started = await begin(backend, event, context, executionArn, (chain) => {
+        chainStarted = chain
+      })
     } catch (cause) {
+      // Nothing else would end the chain of an invocation whose set-up failed.
+      chainStarted?.forget()
       await runtime
         .runPromise(report(new DurableTraceError({ location: "unknown", reason: "tracing setup failed", cause })))
         .catch(() => undefined)
