@@ -1,7 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Arbitrary from "effect/Arbitrary"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { blake2bHex } from "../src/Blake2b.ts"
 import * as Checkpoint from "../src/Checkpoint.ts"
+import { md5Hex } from "../src/Md5.ts"
 import { ARN, checkpointOp, ddHeaders, ddJsPayload, EXECUTE_SPAN_ID, executionOp, stepOp } from "./fixtures.ts"
 
 describe("Checkpoint names (SPEC §2)", () => {
@@ -195,5 +198,22 @@ describe("findLastCheckpoint (SPEC §3.3a)", () => {
   it("is empty without checkpoints", () => {
     const scan = Checkpoint.scan([executionOp(), stepOp("a"), null, 7, "x", { Name: 3 }], ARN)
     assert.deepStrictEqual(scan, { latest: Option.none(), highestN: -1, rejected: [] })
+  })
+})
+
+describe("Checkpoint id laws (SPEC §3.3a)", () => {
+  const n = Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 })))
+  const arn = Arbitrary.schema(Schema.String)
+  it.prop("both known writers' ids of a name are accepted, for any execution", { n, arn }, ({ n, arn }) => {
+    const name = Checkpoint.checkpointName(n)
+    assert.isTrue(Checkpoint.isCheckpointId(Checkpoint.checkpointOperationId(name, arn), name, arn))
+    assert.isTrue(Checkpoint.isCheckpointId(Checkpoint.ddTraceJsOperationId(name, arn), name, arn))
+  })
+  it.prop("no id of another name, nor the SDK's id of a step counter, is", { n, arn, k: n }, ({ n, arn, k }) => {
+    const name = Checkpoint.checkpointName(n)
+    const other = Checkpoint.checkpointName(n + 1)
+    assert.isFalse(Checkpoint.isCheckpointId(Checkpoint.checkpointOperationId(other, arn), name, arn))
+    assert.isFalse(Checkpoint.isCheckpointId(Checkpoint.ddTraceJsOperationId(other, arn), name, arn))
+    assert.isFalse(Checkpoint.isCheckpointId(md5Hex(String(k)).slice(0, 16), name, arn))
   })
 })

@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Arbitrary from "effect/Arbitrary"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as Checkpoint from "../src/Checkpoint.ts"
 import * as CheckpointLog from "../src/CheckpointLog.ts"
 import { CheckpointStoreRecorder } from "../src/CheckpointStore.ts"
@@ -302,4 +304,24 @@ describe("Writer.save (SPEC §4.2)", () => {
       )
     }).pipe(Effect.provide(testLayer()))
   )
+})
+
+describe("Writer decision laws (SPEC §4.2)", () => {
+  const n = Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 })))
+  const span = Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 2 ** 31 })))
+  it.prop(
+    "the same context is unchanged only when nothing is numbered above the prior",
+    { prior: n, above: n, a: span, b: span },
+    ({ prior, above, a, b }) => {
+      const headers = ddHeaders(String(a))
+      const current = ddHeaders(String(b))
+      assert.isTrue(Writer.isUnchanged({ n: prior, headers }, current, prior))
+      assert.isFalse(Writer.isUnchanged({ n: prior, headers }, current, prior + above + 1))
+    }
+  )
+  it.prop("a context is of the prior's trace iff its trace id is", { a: span, b: span }, ({ a, b }) => {
+    const prior = ddHeaders("1", "1", String(a))
+    assert.isTrue(Writer.isSameTrace(prior, ddHeaders("2", "1", String(a))))
+    assert.strictEqual(Writer.isSameTrace(prior, ddHeaders("2", "1", String(b))), a === b)
+  })
 })
