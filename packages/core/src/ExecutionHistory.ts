@@ -165,9 +165,9 @@ const readState = (operations: ReadonlyArray<unknown>, executionArn: string): Re
   )
 }
 
-const writtenOf = (operation: unknown, n: number): Written => {
+const writtenOf = (operation: unknown, n: number, executionArn: string): Written => {
   const id = stringField(operation, "Id")
-  const classified = Checkpoint.classify({ n, operation })
+  const classified = Checkpoint.classify({ n, operation }, executionArn)
   const headers = Checkpoint.isCheckpoint(classified) ? Option.some(classified.headers) : Option.none()
   return {
     name: Checkpoint.checkpointName(n),
@@ -237,9 +237,10 @@ const breaksOf = (
 const verdictOf = (
   invocations: ReadonlyArray<Invocation>,
   operations: ReadonlyArray<unknown>,
-  status: ExecutionStatus | undefined
+  status: ExecutionStatus | undefined,
+  executionArn: string
 ): Verdict => {
-  const scan = Checkpoint.scan(operations)
+  const scan = Checkpoint.scan(operations, executionArn)
   // No checkpoint at all is its own verdict, not a break at every invocation: tracing never wrote.
   if (scan.highestN < 0) {
     return status === "RUNNING" ? { _tag: "running" } : { _tag: "no_checkpoint", invocations: invocations.length }
@@ -284,7 +285,7 @@ export const analyse = (
   const close = (end: unknown) => {
     const index = invocations.length + 1
     const read = readState(seen, executionArn)
-    const scan = Checkpoint.scan(seen)
+    const scan = Checkpoint.scan(seen, executionArn)
     const checkpoint = Option.getOrUndefined(read.checkpoint)
     const context = Option.getOrUndefined(read.context)
     const details = field(end, "InvocationCompletedDetails")
@@ -322,7 +323,7 @@ export const analyse = (
     const id = stringField(operation.value, "Id") ?? `#${operations.size}`
     operations.set(id, operation.value)
     const n = Checkpoint.parseCheckpointName(field(operation.value, "Name"))
-    if (Option.isSome(n)) wrote.push(writtenOf(operation.value, n.value))
+    if (Option.isSome(n)) wrote.push(writtenOf(operation.value, n.value, executionArn))
     if (type === "ExecutionStarted" || Option.isSome(n)) relevant.set(id, operation.value)
     if (type === "ExecutionStarted") {
       seen = [...relevant.values()]
@@ -331,7 +332,7 @@ export const analyse = (
   }
   if (opened && status === "RUNNING") close(undefined)
   const all = [...operations.values()]
-  return { invocations, operations: all, verdict: verdictOf(invocations, all, status) }
+  return { invocations, operations: all, verdict: verdictOf(invocations, all, status, executionArn) }
 }
 
 /** One line for a verdict. */

@@ -151,6 +151,40 @@ describe("Reader.read (SPEC §3)", () => {
     })
   )
 
+  it.effect("a state that could not be read in full never lets the input's context take over", () =>
+    Effect.gen(function* () {
+      const input = { _datadog: ddHeaders(CALLER) }
+      const lambdaContext = { clientContext: { custom: { _datadog: ddHeaders(CALLER) } } }
+      for (const layer of [{ failPage: new Error("throttled") }, { pages: { m2: page([], "m2") } }]) {
+        const { result, increments } = yield* readEvent(durableEvent([executionOp(input)], "m2"), {
+          ...layer,
+          lambdaContext
+        })
+        assert.strictEqual(result.source, "none")
+        assert.deepStrictEqual(
+          increments.map((i) => i.location),
+          ["page_state"]
+        )
+      }
+      // Read in full and provably without a checkpoint: the caller's context is continued.
+      const { result } = yield* readEvent(durableEvent([executionOp(input)], "m2"), { pages: { m2: page([]) } })
+      assert.strictEqual(result.source, "input_payload")
+    })
+  )
+
+  it.effect("a user step named _datadog_0 holding a trace context is not continued", () =>
+    Effect.gen(function* () {
+      const { result, increments } = yield* readEvent(
+        durableEvent([executionOp(), stepOp("_datadog_0", JSON.stringify(ddHeaders(CALLER)))])
+      )
+      assert.strictEqual(result.source, "none")
+      assert.deepStrictEqual(
+        increments.map((i) => [i.location, i.errorType]),
+        [["read_checkpoint", "not a checkpoint id"]]
+      )
+    })
+  )
+
   it.effect("an invalid caller context is not continued", () =>
     Effect.gen(function* () {
       const input = { _datadog: { "x-datadog-trace-id": "0", "x-datadog-parent-id": "1" } }

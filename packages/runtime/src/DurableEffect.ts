@@ -811,6 +811,7 @@ export const layer = (options: LayerOptions): Layer.Layer<DurableRuntime, Config
           service: settings.service,
           env: settings.env,
           writeTimeoutMillis: settings.writeTimeoutMillis,
+          readTimeoutMillis: settings.readTimeoutMillis,
           deadlineMarginMillis: settings.deadlineMarginMillis,
           earlyCheckpoint: settings.earlyCheckpoint,
           ...definedOnly(rest),

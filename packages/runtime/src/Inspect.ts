@@ -313,12 +313,14 @@ const idFormOf = (id: string | undefined): IdForm =>
   id === undefined ? "missing" : DURABLE_TRACE_ID.test(id) ? "durable-trace" : SDK_ID.test(id) ? "sdk" : "other"
 
 const REJECTION_CODES: Readonly<Record<Checkpoint.RejectionReason, string>> = {
+  "not a checkpoint id": "not_a_checkpoint_id",
   "no propagation headers": "no_propagation_headers",
   "no trace context": "no_trace_context",
   "no parent id": "no_parent_id"
 }
 
 const REJECTION_MESSAGES: Readonly<Record<Checkpoint.RejectionReason, string>> = {
+  "not a checkpoint id": "its id is not what a checkpoint writer gives this name (a user's step named like one?)",
   "no propagation headers": "no propagation headers in the payload",
   "no trace context": "headers hold no trace id (x-datadog-trace-id with a parent id, or traceparent)",
   "no parent id": "headers hold a trace id but no valid parent id: there is no anchor to continue"
@@ -347,7 +349,12 @@ const noHeadersProblem = (raw: RawPayload, dropped: ReadonlyArray<DroppedKey>, t
   }
 }
 
-const analyse = (operation: unknown, index: number, name: string): CheckpointReport => {
+const analyse = (
+  operation: unknown,
+  index: number,
+  name: string,
+  executionArn: string | undefined
+): CheckpointReport => {
   const id = ownString(operation, "Id")
   const type = ownString(operation, "Type")
   const n = Option.getOrUndefined(Checkpoint.parseCheckpointName(name))
@@ -363,7 +370,8 @@ const analyse = (operation: unknown, index: number, name: string): CheckpointRep
     })
   }
   // The verdict is core's own classification, so inspect and the reader cannot disagree.
-  const classified = Checkpoint.classify({ n: n ?? 0, operation })
+  // A non-canonical name has no writer's id to check against: that it is not canonical is the problem.
+  const classified = Checkpoint.classify({ n: n ?? 0, operation }, n === undefined ? undefined : executionArn)
   if (!Checkpoint.isCheckpoint(classified)) {
     problems.push(
       headers === undefined
@@ -399,7 +407,8 @@ const traceIdDecimal = (hex: string | undefined): string | undefined =>
 const readNext = (event: unknown, executionArn: string) =>
   Effect.runSync(
     Effect.gen(function* () {
-      const log = yield* CheckpointLog.make(event, executionArn)
+      // A state dump does not say which execution it is: its checkpoint ids cannot be checked (SPEC §3.3a).
+      const log = yield* CheckpointLog.make(event, executionArn, { unverifiedIds: executionArn === STATE_DUMP_ARN })
       const read = yield* Reader.read(event, undefined, { log })
       const increments = yield* Effect.flatMap(Effect.service(TelemetryRecorder), (r) => r.increments)
       const pageRequests = yield* Effect.flatMap(Effect.service(CheckpointStoreRecorder), (r) => r.pageRequests)
@@ -534,16 +543,18 @@ const warningsOf = (
 export const inspect = (input: unknown): Result.Result<Report, Unreadable> =>
   Result.map(recognise(input), ({ kind, event, warnings }) => {
     const operations = DurableEvent.initialOperations(event)
+    const executionArn = Option.getOrElse(DurableEvent.executionArn(event), () => STATE_DUMP_ARN)
+    // A state dump does not say which execution it is: its checkpoint ids cannot be checked.
+    const knownArn = executionArn === STATE_DUMP_ARN ? undefined : executionArn
     const checkpoints: Array<CheckpointReport> = []
     operations.forEach((operation, index) => {
       const name = own(operation, "Name")
       if (typeof name === "string" && name.startsWith(Checkpoint.CHECKPOINT_NAME_PREFIX)) {
-        checkpoints.push(analyse(operation, index, name))
+        checkpoints.push(analyse(operation, index, name, knownArn))
       }
     })
-    const executionArn = Option.getOrElse(DurableEvent.executionArn(event), () => STATE_DUMP_ARN)
     const next = nextContext(event, executionArn)
-    const anchor = anchorOf(checkpoints, Checkpoint.scan(operations).latest)
+    const anchor = anchorOf(checkpoints, Checkpoint.scan(operations, knownArn).latest)
     return {
       input: {
         kind,

@@ -17,19 +17,22 @@ import {
 } from "@aws/durable-execution-sdk-js"
 import { Backend, type BackendLayer, type Span } from "@durable-trace/adapters/Backend"
 import * as DurableClient from "@durable-trace/adapters/DurableClient"
-import { realNow } from "@durable-trace/adapters/DurableClient"
+import { realClock, realNow } from "@durable-trace/adapters/DurableClient"
 import {
   DurableTracePlugin,
+  earlyCheckpoints,
   type InvocationReport,
   type InvocationState,
   type PluginServices
 } from "@durable-trace/adapters/DurablePlugin"
+import * as Budget from "@durable-trace/core/Budget"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import * as Reader from "@durable-trace/core/Reader"
 import { report } from "@durable-trace/core/Telemetry"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
@@ -48,6 +51,11 @@ export interface WithDurableTracingOptions {
   readonly env?: string | undefined
   /** Upper bound of the suspend write, ms. Default: `DURABLE_TRACE_WRITE_TIMEOUT_MS`, else 2000. */
   readonly writeTimeoutMillis?: number | undefined
+  /**
+   * Upper bound of the reader's paging through the execution state (only when the event's first page has no
+   * checkpoint), ms. Default: `DURABLE_TRACE_READ_TIMEOUT_MS`, else 1000. At most `CheckpointLog.MAX_PAGES` pages.
+   */
+  readonly readTimeoutMillis?: number | undefined
   /** Time kept free before the Lambda deadline, ms. Default: `DURABLE_TRACE_DEADLINE_MARGIN_MS`, else 500. */
   readonly deadlineMarginMillis?: number | undefined
   /**
@@ -124,22 +132,27 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
   handler: DurableExecutionHandler<TEvent, TResult>,
   options: WithDurableTracingOptions
 ): DurableLambdaHandler => {
-  const config = Config.merge(Config.fromEnv(), {
+  const overrides: Config.Overrides = {
     enabled: options.enabled,
     service: options.service,
     env: options.env,
     writeTimeoutMillis: options.writeTimeoutMillis,
+    readTimeoutMillis: options.readTimeoutMillis,
     deadlineMarginMillis: options.deadlineMarginMillis,
     earlyCheckpoint: options.earlyCheckpoint
-  })
+  }
+  // Validated once, here: an invalid option keeps the environment's value (or the default) and is reported
+  // once the backend is up, so the mistake is visible without failing the function.
+  const config = Config.merge(Config.fromEnv(), overrides)
+  const invalid = Config.invalidOptions(overrides)
   const runtime = ManagedRuntime.make(options.backend)
   registerDisposal(runtime)
   const invocations = new Map<string, InvocationState>()
   const reports = new Map<string, InvocationReport>()
   const { client: legacyClient, durableExecutionClient, plugins = [], ...sdkConfig } = options.sdk ?? {}
-  const earlyCheckpoint: DurableClient.PiggybackSource | undefined = config.earlyCheckpoint
-    ? async (executionArn) => DurableTracePlugin.forExecution(executionArn)?.earlyCheckpoint(executionArn)
-    : undefined
+  // One source for every handler: the plugin running an execution applies its own `earlyCheckpoint`, so a client
+  // shared by handlers with different settings honours each (SPEC §4.1).
+  const earlyCheckpoint = earlyCheckpoints
   // The event's own client wins over this one when it carries one (the local runner): see `begin`.
   let configClient: DurableClient.TrackedClient | undefined
   const configTracked = (): DurableClient.TrackedClient => {
@@ -159,11 +172,17 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
   let setup: Promise<{ readonly backend: Backend["Service"]; readonly durable: DurableLambdaHandler }> | undefined
   let untraced: DurableLambdaHandler | undefined
   const ready = () =>
-    (setup ??= runtime.runPromise(Effect.service(Backend)).then((backend) => {
+    (setup ??= runtime.runPromise(Effect.service(Backend)).then(async (backend) => {
+      for (const key of invalid) {
+        await runtime
+          .runPromise(report(new DurableTraceError({ location: "unknown", reason: `invalid option ${key}` })))
+          .catch(() => undefined)
+      }
       const plugin = new DurableTracePlugin(
         {
           runtime,
           writeEnabled: config.enabled,
+          earlyCheckpoint: config.earlyCheckpoint,
           writeTimeoutMillis: config.writeTimeoutMillis,
           deadlineMarginMillis: config.deadlineMarginMillis,
           handlerName: options.handlerName ?? (handler.name || "handler"),
@@ -199,27 +218,54 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     backend: Backend["Service"],
     event: DurableExecutionInvocationInput,
     context: LambdaContextLike,
-    executionArn: string
+    executionArn: string,
+    started: (chain: DurableClient.TokenChain) => void
   ): Promise<{
     readonly span: Span
     readonly read: Reader.ReadResult
-    readonly tracked: DurableClient.TrackedClient
+    readonly chain: DurableClient.TokenChain
   }> => {
     const tracked = hasOwnClient(event)
       ? DurableClient.track(event.durableExecutionClient, earlyCheckpoint)
       : configTracked()
-    const token = DurableEvent.checkpointToken(event)
-    if (Option.isSome(token)) tracked.seed(executionArn, token.value)
-    const store = DurableClient.checkpointStore(
-      tracked,
+    // This invocation's own token chain: another invocation of the execution may be in flight (SPEC §4.1).
+    const chain = tracked.seed(
       executionArn,
-      Option.getOrElse(token, () => "")
+      Option.getOrElse(DurableEvent.checkpointToken(event), () => "")
     )
+    started(chain)
+    if (chain.overlapping) {
+      await runtime
+        .runPromise(
+          report(
+            new DurableTraceError({
+              location: "write_checkpoint",
+              reason: "overlapping invocation",
+              identifiers: { executionArn }
+            })
+          )
+        )
+        .catch(() => undefined)
+    }
+    const store = DurableClient.checkpointStore(tracked, executionArn, chain)
+    const remaining = context.getRemainingTimeInMillis?.()
+    const deadline = typeof remaining === "number" && Number.isFinite(remaining) ? realNow() + remaining : undefined
+    // Paging is bounded like the write: by time, under the deadline, and by pages (SPEC §3.3b).
+    const readBudget = Budget.millisLeft({
+      boundMillis: config.readTimeoutMillis,
+      deadline,
+      nowMillis: realNow(),
+      marginMillis: config.deadlineMarginMillis
+    })
     const read = await runtime.runPromise(
       Effect.gen(function* () {
-        const log = yield* CheckpointLog.make(event, executionArn)
+        const log = yield* CheckpointLog.make(event, executionArn, { timeout: `${Math.max(0, readBudget)} millis` })
         return yield* Reader.read(event, context, { log, extractor: options.extractor })
-      }).pipe(Effect.provideService(CheckpointStore, store))
+      }).pipe(
+        Effect.provideService(CheckpointStore, store),
+        // The bound is real time, whatever clock the process has faked.
+        Effect.provideService(Clock.Clock, realClock)
+      )
     )
     const identity = DurableEvent.parseExecutionArn(executionArn)
     const span = backend.startSpan("aws.lambda", {
@@ -237,14 +283,13 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
         "durable_trace.context_source": read.source
       }
     })
-    const remaining = context.getRemainingTimeInMillis?.()
     invocations.set(executionArn, {
       store,
-      deadline: typeof remaining === "number" && Number.isFinite(remaining) ? realNow() + remaining : undefined,
+      deadline,
       parent: span,
       operationSpans: new Map()
     })
-    return { span, read, tracked }
+    return { span, read, chain }
   }
 
   const invoke = async (
@@ -259,9 +304,14 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     const { backend, durable } = traced
     const executionArn = arn.value
     let started: Awaited<ReturnType<typeof begin>> | undefined
+    let chainStarted: DurableClient.TokenChain | undefined
     try {
-      started = await begin(backend, event, context, executionArn)
+      started = await begin(backend, event, context, executionArn, (chain) => {
+        chainStarted = chain
+      })
     } catch (cause) {
+      // Nothing else would end the chain of an invocation whose set-up failed.
+      chainStarted?.forget()
       await runtime
         .runPromise(report(new DurableTraceError({ location: "unknown", reason: "tracing setup failed", cause })))
         .catch(() => undefined)
@@ -269,7 +319,7 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       coldStart = false
     }
     if (started === undefined) return durable(event, lambdaContext as never)
-    const { span, read, tracked } = started
+    const { span, read, chain } = started
     try {
       const output = await backend.activate(span, () => durable(event, lambdaContext as never))
       safely(() => backend.setTags(span, { "aws.durable.execution_status": output.Status }))
@@ -280,7 +330,7 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     } finally {
       safely(() => backend.finish(span))
       invocations.delete(executionArn)
-      tracked.forget(executionArn)
+      chain.forget()
       const written = reports.get(executionArn)
       reports.delete(executionArn)
       safely(() => options.onInvocation?.({ executionArn, read, ...written }))
