@@ -3,8 +3,9 @@
  * a fresh Node process, measured in child processes (wall time, minus a process that imports an empty module) and
  * inside them (`performance.now()` around the `import()`). The tracer backend is not imported: the user pays for
  * dd-trace either way. Three builds of the entry: the workspace's TypeScript sources (run by Node's type
- * stripping), the same compiled file by file to JavaScript (what a published package ships) and one esbuild
- * bundle, minified, with the durable SDK and `@aws-sdk/*` left external because Lambda provides them.
+ * stripping), the packed tarball itself (built by `scripts/build.ts`, packed as `pnpm publish` would, imported
+ * from `node_modules`) and one esbuild bundle, minified, with the durable SDK and `@aws-sdk/*` left external.
+ * Then a whole handler bundled with the README's documented flags, untraced and traced, side by side.
  * `effect/Effect`, the `effect` barrel and the durable SDK alone are measured for reference.
  */
 import { spawnSync } from "node:child_process"
@@ -82,37 +83,65 @@ const spawnImport = (specifier: string): { readonly wall: number; readonly impor
 }
 
 /**
- * Compiles the three workspace packages file by file into `node_modules` under `OUT`, as `tsc` would publish them:
- * same layout, `.ts` imports rewritten to `.js`, `exports` pointing at the JavaScript.
+ * The real artifact: each package built (`scripts/build.ts`) and packed (`pnpm pack`, as `pnpm publish` would),
+ * the tarballs unpacked into `node_modules` under `OUT`. Their own dependencies (effect, the SDK) resolve from the
+ * examples package, as they would from an app's `node_modules`.
  */
-const buildPublished = async (): Promise<string> => {
+const buildPacked = (): string => {
   const root = join(OUT, "published", "node_modules", "@durable-trace")
+  const packs = join(OUT, "packs")
   for (const name of ["core", "adapters", "runtime"]) {
     const source = join(EXAMPLES, "..", "packages", name)
     const target = join(root, name)
-    const files = readdirSync(join(source, "src")).filter((file) => file.endsWith(".ts"))
+    mkdirSync(target, { recursive: true })
+    execOrThrow(process.execPath, [join(EXAMPLES, "..", "scripts", "build.ts")], source)
+    execOrThrow("npx", ["-y", "pnpm@10", "pack", "--pack-destination", packs], source)
+    const tarball = readdirSync(packs).find((file) => file.startsWith(`durable-trace-${name}-`))!
+    execOrThrow("tar", ["xzf", join(packs, tarball), "-C", target, "--strip-components=1"], source)
+  }
+  return pathToFileURL(join(root, "runtime", "dist", "withDurableTracing.js")).href
+}
+
+const execOrThrow = (command: string, args: ReadonlyArray<string>, cwd: string): void => {
+  const child = spawnSync(command, args, { cwd, encoding: "utf8" })
+  if (child.status !== 0) throw new Error(`cold start: ${command} ${args.join(" ")} failed:\n${child.stderr}`)
+}
+
+/** The README's documented ESM bundle flags for Lambda (section "Bundling for Lambda"). */
+const DOCUMENTED_BANNER =
+  "import { createRequire as __durableTraceCreateRequire } from 'node:module'; globalThis.require ??= __durableTraceCreateRequire(import.meta.url);"
+
+/**
+ * One handler module bundled with the documented flags, twice: traced by `withDurableTracing`, and the same
+ * workflow untraced (`withDurableExecution`), so the difference is what durable-trace adds to a deployed bundle.
+ */
+const buildDocumented = async (): Promise<{ readonly traced: string; readonly untraced: string }> => {
+  const dir = join(OUT, "documented")
+  mkdirSync(dir, { recursive: true })
+  const workflow = "async (event, context) => context.step('a', async () => event)"
+  const sources = {
+    traced: `import { withDurableTracing } from "@durable-trace/runtime"\nimport * as InMemory from "@durable-trace/runtime/InMemory"\nexport const handler = withDurableTracing(${workflow}, { backend: InMemory.make().layer })\n`,
+    untraced: `import { withDurableExecution } from "@aws/durable-execution-sdk-js"\nexport const handler = withDurableExecution(${workflow})\n`
+  }
+  const urls: Record<string, string> = {}
+  for (const [name, source] of Object.entries(sources)) {
+    writeFileSync(join(dir, `${name}.ts`), source)
     await esbuild.build({
-      entryPoints: files.map((file) => join(source, "src", file)),
-      outdir: join(target, "src"),
+      entryPoints: [join(dir, `${name}.ts`)],
+      outfile: join(dir, `${name}.mjs`),
+      bundle: true,
       format: "esm",
       platform: "node",
       target: "node22",
+      external: ["dd-trace"],
+      banner: { js: DOCUMENTED_BANNER },
+      absWorkingDir: EXAMPLES,
+      nodePaths: [join(EXAMPLES, "node_modules")],
       logLevel: "error"
     })
-    for (const file of files) {
-      const path = join(target, "src", file.replace(/\.ts$/, ".js"))
-      writeFileSync(path, readFileSync(path, "utf8").replace(/(["'])(\.{1,2}\/[^"']+)\.ts\1/g, "$1$2.js$1"))
-    }
-    const manifest = JSON.parse(readFileSync(join(source, "package.json"), "utf8"))
-    const exports = Object.fromEntries(
-      Object.entries(manifest.exports as Record<string, string>).map(([key, value]) => [
-        key,
-        value.replace(/\.ts$/, ".js")
-      ])
-    )
-    writeFileSync(join(target, "package.json"), JSON.stringify({ ...manifest, exports }, null, 2))
+    urls[name] = pathToFileURL(join(dir, `${name}.mjs`)).href
   }
-  return pathToFileURL(join(root, "runtime", "src", "withDurableTracing.js")).href
+  return { traced: urls.traced!, untraced: urls.untraced! }
 }
 
 /** Bundles the entry with esbuild, minified ESM for Node, and reports its size and largest inputs. */
@@ -159,8 +188,9 @@ const displayPath = (path: string): string => {
 export const run = async (): Promise<ColdStartResults> => {
   rmSync(OUT, { recursive: true, force: true })
   mkdirSync(OUT, { recursive: true })
-  const published = await buildPublished()
+  const published = buildPacked()
   const bundle = await buildBundle()
+  const documented = await buildDocumented()
   const variants: ReadonlyArray<Variant & { readonly entry?: true }> = [
     { name: "`effect/Effect` alone", specifier: "effect/Effect" },
     { name: "`effect` barrel", specifier: "effect" },
@@ -169,8 +199,14 @@ export const run = async (): Promise<ColdStartResults> => {
       specifier: "@aws/durable-execution-sdk-js"
     },
     { name: "runtime entry, unbundled TypeScript sources (type stripping)", specifier: ENTRY, entry: true },
-    { name: "runtime entry, unbundled JavaScript (as published)", specifier: published, entry: true },
-    { name: "runtime entry, bundled + minified (SDK external)", specifier: bundle.url, entry: true }
+    {
+      name: "runtime entry, the packed tarball from node_modules (unbundled JavaScript)",
+      specifier: published,
+      entry: true
+    },
+    { name: "runtime entry, bundled + minified (SDK external)", specifier: bundle.url, entry: true },
+    { name: "a handler, documented esbuild bundle, untraced (`withDurableExecution`)", specifier: documented.untraced },
+    { name: "the same handler, documented esbuild bundle, with `withDurableTracing`", specifier: documented.traced }
   ]
   const bareSpecifier = "data:text/javascript,"
   const samples = new Map<string, Array<{ wall: number; importTime: number }>>()

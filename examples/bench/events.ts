@@ -5,6 +5,7 @@
  * size and never mutated, so every reader and writer sees the same object.
  */
 import { createHash } from "node:crypto"
+import * as Checkpoint from "@durable-trace/core/Checkpoint"
 
 /** The execution every benchmark event belongs to. */
 export const EXECUTION_ARN =
@@ -18,8 +19,8 @@ const stepId = (counter: number): string => createHash("md5").update(String(coun
 
 const timestamp = (second: number): string => new Date(Date.UTC(2026, 10, 21, 10, 0, second % 60)).toISOString()
 
-const step = (counter: number, name: string, result: string) => ({
-  Id: stepId(counter),
+const step = (counter: number, name: string, result: string, id = stepId(counter)) => ({
+  Id: id,
   Name: name,
   Type: "STEP",
   SubType: "Step",
@@ -58,7 +59,11 @@ export const makeEvent = (size: number, checkpoints: ReadonlyArray<string> = [])
   ]
   for (let i = 1; i < size; i++) {
     const n = slots.get(i)
-    operations.push(n === undefined ? step(i, `reserve-${i}`, resultOf(i)) : step(i, `_datadog_${n}`, checkpoints[n]!))
+    operations.push(
+      n === undefined
+        ? step(i, `reserve-${i}`, resultOf(i))
+        : step(i, `_datadog_${n}`, checkpoints[n]!, Checkpoint.checkpointOperationId(`_datadog_${n}`, EXECUTION_ARN))
+    )
   }
   return {
     DurableExecutionArn: EXECUTION_ARN,

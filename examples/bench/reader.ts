@@ -55,7 +55,7 @@ export const run = async (): Promise<ReadonlyArray<ReaderResult>> => {
   await runtime.context()
 
   const pure = (event: unknown): Extracted | null => {
-    const latest = Checkpoint.scan(DurableEvent.initialOperations(event)).latest
+    const latest = Checkpoint.scan(DurableEvent.initialOperations(event), EXECUTION_ARN).latest
     return Option.isSome(latest) ? tracer.extract("text_map", { ...latest.value.headers }) : null
   }
   const effect = (event: unknown): Extracted | null => {

@@ -97,7 +97,7 @@ const pureSave = (event: unknown, span: Span, write: (update: CheckpointUpdate) 
   const carrier: Record<string, string> = {}
   tracer.inject(span, "text_map", carrier)
   const current = Option.getOrThrow(Headers.fromCarrier(carrier))
-  const scan = Checkpoint.scan(DurableEvent.initialOperations(event))
+  const scan = Checkpoint.scan(DurableEvent.initialOperations(event), EXECUTION_ARN)
   const prior = scan.latest
   if (Option.isSome(prior) && !Headers.needsCheckpointUpdate(prior.value.headers, current)) return false
   const anchor = Option.isSome(prior)

@@ -3,8 +3,9 @@
  * API, so register your SDK (here a minimal one printing spans to the console) before the first invocation.
  * Run locally: `node examples/src/opentelemetry.ts`.
  */
-import * as OpenTelemetry from "@durable-trace/adapters/OpenTelemetry"
-import { withDurableTracing } from "@durable-trace/runtime/withDurableTracing"
+
+import { withDurableTracing } from "@durable-trace/runtime"
+import * as OpenTelemetry from "@durable-trace/runtime/OpenTelemetry"
 import { context as otelContext, trace } from "@opentelemetry/api"
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
@@ -20,7 +21,7 @@ export const handler = withDurableTracing(
     await context.wait("grace-period", { hours: 1 })
     return context.step("send-invoice", async () => ({ invoiceId: event.invoiceId, total }))
   },
-  { backend: OpenTelemetry.layer }
+  { backend: OpenTelemetry.make() }
 )
 
 if (import.meta.main) {

@@ -1,10 +1,11 @@
 /**
  * Plain TypeScript with dd-trace: wrap the durable handler with `withDurableTracing`. Every invocation of the
  * execution lands in one trace; checkpoints are written when the workflow suspends.
- * Run locally: `node examples/src/plain-ddtrace.ts`.
+ * Run locally: `node examples/src/plain-ddtrace.ts` (no agent needed: see `localLambda.ts`).
  */
-import * as DdTrace from "@durable-trace/adapters/DdTrace"
-import { withDurableTracing } from "@durable-trace/runtime/withDurableTracing"
+import "./localLambda.ts"
+import { withDurableTracing } from "@durable-trace/runtime"
+import * as DdTrace from "@durable-trace/runtime/DdTrace"
 import tracer from "dd-trace"
 import { runLocally } from "./runLocally.ts"
 

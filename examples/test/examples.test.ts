@@ -39,6 +39,17 @@ describe("examples", () => {
     assert.strictEqual(traces.size, 1)
   })
 
+  it("the dd-trace example runs with no agent and no Lambda environment, as a user first tries it", async () => {
+    const bare = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !key.startsWith("DD_") && key !== "AWS_LAMBDA_FUNCTION_NAME")
+    )
+    const { stdout } = await run(process.execPath, [new URL("../src/plain-ddtrace.ts", import.meta.url).pathname], {
+      env: bare,
+      timeout: 60_000
+    })
+    assert.match(stdout, /status: SUCCEEDED\ninvocations: 2\ncheckpoints: _datadog_0/)
+  })
+
   it("OpenTelemetry", async () => {
     assert.match(
       await example("opentelemetry"),
@@ -48,7 +59,10 @@ describe("examples", () => {
 
   it("an Effect app with the Effect-native API", async () => {
     const out = await example("effect-app")
-    assert.match(out, /status: SUCCEEDED\ninvocations: 2\ncheckpoints: _datadog_0\ntraces: 1/)
-    assert.match(out, /app spans: .*Inventory\.reserve/)
+    // Suspends on the approval callback, the charge's retry delay and the pickup wait: one trace throughout.
+    assert.match(out, /status: SUCCEEDED\ninvocations: (\d+)\ncheckpoints: _datadog_0\ntraces: 1/)
+    assert.isAtLeast(Number(/invocations: (\d+)/.exec(out)?.[1]), 3)
+    assert.match(out, /app spans: .*Inventory\.reserve.*Payments\.charge/)
+    assert.match(out, /result: \{"reserved":\["sku-1","sku-7"\],"approvedBy":"dana",.*"charged":"129900"/)
   })
 })

@@ -1,9 +1,9 @@
 /**
- * The durable SDK's client, wrapped: every checkpoint response rotates the execution's token, and a plugin is
- * never handed one (SPEC §7), so the wrapper remembers the newest token per execution and writes the
- * `_datadog_{N}` checkpoint through the same client the SDK uses. It also implements the core
- * `CheckpointStore` port: further state pages through `GetDurableExecutionState`, one SUCCEED update through
- * `CheckpointDurableExecution`.
+ * The durable SDK's client, wrapped: every checkpoint response rotates the invocation's token, and a plugin is
+ * never handed one (SPEC §7), so the wrapper follows each invocation's chain of tokens and writes the
+ * `_datadog_{N}` checkpoint through the same client the SDK uses, with that invocation's newest token. It also
+ * implements the core `CheckpointStore` port: further state pages through `GetDurableExecutionState`, one
+ * SUCCEED update through `CheckpointDurableExecution`.
  */
 import type {
   CheckpointDurableExecutionRequest,
@@ -12,40 +12,50 @@ import type {
   GetDurableExecutionStateResponse,
   OperationUpdate
 } from "@aws/durable-execution-sdk-js"
+import * as CheckpointBatch from "@durable-trace/core/CheckpointBatch"
 import type { CheckpointStore, CheckpointUpdate } from "@durable-trace/core/CheckpointStore"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 
 /** Page size for `GetDurableExecutionState`: the SDK's own. */
+/** Wall-clock time that the local runner's fake timers cannot skew: what read and write deadlines are measured in. */
+export { clock as realClock, now as realNow } from "./RealClock.ts"
+
 export const MAX_ITEMS_PER_PAGE = 1000
+
+/**
+ * One invocation's chain of checkpoint tokens: the event's, then each one a response to a request carrying the
+ * chain's newest returned. Two invocations of one execution in flight at once (a retry racing a slow one) have
+ * two chains, so a write never uses another invocation's token.
+ */
+export interface TokenChain {
+  /** The newest token of this invocation. */
+  readonly token: () => string
+  /** Whether another invocation of the same execution was in flight in this process when this one began. */
+  readonly overlapping: boolean
+  /** Forgets the chain once its invocation ends, so a warm container holds nothing per invocation. */
+  readonly forget: () => void
+}
 
 /** A client whose checkpoint tokens are tracked. */
 export interface TrackedClient {
-  /** The tracked client itself (patched in place): it forwards every call and records each new token. */
+  /** The tracked client itself (patched in place): it forwards every call and follows each token chain. */
   readonly client: DurableExecutionClient
-  /** The newest token seen for `executionArn`. */
-  readonly token: (executionArn: string) => string | undefined
-  /** Records the token an invocation starts with (the event's). */
-  readonly seed: (executionArn: string, token: string) => void
-  /** Forgets an execution once its invocation ends, so a warm container holds nothing per execution. */
-  readonly forget: (executionArn: string) => void
+  /** Starts the chain of an invocation of `executionArn` that begins with `token` (the event's). */
+  readonly seed: (executionArn: string, token: string) => TokenChain
 }
 
 const TRACKED = Symbol.for("@durable-trace/adapters/DurableClient/tracked")
 const PIGGYBACK = Symbol.for("@durable-trace/adapters/DurableClient/piggyback")
 
-/** Whether `client` is already tracked (a client wrapped twice would record tokens twice, harmlessly, but why). */
+/** Whether `client` is already tracked (a client wrapped twice would follow tokens twice, harmlessly, but why). */
 export const isTracked = (
   client: unknown
 ): client is DurableExecutionClient & {
   readonly [TRACKED]: TrackedClient
   [PIGGYBACK]?: PiggybackSource | undefined
 } => typeof client === "object" && client !== null && TRACKED in client
-
-/** SPEC §7 batch limits of `CheckpointDurableExecution`, as the SDK enforces them. */
-export const MAX_UPDATES_PER_REQUEST = 250
-export const MAX_REQUEST_BYTES = 750 * 1024
 
 /**
  * An update to add to an outgoing SDK batch (crash resilience: the context is persisted before the invocation
@@ -57,35 +67,32 @@ export interface Piggyback {
   readonly abandoned: (cause: unknown) => void
 }
 
-/** Offers an update to add to a checkpoint request of `executionArn`, or nothing. */
+/**
+ * Offers an update to add to a checkpoint request of `executionArn`, or nothing. One source serves every
+ * handler sharing a client: it asks whichever handler runs the execution, so each handler's own settings hold.
+ */
 export type PiggybackSource = (executionArn: string) => Promise<Piggyback | undefined>
 
-/** Whether `extra` can join `params` within the batch limits, and is not already in it. */
-export const fits = (params: CheckpointDurableExecutionRequest, extra: OperationUpdate): boolean => {
-  const updates = params.Updates ?? []
-  if (updates.length + 1 > MAX_UPDATES_PER_REQUEST) return false
-  if (updates.some((update) => update.Id === extra.Id)) return false
-  const bytes =
-    Buffer.byteLength(JSON.stringify(updates)) +
-    Buffer.byteLength(JSON.stringify(extra)) +
-    Buffer.byteLength(params.CheckpointToken ?? "") +
-    100
-  return bytes <= MAX_REQUEST_BYTES
+interface Chain {
+  current: string
+  readonly executionArn: string
 }
 
 /**
- * Tracks `client` in place: its `checkpoint` method is wrapped to record each new token, so the SDK, which may
+ * Tracks `client` in place: its `checkpoint` method is wrapped to follow each token chain, so the SDK, which may
  * hold the same object (the local runner's event-carried client), goes through the wrapper too (SPEC §7).
  * Tracking an already tracked client returns its tracker. With `piggyback`, an offered update joins the SDK's
- * next batch when it fits; if that batch fails for any reason, the SDK's own request is sent again unchanged, so
- * an update of ours can never fail the SDK's checkpoint (its request alone fails, or not, as it would without us).
+ * next batch when `CheckpointBatch.canJoin` says it cannot be the reason for a rejection; a rejected batch is sent
+ * again without it only when the rejection names it (`CheckpointBatch.isRejectionOf`). Otherwise the SDK's request
+ * fails with its own error after one request, as it would without us.
  */
 export const track = (client: DurableExecutionClient, piggyback?: PiggybackSource): TrackedClient => {
   if (isTracked(client)) {
     if (piggyback !== undefined) client[PIGGYBACK] = piggyback
     return client[TRACKED]
   }
-  const tokens = new Map<string, string>()
+  const chains = new Map<string, Chain>()
+  const inFlight = new Map<string, number>()
   const checkpoint = client.checkpoint.bind(client)
   const patched = client as DurableExecutionClient & {
     [TRACKED]?: TrackedClient
@@ -93,27 +100,40 @@ export const track = (client: DurableExecutionClient, piggyback?: PiggybackSourc
   }
   patched[PIGGYBACK] = piggyback
   const remember = (params: CheckpointDurableExecutionRequest, response: CheckpointDurableExecutionResponse) => {
-    const arn = params.DurableExecutionArn
-    if (typeof response?.CheckpointToken === "string" && typeof arn === "string")
-      tokens.set(arn, response.CheckpointToken)
+    const sent: unknown = params.CheckpointToken
+    const received: unknown = response?.CheckpointToken
+    if (typeof sent !== "string" || typeof received !== "string") return response
+    const chain = chains.get(sent)
+    if (chain !== undefined) {
+      chains.delete(sent)
+      chain.current = received
+      chains.set(received, chain)
+    }
     return response
   }
-  patched.checkpoint = async (params: CheckpointDurableExecutionRequest, logger) => {
+  const offerFor = async (params: CheckpointDurableExecutionRequest): Promise<Piggyback | undefined> => {
     const offer = patched[PIGGYBACK]
-    const extra =
-      offer === undefined || typeof params.DurableExecutionArn !== "string"
-        ? undefined
-        : await offer(params.DurableExecutionArn).catch(() => undefined)
-    if (extra === undefined) return remember(params, await checkpoint(params, logger))
-    if (!fits(params, extra.update)) {
-      extra.abandoned(new Error("does not fit the batch"))
-      return remember(params, await checkpoint(params, logger))
+    if (offer === undefined || typeof params.DurableExecutionArn !== "string") return undefined
+    const extra = await offer(params.DurableExecutionArn).catch(() => undefined)
+    if (extra === undefined) return undefined
+    let joins = false
+    try {
+      joins = CheckpointBatch.canJoin(params.Updates, params.CheckpointToken, extra.update as CheckpointUpdate)
+    } catch {
+      joins = false
     }
+    if (!joins) extra.abandoned(new Error("does not fit the batch"))
+    return joins ? extra : undefined
+  }
+  patched.checkpoint = async (params: CheckpointDurableExecutionRequest, logger) => {
+    const extra = await offerFor(params)
+    if (extra === undefined) return remember(params, await checkpoint(params, logger))
     let response: CheckpointDurableExecutionResponse
     try {
       response = await checkpoint({ ...params, Updates: [...(params.Updates ?? []), extra.update] }, logger)
     } catch (cause) {
       extra.abandoned(cause)
+      if (!CheckpointBatch.isRejectionOf(cause, extra.update as CheckpointUpdate)) throw cause
       return remember(params, await checkpoint(params, logger))
     }
     extra.committed()
@@ -121,12 +141,24 @@ export const track = (client: DurableExecutionClient, piggyback?: PiggybackSourc
   }
   const tracked: TrackedClient = {
     client,
-    token: (arn) => tokens.get(arn),
-    seed: (arn, token) => {
-      tokens.set(arn, token)
-    },
-    forget: (arn) => {
-      tokens.delete(arn)
+    seed: (executionArn, token) => {
+      const chain: Chain = { current: token, executionArn }
+      chains.set(token, chain)
+      const others = inFlight.get(executionArn) ?? 0
+      inFlight.set(executionArn, others + 1)
+      let forgotten = false
+      return {
+        token: () => chain.current,
+        overlapping: others > 0,
+        forget: () => {
+          if (forgotten) return
+          forgotten = true
+          if (chains.get(chain.current) === chain) chains.delete(chain.current)
+          const left = (inFlight.get(executionArn) ?? 1) - 1
+          if (left > 0) inFlight.set(executionArn, left)
+          else inFlight.delete(executionArn)
+        }
+      }
     }
   }
   patched[TRACKED] = tracked
@@ -140,47 +172,50 @@ const errorName = (cause: unknown): string =>
 
 /**
  * The checkpoint store of one invocation of `executionArn` over `tracked`. Pages are read with the token the
- * invocation started with (as the SDK does); the write uses the newest token.
+ * invocation started with (as the SDK does); the write uses the newest token of this invocation's own chain.
  */
 export const checkpointStore = (
   tracked: TrackedClient,
   executionArn: string,
-  initialToken: string
-): CheckpointStore["Service"] => ({
-  page: (marker) =>
-    Effect.tryPromise({
-      try: () =>
-        tracked.client.getExecutionState({
-          DurableExecutionArn: executionArn,
-          CheckpointToken: initialToken,
-          Marker: marker,
-          MaxItems: MAX_ITEMS_PER_PAGE
-        }),
-      catch: (cause) =>
-        new DurableTraceError({ location: "page_state", reason: errorName(cause), identifiers: { marker }, cause })
-    }).pipe(
-      Effect.map((response: GetDurableExecutionStateResponse) => ({
-        operations: Array.isArray(response?.Operations) ? response.Operations : [],
-        nextMarker:
-          typeof response?.NextMarker === "string" && response.NextMarker.length > 0
-            ? Option.some(response.NextMarker)
-            : Option.none()
-      }))
-    ),
-  write: (update: CheckpointUpdate) =>
-    Effect.tryPromise({
-      try: () =>
-        tracked.client.checkpoint({
-          DurableExecutionArn: executionArn,
-          CheckpointToken: tracked.token(executionArn) ?? initialToken,
-          Updates: [update as unknown as OperationUpdate]
-        }),
-      catch: (cause) =>
-        new DurableTraceError({
-          location: "write_checkpoint",
-          reason: errorName(cause),
-          identifiers: { name: update.Name, operationId: update.Id },
-          cause
-        })
-    }).pipe(Effect.asVoid)
-})
+  chain: TokenChain
+): CheckpointStore["Service"] => {
+  const initialToken = chain.token()
+  return {
+    page: (marker) =>
+      Effect.tryPromise({
+        try: () =>
+          tracked.client.getExecutionState({
+            DurableExecutionArn: executionArn,
+            CheckpointToken: initialToken,
+            Marker: marker,
+            MaxItems: MAX_ITEMS_PER_PAGE
+          }),
+        catch: (cause) =>
+          new DurableTraceError({ location: "page_state", reason: errorName(cause), identifiers: { marker }, cause })
+      }).pipe(
+        Effect.map((response: GetDurableExecutionStateResponse) => ({
+          operations: Array.isArray(response?.Operations) ? response.Operations : [],
+          nextMarker:
+            typeof response?.NextMarker === "string" && response.NextMarker.length > 0
+              ? Option.some(response.NextMarker)
+              : Option.none()
+        }))
+      ),
+    write: (update: CheckpointUpdate) =>
+      Effect.tryPromise({
+        try: () =>
+          tracked.client.checkpoint({
+            DurableExecutionArn: executionArn,
+            CheckpointToken: chain.token(),
+            Updates: [update as unknown as OperationUpdate]
+          }),
+        catch: (cause) =>
+          new DurableTraceError({
+            location: "write_checkpoint",
+            reason: errorName(cause),
+            identifiers: { name: update.Name, operationId: update.Id },
+            cause
+          })
+      }).pipe(Effect.asVoid)
+  }
+}

@@ -32,7 +32,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
 import type { Backend, Span } from "./Backend.ts"
-import type { Piggyback } from "./DurableClient.ts"
+import type { Piggyback, PiggybackSource } from "./DurableClient.ts"
 import * as RealClock from "./RealClock.ts"
 import * as SdkOperations from "./SdkOperations.ts"
 
@@ -113,6 +113,8 @@ export interface PluginOptions {
   readonly runtime: ManagedRuntime.ManagedRuntime<PluginServices, never>
   /** Whether to write checkpoints on suspend (SPEC §4.1; `DD_DURABLE_CROSS_INVOCATION_TRACING_ENABLED`). */
   readonly writeEnabled: boolean
+  /** Whether `_datadog_0` may ride in the SDK's first batch (SPEC §4.1; `DURABLE_TRACE_EARLY_CHECKPOINT`). */
+  readonly earlyCheckpoint?: boolean | undefined
   /** Upper bound of the suspend write, ms. */
   readonly writeTimeoutMillis: number
   /** Time kept free before the Lambda deadline, ms: the write never pushes past `deadline - margin`. */
@@ -142,6 +144,13 @@ export interface InvocationReport {
   /** The checkpoint that rode along in the SDK's first batch (crash resilience). */
   readonly early: EarlyWrite | undefined
 }
+
+/**
+ * The early checkpoint's source for every tracked client: whichever plugin runs the execution decides, with its
+ * own settings (SPEC §4.1), so handlers sharing one client keep their own `earlyCheckpoint`.
+ */
+export const earlyCheckpoints: PiggybackSource = async (executionArn) =>
+  DurableTracePlugin.forExecution(executionArn)?.earlyCheckpoint(executionArn)
 
 /** SPEC §5 span names by the SDK's operation subtype. */
 export const OPERATION_SPAN_NAMES: Readonly<Record<string, string>> = {
@@ -340,7 +349,9 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     const state = currentInvocation(executionArn)
     const log = state?.log
     const executeSpan = state?.executeSpan
-    if (!this.#options.writeEnabled || state?.store === undefined || log === undefined || executeSpan === undefined) {
+    // This handler's own setting: a client shared with another handler asks whichever runs the execution.
+    const enabled = this.#options.writeEnabled && this.#options.earlyCheckpoint !== false
+    if (!enabled || state?.store === undefined || log === undefined || executeSpan === undefined) {
       return undefined
     }
     if (state.early || log.firstPage.highestN >= 0 || log.paged) return undefined

@@ -3,6 +3,7 @@
  * exporter, OpenTelemetry's in-memory exporter, the in-memory backend). Each adapter's test file builds a
  * `Harness` that reads what its engine recorded in one common shape, and calls `runContract`.
  */
+import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import { DurableTraceError } from "@durable-trace/core/Errors"
@@ -103,7 +104,7 @@ const durableEvent = (checkpoints: ReadonlyArray<Headers.Headers>) => ({
         ExecutionDetails: { InputPayload: JSON.stringify({ orderId: "o-1" }) }
       },
       ...checkpoints.map((payload, n) => ({
-        Id: `${n}`.padStart(32, "c"),
+        Id: Checkpoint.checkpointOperationId(`_datadog_${n}`, ARN),
         Name: `_datadog_${n}`,
         Type: "STEP",
         SubType: "Step",

@@ -7,6 +7,7 @@
 import * as Option from "effect/Option"
 import { blake2bHex } from "./Blake2b.ts"
 import * as Headers from "./Headers.ts"
+import { md5Hex } from "./Md5.ts"
 import * as Untrusted from "./Untrusted.ts"
 
 /** The operation-name prefix shared with Datadog's writers and readers. */
@@ -39,6 +40,29 @@ export const checkpointName = (n: number): string => `${CHECKPOINT_NAME_PREFIX}$
 export const checkpointOperationId = (name: string, executionArn: string): string =>
   blake2bHex(`${name}:${executionArn}`, 16)
 
+/**
+ * The id Datadog's JS writer (dd-trace's `aws-durable-execution-sdk-js` plugin) leaves on the wire: it checkpoints
+ * through the SDK with the step id `blake2b-512("{name}:{arn}")` (its first 64 hex), and the SDK sends every
+ * step id as the first 16 hex of its MD5.
+ */
+export const ddTraceJsOperationId = (name: string, executionArn: string): string =>
+  md5Hex(blake2bHex(`${name}:${executionArn}`, 64).slice(0, 64)).slice(0, 16)
+
+const HEX32 = /^[0-9a-f]{32}$/
+const HEX16 = /^[0-9a-f]{16}$/
+
+/**
+ * Whether `id` is what one of the known writers gives checkpoint `name` of `executionArn` (SPEC §2): ours and
+ * Datadog's Python writer (`checkpointOperationId`, 32 hex), or Datadog's JS writer (`ddTraceJsOperationId`,
+ * 16 hex). A user's step that happens to be named `_datadog_{N}` has the SDK's id for its position instead, so
+ * it can never pass for a checkpoint, whatever its result holds.
+ */
+export const isCheckpointId = (id: unknown, name: string, executionArn: string): boolean => {
+  if (typeof id !== "string") return false
+  if (id.length === 32) return HEX32.test(id) && id === checkpointOperationId(name, executionArn)
+  return id.length === 16 && HEX16.test(id) && id === ddTraceJsOperationId(name, executionArn)
+}
+
 /** A checkpoint operation whose payload is a valid trace context. */
 export interface Checkpoint {
   readonly n: number
@@ -48,7 +72,7 @@ export interface Checkpoint {
 }
 
 /** Why a `_datadog_{N}` operation was not used. */
-export type RejectionReason = "no propagation headers" | "no trace context" | "no parent id"
+export type RejectionReason = "not a checkpoint id" | "no propagation headers" | "no trace context" | "no parent id"
 
 /** A `_datadog_{N}` operation above the latest valid one, skipped. */
 export interface RejectedCheckpoint {
@@ -116,12 +140,18 @@ const hasTraceId = (headers: Headers.Headers): boolean =>
   headers["x-datadog-trace-id"] !== undefined || headers.traceparent !== undefined
 
 /**
- * Classifies one candidate: the checkpoint, or why it cannot continue a trace. A payload with a trace id but
- * no usable parent id is `"no parent id"`: the writer must not invent an anchor for it (SPEC §4.4).
+ * Classifies one candidate of execution `executionArn`: the checkpoint, or why it cannot continue a trace. An
+ * operation whose id no known writer gives that name is `"not a checkpoint id"` (a user's step named like one).
+ * A payload with a trace id but no usable parent id is `"no parent id"`: the writer must not invent an anchor
+ * for it (SPEC §4.4). `executionArn` undefined skips the id check: only for tools looking at a state dump that
+ * does not say which execution it is; the reader always knows.
  */
-export const classify = (candidate: Candidate): Checkpoint | RejectedCheckpoint => {
+export const classify = (candidate: Candidate, executionArn: string | undefined): Checkpoint | RejectedCheckpoint => {
   const id = field(candidate.operation, "Id")
   const operationId = typeof id === "string" ? id : undefined
+  if (executionArn !== undefined && !isCheckpointId(id, checkpointName(candidate.n), executionArn)) {
+    return { n: candidate.n, operationId, reason: "not a checkpoint id" }
+  }
   const headers = parseCheckpointPayload(candidate.operation)
   if (Option.isNone(headers)) return { n: candidate.n, operationId, reason: "no propagation headers" }
   if (Headers.isValidContext(headers.value) && Option.isSome(Headers.parentId(headers.value))) {
@@ -134,22 +164,28 @@ export const classify = (candidate: Candidate): Checkpoint | RejectedCheckpoint 
 export const isCheckpoint = (value: Checkpoint | RejectedCheckpoint): value is Checkpoint => "headers" in value
 
 /**
- * `findLastCheckpoint`: the highest-N valid checkpoint among `candidates`. A corrupt or incomplete higher one
- * is skipped and listed in `rejected`, never allowed to break continuity (Datadog's readers stop at it).
+ * `findLastCheckpoint`: the highest-N valid checkpoint of execution `executionArn` among `candidates`. A corrupt
+ * or incomplete higher one, or a user's step named like one, is skipped and listed in `rejected`, never allowed
+ * to break continuity (Datadog's readers stop at it). `highestN` still counts every canonical name: the next
+ * checkpoint must be numbered above all of them, for readers that read only the highest N.
  */
-export const findLastCheckpoint = (candidates: ReadonlyArray<Candidate>): CheckpointScan => {
+export const findLastCheckpoint = (
+  candidates: ReadonlyArray<Candidate>,
+  executionArn: string | undefined
+): CheckpointScan => {
   let highestN = -1
   for (const candidate of candidates) if (candidate.n > highestN) highestN = candidate.n
   if (highestN < 0) return { latest: Option.none(), highestN, rejected: [] }
   const ordered = candidates.length === 1 ? candidates : [...candidates].sort((a, b) => b.n - a.n)
   const rejected: Array<RejectedCheckpoint> = []
   for (const candidate of ordered) {
-    const classified = classify(candidate)
+    const classified = classify(candidate, executionArn)
     if (isCheckpoint(classified)) return { latest: Option.some(classified), highestN, rejected }
     rejected.push(classified)
   }
   return { latest: Option.none(), highestN, rejected }
 }
 
-/** The checkpoint scan of one list of operations. */
-export const scan = (operations: ReadonlyArray<unknown>): CheckpointScan => findLastCheckpoint(collect(operations, []))
+/** The checkpoint scan of one list of operations of execution `executionArn`. */
+export const scan = (operations: ReadonlyArray<unknown>, executionArn: string | undefined): CheckpointScan =>
+  findLastCheckpoint(collect(operations, []), executionArn)

@@ -4,6 +4,7 @@
  * Build one per invocation (SPEC §4.5): a counter held in a container-wide runtime would leak into the next
  * invocation. Reader and writer share it, so the state is paged once per invocation at most.
  */
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
@@ -13,8 +14,24 @@ import * as DurableEvent from "./DurableEvent.ts"
 import { DurableTraceError } from "./Errors.ts"
 import type * as Headers from "./Headers.ts"
 
-/** At most this many further pages are requested, so a looping marker cannot hold the invocation. */
-export const MAX_PAGES = 1000
+/**
+ * Default bound on the pages read, the event's first page included: 100 pages of the SDK's 1,000 operations.
+ * A service that hands out fresh markers forever cannot hold the invocation.
+ */
+export const MAX_PAGES = 100
+
+/** Bounds of the paging (SPEC §3.3b): like the write, it must never hold the invocation past its deadline. */
+export interface PagingBounds {
+  /** Most pages read, the event's first included (default `MAX_PAGES`). */
+  readonly maxPages?: number | undefined
+  /** Upper bound of the whole paging; none when undefined. It runs on the `Clock` of the caller. */
+  readonly timeout?: Duration.Input | undefined
+  /**
+   * Accept checkpoints whatever their operation id: only for tools reading a state dump that does not say which
+   * execution it is, so no id can be checked (SPEC §3.3a). An invocation always knows its execution.
+   */
+  readonly unverifiedIds?: boolean | undefined
+}
 
 /** The checkpoints of all pages, and how many pages were read. */
 export interface FullScan extends Checkpoint.CheckpointScan {
@@ -45,37 +62,76 @@ export interface CheckpointLog {
 const pageThrough = (
   store: CheckpointStore["Service"],
   first: ReadonlyArray<Checkpoint.Candidate>,
-  marker: Option.Option<string>
+  marker: Option.Option<string>,
+  executionArn: string | undefined,
+  maxPages: number
 ): Effect.Effect<FullScan, DurableTraceError> =>
   Effect.gen(function* () {
     const candidates = [...first]
     let next = marker
     let pages = 1
     const seen = new Set<string>()
-    while (Option.isSome(next) && pages <= MAX_PAGES && !seen.has(next.value)) {
+    while (Option.isSome(next)) {
+      // A state cut short is no state: the reader must not take it for "no checkpoint" (SPEC §3.3c).
+      if (seen.has(next.value)) {
+        return yield* new DurableTraceError({ location: "page_state", reason: "marker loop", identifiers: { pages } })
+      }
+      if (pages >= maxPages) {
+        return yield* new DurableTraceError({
+          location: "page_state",
+          reason: "too many pages",
+          identifiers: { pages }
+        })
+      }
       seen.add(next.value)
       const page = yield* store.page(next.value)
       Checkpoint.collect(page.operations, candidates)
       next = page.nextMarker
       pages++
     }
-    return { ...Checkpoint.findLastCheckpoint(candidates), pages }
+    return { ...Checkpoint.findLastCheckpoint(candidates, executionArn), pages }
   })
+
+const bounded = (
+  paging: Effect.Effect<FullScan, DurableTraceError>,
+  timeout: Duration.Input | undefined
+): Effect.Effect<FullScan, DurableTraceError> =>
+  timeout === undefined
+    ? paging
+    : Effect.timeoutOrElse(paging, {
+        duration: timeout,
+        orElse: () =>
+          Effect.fail(
+            new DurableTraceError({
+              location: "page_state",
+              reason: "timeout",
+              identifiers: { timeoutMillis: Duration.toMillis(Duration.fromInputUnsafe(timeout)) }
+            })
+          )
+      })
 
 /**
  * The checkpoint log of `event`, an invocation of execution `executionArn`. Requires the store only when
- * further pages or a counter seed are needed.
+ * further pages or a counter seed are needed. Paging is bounded by `bounds` and fails (`page_state`) rather than
+ * return a partial state.
  */
-export const make = (event: unknown, executionArn: string): Effect.Effect<CheckpointLog, never, CheckpointStore> =>
+export const make = (
+  event: unknown,
+  executionArn: string,
+  bounds: PagingBounds = {}
+): Effect.Effect<CheckpointLog, never, CheckpointStore> =>
   Effect.gen(function* () {
     const store = yield* CheckpointStore
     const firstCandidates = Checkpoint.collect(DurableEvent.initialOperations(event), [])
-    const firstPage = Checkpoint.findLastCheckpoint(firstCandidates)
+    const idsOf = bounds.unverifiedIds === true ? undefined : executionArn
+    const firstPage = Checkpoint.findLastCheckpoint(firstCandidates, idsOf)
     const marker = DurableEvent.initialNextMarker(event)
     // Memoised only when there is paging to share: the common single-page event pays nothing for it.
     const all = Option.isNone(marker)
       ? Effect.succeed<FullScan>({ ...firstPage, pages: 1 })
-      : yield* Effect.cached(pageThrough(store, firstCandidates, marker))
+      : yield* Effect.cached(
+          bounded(pageThrough(store, firstCandidates, marker, idsOf, bounds.maxPages ?? MAX_PAGES), bounds.timeout)
+        )
     const next = Ref.makeUnsafe<number | undefined>(undefined)
     const written = Ref.makeUnsafe<Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>>(
       Option.none()

@@ -23,6 +23,8 @@ export const PAYLOAD_KEYS = [
   Tracestate.TRACESTATE
 ] as const
 
+const ALLOWED_KEYS: ReadonlySet<string> = new Set(PAYLOAD_KEYS)
+
 /** Largest `x-datadog-tags` value kept, in UTF-8 bytes (dd-trace's default cap). */
 export const MAX_TAGS_BYTES = DatadogHeaders.MAX_TAGS_BYTES
 
@@ -71,6 +73,23 @@ export const isValidContext = (headers: Headers): boolean => {
     Option.isSome(DatadogHeaders.parseId(h[DatadogHeaders.X_DATADOG_TRACE_ID])) &&
     Option.isSome(DatadogHeaders.parseId(h[DatadogHeaders.X_DATADOG_PARENT_ID]))
   return datadog || Option.isSome(Traceparent.parse(h[Traceparent.TRACEPARENT]))
+}
+
+/**
+ * Whether `value` is a carrier as this library writes one (the `_datadog` member of a traced invoke's input): a
+ * plain object of string values under allowlisted keys only, every one of them valid, together a continuable
+ * context. Anything else under that name is the user's and must be left where it is.
+ */
+export const isWrittenCarrier = (value: unknown): boolean => {
+  if (!isRecord(value)) return false
+  try {
+    const keys = Object.keys(value)
+    if (keys.length === 0 || keys.some((key) => !ALLOWED_KEYS.has(key) || typeof value[key] !== "string")) return false
+    const headers = fromRecord(value)
+    return Option.isSome(headers) && Object.keys(headers.value).length === keys.length && isValidContext(headers.value)
+  } catch {
+    return false
+  }
 }
 
 /**

@@ -76,19 +76,21 @@ const extractFrom = (
     )
   )
 
-const reportRejected = (rejected: ReadonlyArray<Checkpoint.RejectedCheckpoint>) =>
-  Effect.forEach(
-    rejected,
-    (skipped) =>
-      report(
-        new DurableTraceError({
-          location: "read_checkpoint",
-          reason: skipped.reason,
-          identifiers: { n: skipped.n, operationId: skipped.operationId ?? "" }
-        })
-      ),
-    { discard: true }
+/**
+ * One report for every checkpoint skipped in this read, however many: an event can hold any number of corrupt
+ * `_datadog_{N}`, and what one invocation reports must stay bounded. It names the highest one skipped and how
+ * many there were.
+ */
+const reportRejected = (rejected: ReadonlyArray<Checkpoint.RejectedCheckpoint>) => {
+  const highest = rejected[0]!
+  return report(
+    new DurableTraceError({
+      location: "read_checkpoint",
+      reason: highest.reason,
+      identifiers: { n: highest.n, operationId: highest.operationId ?? "", rejected: rejected.length }
+    })
   )
+}
 
 /** The user extractor's carrier; a throwing extractor is reported and skipped. */
 const fromExtractor = (extractor: Extractor, event: unknown, lambdaContext: unknown) => {
@@ -134,19 +136,29 @@ export const read = (
     } else {
       // The latest valid checkpoint: page 1 first, every further page when page 1 has none (SPEC §3.3a-b).
       let scan: Checkpoint.CheckpointScan = log.firstPage
+      // Whether `scan` covers the whole state: only then does "no checkpoint" mean there is none.
+      let complete = !log.paged
       if (Option.isNone(scan.latest) && log.paged) {
         const all = yield* Effect.result(log.all)
-        if (all._tag === "Failure") yield* report(all.failure)
-        else scan = all.success
+        if (all._tag === "Failure") {
+          // The execution may have a checkpoint on a page never seen: continue nothing it cannot prove, so
+          // no other context (the input's, the client context's) takes the execution over (SPEC §3.3c).
+          yield* report(all.failure)
+          if (Option.isNone(scan.latest)) return NONE
+        } else {
+          scan = all.success
+          complete = true
+        }
       }
       if (scan.rejected.length > 0) yield* reportRejected(scan.rejected)
       if (Option.isSome(scan.latest)) {
         found = yield* extractFrom(propagation, "checkpoint", scan.latest.value.headers, scan.latest)
         if (Option.isSome(found)) return found.value
       }
-      // The caller's context in the durable input, only when the execution has no checkpoint at all
-      // (SPEC §3.3c): once one exists, the execution's own trace wins.
-      if (scan.highestN < 0) {
+      // The caller's context in the durable input, only when the execution provably has no checkpoint at all
+      // (SPEC §3.3c): once one exists, the execution's own trace wins, and a state that could not be read in
+      // full may hold one on a page never seen.
+      if (complete && scan.highestN < 0) {
         const carrier = Option.flatMap(DurableEvent.traceableInput(event), EventCarriers.fromExecutionInput)
         if (Option.isSome(carrier)) {
           found = yield* extractFrom(propagation, "input_payload", carrier.value)

@@ -9,7 +9,6 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
-import * as Ref from "effect/Ref"
 import { DurableTraceError, errorType, type Location } from "./Errors.ts"
 
 /** The `integration` tag value on every counter increment. */
@@ -58,16 +57,18 @@ export class Telemetry extends Context.Service<
 
   /** Records increments in memory for tests; read them back with `TelemetryRecorder`. */
   static readonly layerTest: Layer.Layer<Telemetry | TelemetryRecorder> = Layer.effectContext(
-    Effect.gen(function* () {
-      const recorded = yield* Ref.make<ReadonlyArray<Increment>>([])
+    Effect.sync(() => {
+      // Appended in place: copying the array on each increment made a run with many failures quadratic.
+      const recorded: Array<Increment> = []
       const telemetry = Telemetry.of({
         failure: (error) =>
-          Ref.update(recorded, (all) => [
-            ...all,
-            { integration: INTEGRATION, location: error.location, errorType: errorType(error) }
-          ])
+          Effect.sync(() => {
+            recorded.push({ integration: INTEGRATION, location: error.location, errorType: errorType(error) })
+          })
       })
-      return Context.make(Telemetry, telemetry).pipe(Context.add(TelemetryRecorder, { increments: Ref.get(recorded) }))
+      return Context.make(Telemetry, telemetry).pipe(
+        Context.add(TelemetryRecorder, { increments: Effect.sync(() => recorded.slice()) })
+      )
     })
   )
 }

@@ -39,18 +39,45 @@ export interface SaveOptions {
   readonly timeout?: Duration.Input | undefined
 }
 
-/** The prior a save is compared with: this invocation's last write, else the latest valid checkpoint. */
+/**
+ * The prior a save is compared with: this invocation's last write, else the latest valid checkpoint; and the
+ * highest N of any `_datadog_{N}` operation, valid or not.
+ */
 const priorOf = (log: CheckpointLog) =>
   Effect.gen(function* () {
     const written = yield* log.lastWrite
-    if (Option.isSome(written)) return { prior: Option.some(written.value), unanchored: false }
+    if (Option.isSome(written))
+      return { prior: Option.some(written.value), unanchored: false, highestN: written.value.n }
     const scan = yield* log.all
     const unanchored = scan.rejected.some((rejected) => rejected.reason === "no parent id")
     return {
       prior: Option.map(scan.latest, (latest) => ({ n: latest.n, headers: latest.headers })),
-      unanchored
+      unanchored,
+      highestN: scan.highestN
     }
   })
+
+/**
+ * Whether the prior already says what a save would write: the same stable context (SPEC §4.3), and nothing
+ * above it. A higher `_datadog_{N}` that is not valid is what Datadog's readers, which read only the highest N,
+ * would stop at: writing the context again above it heals the execution for them (SPEC §4.2 step 4).
+ */
+export const isUnchanged = (
+  prior: { readonly n: number; readonly headers: Headers.Headers },
+  current: Headers.Headers,
+  highestN: number
+): boolean => prior.n >= highestN && !Headers.needsCheckpointUpdate(prior.headers, current)
+
+/**
+ * Whether `current` belongs to the trace of `prior` (compared on the low 64 bits, all that Datadog headers
+ * carry without `_dd.p.tid`). A save of another trace would move the rest of the execution onto it: what an
+ * invocation that could not read the state, or could not continue it, would otherwise write (SPEC §4.4).
+ */
+export const isSameTrace = (prior: Headers.Headers, current: Headers.Headers): boolean => {
+  const before = Headers.traceIdHex(prior)
+  const after = Headers.traceIdHex(current)
+  return Option.isSome(before) && Option.isSome(after) && before.value.slice(16) === after.value.slice(16)
+}
 
 const resolveAnchor = (
   prior: Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>,
@@ -113,9 +140,16 @@ export const prepare = (options: {
     if (Option.isNone(current) || !Headers.isValidContext(current.value)) {
       return yield* new DurableTraceError({ location: "inject", reason: "injected headers carry no valid context" })
     }
-    const { prior, unanchored } = yield* priorOf(log)
-    if (Option.isSome(prior) && !Headers.needsCheckpointUpdate(prior.value.headers, current.value)) {
+    const { prior, unanchored, highestN } = yield* priorOf(log)
+    if (Option.isSome(prior) && isUnchanged(prior.value, current.value, highestN)) {
       return { _tag: "Unchanged", prior: prior.value.n } as const
+    }
+    if (Option.isSome(prior) && !isSameTrace(prior.value.headers, current.value)) {
+      return yield* new DurableTraceError({
+        location: "resolve_parent_id",
+        reason: "context is another trace than the checkpoint's",
+        identifiers: { n: prior.value.n }
+      })
     }
     const anchor = yield* resolveAnchor(prior, unanchored, executeSpan)
     const payload = Headers.anchor(current.value, anchor)

@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/testing/TestClock"
 import * as CheckpointLog from "../src/CheckpointLog.ts"
-import { CheckpointStoreRecorder } from "../src/CheckpointStore.ts"
+import { CheckpointStore, CheckpointStoreRecorder } from "../src/CheckpointStore.ts"
 import { ARN, checkpointOp, ddHeaders, durableEvent, executionOp, page, testLayer } from "./fixtures.ts"
 
 describe("CheckpointLog numbering (SPEC §4.5)", () => {
@@ -42,11 +44,11 @@ describe("CheckpointLog numbering (SPEC §4.5)", () => {
     }).pipe(Effect.provide(testLayer()))
   )
 
-  it.effect("stops paging at a repeated marker", () =>
+  it.effect("fails at a repeated marker rather than return part of the state", () =>
     Effect.gen(function* () {
       const log = yield* CheckpointLog.make(durableEvent([executionOp()], "loop"), ARN)
-      const scan = yield* log.all
-      assert.strictEqual(scan.pages, 2)
+      const error = yield* Effect.flip(log.all)
+      assert.deepStrictEqual([error.location, error.reason], ["page_state", "marker loop"])
     }).pipe(Effect.provide(testLayer({ pages: { loop: page([], "loop") } })))
   )
 
@@ -60,4 +62,58 @@ describe("CheckpointLog numbering (SPEC §4.5)", () => {
       assert.strictEqual(error.location, "allocate_n")
     }).pipe(Effect.provide(testLayer()))
   )
+})
+
+describe("CheckpointLog paging bounds (SPEC §3.3b)", () => {
+  /** A store whose every page names a fresh next marker, after `delay` each (none: the page never settles). */
+  const endless = (delay: "never" | number, requests: Array<string>) =>
+    CheckpointStore.of({
+      page: (marker) => {
+        requests.push(marker)
+        const answer = Effect.succeed(page([], `${marker}+`))
+        return delay === "never" ? Effect.never : Effect.delay(answer, delay)
+      },
+      write: () => Effect.void
+    })
+
+  it.effect("fresh markers forever: fails after maxPages pages, the event's first included", () =>
+    Effect.gen(function* () {
+      const requests: Array<string> = []
+      const log = yield* CheckpointLog.make(durableEvent([executionOp()], "m"), ARN, { maxPages: 5 }).pipe(
+        Effect.provideService(CheckpointStore, endless(0, requests))
+      )
+      const error = yield* Effect.flip(log.all)
+      assert.deepStrictEqual([error.location, error.reason], ["page_state", "too many pages"])
+      assert.strictEqual(requests.length, 4)
+    })
+  )
+
+  it.effect("the default bound is MAX_PAGES", () =>
+    Effect.gen(function* () {
+      const requests: Array<string> = []
+      const log = yield* CheckpointLog.make(durableEvent([executionOp()], "m"), ARN).pipe(
+        Effect.provideService(CheckpointStore, endless(0, requests))
+      )
+      yield* Effect.flip(log.all)
+      assert.strictEqual(requests.length, CheckpointLog.MAX_PAGES - 1)
+    })
+  )
+
+  for (const delay of ["never", 200] as const) {
+    it.effect(`pages that ${delay === "never" ? "never settle" : "take 200 ms each"}: fail at the time bound`, () =>
+      Effect.gen(function* () {
+        const requests: Array<string> = []
+        const log = yield* CheckpointLog.make(durableEvent([executionOp()], "m"), ARN, { timeout: "500 millis" }).pipe(
+          Effect.provideService(CheckpointStore, endless(delay, requests))
+        )
+        const fiber = yield* Effect.forkChild(Effect.flip(log.all))
+        yield* TestClock.adjust("499 millis")
+        assert.isUndefined(fiber.pollUnsafe(), "still paging before the bound")
+        yield* TestClock.adjust("1 millis")
+        const error = yield* Fiber.join(fiber)
+        assert.deepStrictEqual([error.location, error.reason], ["page_state", "timeout"])
+        assert.strictEqual(requests.length, delay === "never" ? 1 : 3)
+      })
+    )
+  }
 })

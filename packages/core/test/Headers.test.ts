@@ -282,3 +282,33 @@ describe("Headers", () => {
     })
   })
 })
+
+describe("Headers.isWrittenCarrier", () => {
+  const context = {
+    "x-datadog-trace-id": "4611686018427387904",
+    "x-datadog-parent-id": "1311768467294899695",
+    traceparent: "00-6760a5b1000000004000000000000000-1234567890abcdef-01"
+  }
+  const written: ReadonlyArray<readonly [string, unknown]> = [
+    ["datadog and W3C headers", context],
+    ["W3C only", { traceparent: context.traceparent }]
+  ]
+  for (const [label, value] of written) {
+    it(`a carrier as written: ${label}`, () => assert.isTrue(Headers.isWrittenCarrier(value), label))
+  }
+  const users: ReadonlyArray<readonly [string, unknown]> = [
+    ["a user's object", { note: "user data" }],
+    ["a context with a user key besides", { ...context, note: "mine" }],
+    ["a context with one invalid value", { ...context, "x-datadog-sampling-priority": "high" }],
+    ["headers without a context", { "x-datadog-origin": "lambda" }],
+    ["uppercase keys", { "X-Datadog-Trace-Id": "1", "X-Datadog-Parent-Id": "2" }],
+    ["a number value", { ...context, "x-datadog-sampling-priority": 1 }],
+    ["a JSON string of a context", JSON.stringify(context)],
+    ["an array", [context]],
+    ["null", null],
+    ["an empty object", {}]
+  ]
+  for (const [label, value] of users) {
+    it(`the user's own: ${label}`, () => assert.isFalse(Headers.isWrittenCarrier(value), label))
+  }
+})

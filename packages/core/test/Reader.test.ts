@@ -80,6 +80,23 @@ describe("Reader.read (SPEC §3)", () => {
     })
   )
 
+  it.effect("100,000 corrupt checkpoints above a valid one: one read_checkpoint increment that counts them", () =>
+    Effect.gen(function* () {
+      const corrupt = Array.from({ length: 100_000 }, (_, i) => checkpointOp(i + 1, '{"bogus":1}'))
+      const { result, increments } = yield* readEvent(
+        durableEvent([executionOp(), checkpointOp(0, ddHeaders(ANCHOR)), ...corrupt])
+      )
+      assert.strictEqual(Option.getOrThrow(result.checkpoint).n, 0)
+      assert.deepStrictEqual(increments, [
+        {
+          integration: "aws-durable-execution-sdk-js",
+          location: "read_checkpoint",
+          errorType: "no propagation headers"
+        }
+      ])
+    })
+  )
+
   it.effect("finds a checkpoint only on page 2", () =>
     Effect.gen(function* () {
       const { result, pageRequests } = yield* readEvent(durableEvent([executionOp(), stepOp("a")], "m2"), {
@@ -131,6 +148,40 @@ describe("Reader.read (SPEC §3)", () => {
       const input = { _datadog: ddHeaders(CALLER) }
       const { result } = yield* readEvent(durableEvent([executionOp(input), checkpointOp(0, ddHeaders(ANCHOR))]))
       assert.strictEqual(result.source, "checkpoint")
+    })
+  )
+
+  it.effect("a state that could not be read in full never lets the input's context take over", () =>
+    Effect.gen(function* () {
+      const input = { _datadog: ddHeaders(CALLER) }
+      const lambdaContext = { clientContext: { custom: { _datadog: ddHeaders(CALLER) } } }
+      for (const layer of [{ failPage: new Error("throttled") }, { pages: { m2: page([], "m2") } }]) {
+        const { result, increments } = yield* readEvent(durableEvent([executionOp(input)], "m2"), {
+          ...layer,
+          lambdaContext
+        })
+        assert.strictEqual(result.source, "none")
+        assert.deepStrictEqual(
+          increments.map((i) => i.location),
+          ["page_state"]
+        )
+      }
+      // Read in full and provably without a checkpoint: the caller's context is continued.
+      const { result } = yield* readEvent(durableEvent([executionOp(input)], "m2"), { pages: { m2: page([]) } })
+      assert.strictEqual(result.source, "input_payload")
+    })
+  )
+
+  it.effect("a user step named _datadog_0 holding a trace context is not continued", () =>
+    Effect.gen(function* () {
+      const { result, increments } = yield* readEvent(
+        durableEvent([executionOp(), stepOp("_datadog_0", JSON.stringify(ddHeaders(CALLER)))])
+      )
+      assert.strictEqual(result.source, "none")
+      assert.deepStrictEqual(
+        increments.map((i) => [i.location, i.errorType]),
+        [["read_checkpoint", "not a checkpoint id"]]
+      )
     })
   )
 

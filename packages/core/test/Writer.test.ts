@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Arbitrary from "effect/Arbitrary"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as Checkpoint from "../src/Checkpoint.ts"
 import * as CheckpointLog from "../src/CheckpointLog.ts"
 import { CheckpointStoreRecorder } from "../src/CheckpointStore.ts"
@@ -195,17 +197,66 @@ describe("Writer.save (SPEC §4.2)", () => {
   it.effect("a prior only on page 2 is found, and N continues past page 2", () =>
     Effect.gen(function* () {
       const event = durableEvent([executionOp(), stepOp("a")], "m2")
-      const { writes } = yield* saveOnce(event, ddHeaders("9", "1"), {
-        pages: { m2: page([checkpointOp(0, ddHeaders(ANCHOR, "1"))], "m3"), m3: page([checkpointOp(4, "{}")]) }
-      })
-      // unchanged against _datadog_0 on page 2: nothing written
-      assert.deepStrictEqual(writes, [])
-      const changed = yield* saveOnce(event, ddHeaders("9", "2"), {
-        pages: { m2: page([checkpointOp(0, ddHeaders(ANCHOR, "1"))], "m3"), m3: page([checkpointOp(4, "{}")]) }
-      })
+      const pages = { m2: page([checkpointOp(0, ddHeaders(ANCHOR, "1"))], "m3"), m3: page([checkpointOp(4, "{}")]) }
+      // unchanged against _datadog_0 on page 2, but the corrupt _datadog_4 on page 3 is what readers of the highest
+      // N see: the same context is written again above it, anchored as before
+      const { writes } = yield* saveOnce(event, ddHeaders("9", "1"), { pages })
+      assert.deepStrictEqual(
+        writes.map((w) => [w.Name, payloadOf(w)["x-datadog-parent-id"]]),
+        [["_datadog_5", ANCHOR]]
+      )
+      const changed = yield* saveOnce(event, ddHeaders("9", "2"), { pages })
       assert.deepStrictEqual(
         changed.writes.map((w) => [w.Name, payloadOf(w)["x-datadog-parent-id"]]),
         [["_datadog_5", ANCHOR]]
+      )
+    })
+  )
+
+  it.effect("heals a corrupt latest checkpoint: the valid prior's context and anchor, numbered above it", () =>
+    Effect.gen(function* () {
+      const operations = [
+        executionOp(),
+        checkpointOp(0, ddHeaders(ANCHOR, "1")),
+        checkpointOp(1, ddHeaders("77", "1")),
+        checkpointOp(2, '{"x-datadog-trace-id":"not a number"}')
+      ]
+      const event = durableEvent(operations)
+      const { outcome, writes } = yield* saveOnce(event, ddHeaders("9", "1"))
+      assert.strictEqual(outcome._tag, "Written")
+      assert.deepStrictEqual(
+        writes.map((w) => [w.Name, payloadOf(w)["x-datadog-parent-id"]]),
+        [["_datadog_3", "77"]]
+      )
+      // Once healed, the next invocation finds nothing to do.
+      const healed = durableEvent([...operations, checkpointOp(3, payloadOf(writes[0]!))])
+      const again = yield* saveOnce(healed, ddHeaders("10", "1"))
+      assert.deepStrictEqual([again.outcome._tag, again.writes], ["Unchanged", []])
+    })
+  )
+
+  it.effect("a user step named above the latest checkpoint is written over too, for readers of the highest N", () =>
+    Effect.gen(function* () {
+      const userStep = stepOp("_datadog_3", JSON.stringify(ddHeaders("55", "1")))
+      const event = durableEvent([executionOp(), checkpointOp(0, ddHeaders(ANCHOR, "1")), userStep])
+      const { writes } = yield* saveOnce(event, ddHeaders("9", "1"))
+      assert.deepStrictEqual(
+        writes.map((w) => [w.Name, payloadOf(w)["x-datadog-parent-id"]]),
+        [["_datadog_4", ANCHOR]]
+      )
+    })
+  )
+
+  it.effect("never writes a context of another trace over the checkpoint's (it would re-parent the execution)", () =>
+    Effect.gen(function* () {
+      const event = durableEvent([executionOp(), checkpointOp(0, ddHeaders(ANCHOR, "1"))])
+      const foreign = ddHeaders("9", "1", "12345")
+      const { outcome, writes, increments } = yield* saveOnce(event, foreign)
+      assert.strictEqual(outcome._tag, "Failed")
+      assert.deepStrictEqual(writes, [])
+      assert.deepStrictEqual(
+        increments.map((i) => [i.location, i.errorType]),
+        [["resolve_parent_id", "context is another trace than the checkpoint's"]]
       )
     })
   )
@@ -253,4 +304,24 @@ describe("Writer.save (SPEC §4.2)", () => {
       )
     }).pipe(Effect.provide(testLayer()))
   )
+})
+
+describe("Writer decision laws (SPEC §4.2)", () => {
+  const n = Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 })))
+  const span = Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 2 ** 31 })))
+  it.prop(
+    "the same context is unchanged only when nothing is numbered above the prior",
+    { prior: n, above: n, a: span, b: span },
+    ({ prior, above, a, b }) => {
+      const headers = ddHeaders(String(a))
+      const current = ddHeaders(String(b))
+      assert.isTrue(Writer.isUnchanged({ n: prior, headers }, current, prior))
+      assert.isFalse(Writer.isUnchanged({ n: prior, headers }, current, prior + above + 1))
+    }
+  )
+  it.prop("a context is of the prior's trace iff its trace id is", { a: span, b: span }, ({ a, b }) => {
+    const prior = ddHeaders("1", "1", String(a))
+    assert.isTrue(Writer.isSameTrace(prior, ddHeaders("2", "1", String(a))))
+    assert.strictEqual(Writer.isSameTrace(prior, ddHeaders("2", "1", String(b))), a === b)
+  })
 })

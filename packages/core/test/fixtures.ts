@@ -4,6 +4,7 @@
  */
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { checkpointOperationId } from "../src/Checkpoint.ts"
 import { CheckpointStore, type StatePage } from "../src/CheckpointStore.ts"
 import type { Headers } from "../src/Headers.ts"
 import { Telemetry } from "../src/Telemetry.ts"
@@ -53,9 +54,13 @@ export const stepOp = (name: string, result: unknown = '"ok"', id = `${name.leng
   StepDetails: { Attempt: 1, Result: result }
 })
 
-/** A checkpoint as read back (SPEC §2): the payload string in `StepDetails.Result`. */
-export const checkpointOp = (n: number, payload: unknown) =>
-  stepOp(`_datadog_${n}`, typeof payload === "string" ? payload : JSON.stringify(payload), `${n}`.padStart(32, "c"))
+/** A checkpoint as read back (SPEC §2): the payload string in `StepDetails.Result`, our writer's id. */
+export const checkpointOp = (n: number, payload: unknown, executionArn = ARN) =>
+  stepOp(
+    `_datadog_${n}`,
+    typeof payload === "string" ? payload : JSON.stringify(payload),
+    checkpointOperationId(`_datadog_${n}`, executionArn)
+  )
 
 export const durableEvent = (
   operations: ReadonlyArray<unknown> | Readonly<Record<string, unknown>>,

@@ -3,14 +3,17 @@
  * state, say what every `_datadog_*` operation holds and why it is or is not a usable checkpoint, which context
  * the core reader continues from it, the anchor, and what looks wrong. Pure: the reader runs in memory (no
  * paging, no tracer), so a report is the same on every run. Gotcha: only the first page is ever read; when it
- * ends in `NextMarker` the report says so instead of guessing what later pages hold.
+ * ends in `NextMarker` the report says so instead of guessing what later pages hold. The live reports
+ * (`inspectExecution`, `auditReport`) compose core's `ExecutionHistory` analysis with this one and format both.
  */
 import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore, CheckpointStoreRecorder } from "@durable-trace/core/CheckpointStore"
 import * as DatadogHeaders from "@durable-trace/core/DatadogHeaders"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
+import type { Audited, ExecutionSummary, FetchedExecution } from "@durable-trace/core/DurableExecutions"
 import type { Location } from "@durable-trace/core/Errors"
+import * as ExecutionHistory from "@durable-trace/core/ExecutionHistory"
 import * as Headers from "@durable-trace/core/Headers"
 import * as Reader from "@durable-trace/core/Reader"
 import { Telemetry, TelemetryRecorder } from "@durable-trace/core/Telemetry"
@@ -65,7 +68,10 @@ export interface CheckpointReport {
   readonly valid: boolean
   /** Why it is not valid; empty when valid. */
   readonly problems: ReadonlyArray<Finding>
-  /** UTF-8 size of the payload as stored (a string as is, an object as compact JSON). */
+  /**
+   * UTF-8 size of the payload as stored (a string as is, an object as compact JSON); undefined when there is none
+   * or it is nested too deeply to serialise.
+   */
   readonly payloadBytes: number | undefined
   /** The payload as the reader decodes it: allowlisted, validated, canonical. */
   readonly headers: Headers.Headers | undefined
@@ -244,8 +250,20 @@ const recognise = (json: unknown): Result.Result<Recognised, Unreadable> => {
 type RawPayload =
   | { readonly _tag: "Missing" }
   | { readonly _tag: "Unparseable"; readonly bytes: number; readonly why: string }
-  | { readonly _tag: "NotHeaders"; readonly bytes: number; readonly why: string }
+  | { readonly _tag: "NotHeaders"; readonly bytes: number | undefined; readonly why: string }
   | { readonly _tag: "Record"; readonly bytes: number; readonly record: Readonly<Record<string, unknown>> }
+
+/**
+ * Compact JSON of a parsed value; undefined when it is nested too deeply for `JSON.stringify`'s recursion (a
+ * payload 100,000 levels deep overflows the stack: it is reported, not a crash).
+ */
+const stringified = (value: unknown): string | undefined => {
+  try {
+    return JSON.stringify(value) ?? ""
+  } catch {
+    return undefined
+  }
+}
 
 /** The payload as stored, where `Checkpoint.parseCheckpointPayload` looks: `StepDetails.Result`, else `Payload`. */
 const rawPayload = (operation: unknown): RawPayload => {
@@ -253,7 +271,11 @@ const rawPayload = (operation: unknown): RawPayload => {
   const payload = result !== undefined && result !== null ? result : own(operation, "Payload")
   if (payload === undefined || payload === null) return { _tag: "Missing" }
   if (typeof payload !== "string") {
-    const bytes = utf8Bytes(JSON.stringify(payload) ?? "")
+    const compact = stringified(payload)
+    if (compact === undefined) {
+      return { _tag: "NotHeaders", bytes: undefined, why: "payload is nested too deeply to be an object of headers" }
+    }
+    const bytes = utf8Bytes(compact)
     return isRecord(payload)
       ? { _tag: "Record", bytes, record: payload }
       : { _tag: "NotHeaders", bytes, why: `payload is ${describe(payload)}, not an object of headers` }
@@ -291,12 +313,14 @@ const idFormOf = (id: string | undefined): IdForm =>
   id === undefined ? "missing" : DURABLE_TRACE_ID.test(id) ? "durable-trace" : SDK_ID.test(id) ? "sdk" : "other"
 
 const REJECTION_CODES: Readonly<Record<Checkpoint.RejectionReason, string>> = {
+  "not a checkpoint id": "not_a_checkpoint_id",
   "no propagation headers": "no_propagation_headers",
   "no trace context": "no_trace_context",
   "no parent id": "no_parent_id"
 }
 
 const REJECTION_MESSAGES: Readonly<Record<Checkpoint.RejectionReason, string>> = {
+  "not a checkpoint id": "its id is not what a checkpoint writer gives this name (a user's step named like one?)",
   "no propagation headers": "no propagation headers in the payload",
   "no trace context": "headers hold no trace id (x-datadog-trace-id with a parent id, or traceparent)",
   "no parent id": "headers hold a trace id but no valid parent id: there is no anchor to continue"
@@ -325,7 +349,12 @@ const noHeadersProblem = (raw: RawPayload, dropped: ReadonlyArray<DroppedKey>, t
   }
 }
 
-const analyse = (operation: unknown, index: number, name: string): CheckpointReport => {
+const analyse = (
+  operation: unknown,
+  index: number,
+  name: string,
+  executionArn: string | undefined
+): CheckpointReport => {
   const id = ownString(operation, "Id")
   const type = ownString(operation, "Type")
   const n = Option.getOrUndefined(Checkpoint.parseCheckpointName(name))
@@ -341,7 +370,8 @@ const analyse = (operation: unknown, index: number, name: string): CheckpointRep
     })
   }
   // The verdict is core's own classification, so inspect and the reader cannot disagree.
-  const classified = Checkpoint.classify({ n: n ?? 0, operation })
+  // A non-canonical name has no writer's id to check against: that it is not canonical is the problem.
+  const classified = Checkpoint.classify({ n: n ?? 0, operation }, n === undefined ? undefined : executionArn)
   if (!Checkpoint.isCheckpoint(classified)) {
     problems.push(
       headers === undefined
@@ -377,7 +407,8 @@ const traceIdDecimal = (hex: string | undefined): string | undefined =>
 const readNext = (event: unknown, executionArn: string) =>
   Effect.runSync(
     Effect.gen(function* () {
-      const log = yield* CheckpointLog.make(event, executionArn)
+      // A state dump does not say which execution it is: its checkpoint ids cannot be checked (SPEC §3.3a).
+      const log = yield* CheckpointLog.make(event, executionArn, { unverifiedIds: executionArn === STATE_DUMP_ARN })
       const read = yield* Reader.read(event, undefined, { log })
       const increments = yield* Effect.flatMap(Effect.service(TelemetryRecorder), (r) => r.increments)
       const pageRequests = yield* Effect.flatMap(Effect.service(CheckpointStoreRecorder), (r) => r.pageRequests)
@@ -473,7 +504,12 @@ const warningsOf = (
     }
   }
   const byN = new Map<number, Array<CheckpointReport>>()
-  for (const c of checkpoints) if (c.n !== undefined) byN.set(c.n, [...(byN.get(c.n) ?? []), c])
+  for (const c of checkpoints) {
+    if (c.n === undefined) continue
+    const same = byN.get(c.n)
+    if (same === undefined) byN.set(c.n, [c])
+    else same.push(c)
+  }
   for (const [n, same] of byN) {
     if (same.length < 2) continue
     warnings.push({
@@ -509,16 +545,18 @@ const warningsOf = (
 export const inspect = (input: unknown): Result.Result<Report, Unreadable> =>
   Result.map(recognise(input), ({ kind, event, warnings }) => {
     const operations = DurableEvent.initialOperations(event)
+    const executionArn = Option.getOrElse(DurableEvent.executionArn(event), () => STATE_DUMP_ARN)
+    // A state dump does not say which execution it is: its checkpoint ids cannot be checked.
+    const knownArn = executionArn === STATE_DUMP_ARN ? undefined : executionArn
     const checkpoints: Array<CheckpointReport> = []
     operations.forEach((operation, index) => {
       const name = own(operation, "Name")
       if (typeof name === "string" && name.startsWith(Checkpoint.CHECKPOINT_NAME_PREFIX)) {
-        checkpoints.push(analyse(operation, index, name))
+        checkpoints.push(analyse(operation, index, name, knownArn))
       }
     })
-    const executionArn = Option.getOrElse(DurableEvent.executionArn(event), () => STATE_DUMP_ARN)
     const next = nextContext(event, executionArn)
-    const anchor = anchorOf(checkpoints, Checkpoint.scan(operations).latest)
+    const anchor = anchorOf(checkpoints, Checkpoint.scan(operations, knownArn).latest)
     return {
       input: {
         kind,
@@ -533,8 +571,22 @@ export const inspect = (input: unknown): Result.Result<Report, Unreadable> =>
     }
   })
 
-/** `decode`, then `inspect`. */
-export const inspectText = (text: string): Result.Result<Report, Unreadable> => Result.flatMap(decode(text), inspect)
+/**
+ * `inspect`, total over any parsed JSON: an input so deeply nested that a step of the analysis overflows the
+ * stack is unreadable with one line saying so, never a crash.
+ */
+export const inspectJson = (json: unknown): Result.Result<Report, Unreadable> => {
+  try {
+    return inspect(json)
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error
+    return Result.fail({ reason: "not_inspectable", message: `nested too deeply to inspect: ${error.message}` })
+  }
+}
+
+/** `decode`, then `inspectJson`. */
+export const inspectText = (text: string): Result.Result<Report, Unreadable> =>
+  Result.flatMap(decode(text), inspectJson)
 
 /** The report as one JSON document: every field present, `null` where the report has nothing. */
 export const toJson = (report: Report): string =>
@@ -562,7 +614,12 @@ const headerLines = (headers: Headers.Headers | undefined): Array<string> =>
 
 const checkpointLines = (c: CheckpointReport): Array<string> => {
   const id = c.id === undefined ? "no id" : `id ${c.id} (${c.idForm})`
-  const size = c.payloadBytes === undefined ? "no payload" : `${c.payloadBytes} bytes`
+  const size =
+    c.payloadBytes !== undefined
+      ? `${c.payloadBytes} bytes`
+      : c.problems.some((p) => p.code === "no_payload")
+        ? "no payload"
+        : "size unknown"
   const lines = [`${c.valid ? "valid  " : "INVALID"} ${c.name}  N=${c.n ?? "-"}  ${id}  operation #${c.index}, ${size}`]
   for (const problem of c.problems) lines.push(`    why: ${problem.message}`)
   for (const d of c.dropped) lines.push(`    dropped: ${d.key} (${d.why})`)
@@ -610,5 +667,203 @@ export const format = (report: Report): string => {
   }
   lines.push("", `Warnings: ${warnings.length === 0 ? "none" : warnings.length}`)
   for (const w of warnings) lines.push(`  - [${w.code}] ${w.message}`)
+  return `${lines.join("\n")}\n`
+}
+
+/** `durable-trace inspect --execution`: the execution, its invocations in order, the verdict, and its state now. */
+export interface ExecutionReport {
+  readonly execution: ExecutionSummary
+  /** History events read, over every page. */
+  readonly historyEvents: number
+  readonly verdict: ExecutionHistory.Verdict
+  readonly invocations: ReadonlyArray<ExecutionHistory.Invocation>
+  /** Where `state` comes from: `GetDurableExecutionState` (given a checkpoint token), else rebuilt from the history. */
+  readonly stateSource: "GetDurableExecutionState" | "history"
+  /** The file-mode report of the state now: every checkpoint, the anchor, every warning. */
+  readonly state: Report
+}
+
+const checkpointKeys = (report: Report): string =>
+  report.checkpoints
+    .map((c) => `${c.name}/${c.id ?? ""}`)
+    .sort()
+    .join(",")
+
+/**
+ * Analyses a fetched execution (`DurableExecutions.fetchExecution`). The state section is the state read from
+ * `GetDurableExecutionState` when there is one (with a warning if its checkpoints are not the history's), else
+ * the state rebuilt from the history.
+ */
+export const inspectExecution = (fetched: FetchedExecution): ExecutionReport => {
+  const { execution, events } = fetched
+  const analysis = ExecutionHistory.analyse(execution.arn, events, execution.status)
+  const asEvent = (operations: ReadonlyArray<unknown>) =>
+    Result.getOrThrow(
+      inspect({ DurableExecutionArn: execution.arn, InitialExecutionState: { Operations: operations } })
+    )
+  const rebuilt = asEvent(analysis.operations)
+  const read = Option.map(fetched.operations, asEvent)
+  const state = Option.match(read, {
+    onNone: () => rebuilt,
+    onSome: (fromState): Report =>
+      checkpointKeys(fromState) === checkpointKeys(rebuilt)
+        ? fromState
+        : {
+            ...fromState,
+            warnings: [
+              ...fromState.warnings,
+              {
+                code: "state_history_mismatch",
+                message: `GetDurableExecutionState lists checkpoints ${checkpointKeys(fromState) || "none"}, the history ${checkpointKeys(rebuilt) || "none"}`
+              }
+            ]
+          }
+  })
+  return {
+    execution,
+    historyEvents: events.length,
+    verdict: analysis.verdict,
+    invocations: analysis.invocations,
+    stateSource: Option.isSome(read) ? "GetDurableExecutionState" : "history",
+    state
+  }
+}
+
+/** Any report as one JSON document, `null` where it has nothing. */
+export const reportToJson = (report: unknown): string =>
+  JSON.stringify(report, (_key, value: unknown) => (value === undefined ? null : value), 2)
+
+const continuedLine = (continued: ExecutionHistory.Invocation["continued"]): string =>
+  continued.source === "checkpoint"
+    ? `continued ${continued.checkpoint}: trace ${continued.traceId}, parent ${continued.parentId}`
+    : `continued ${SOURCE_LABELS[continued.source]}${continued.traceId === undefined ? "" : `: trace ${continued.traceId}, parent ${continued.parentId}`}`
+
+const invocationLines = (invocation: ExecutionHistory.Invocation): Array<string> => {
+  const when =
+    invocation.startTimestamp === undefined
+      ? ""
+      : `  ${invocation.startTimestamp} .. ${invocation.endTimestamp ?? "(in flight)"}`
+  const lines = [
+    `Invocation ${invocation.index}${invocation.requestId === undefined ? "" : `  request ${invocation.requestId}`}${when}`,
+    `  started from ${invocation.operationsSeen} operation${invocation.operationsSeen === 1 ? "" : "s"}; ${continuedLine(invocation.continued)}`
+  ]
+  for (const skipped of invocation.continued.skipped) lines.push(`  skipped ${skipped} (not a valid checkpoint)`)
+  if (invocation.wrote.length === 0) lines.push("  wrote no checkpoint")
+  for (const w of invocation.wrote) {
+    lines.push(
+      w.valid
+        ? `  wrote ${w.name}: trace ${w.traceId}, anchor ${w.parentId}, id ${w.id ?? "none"} (${w.writer})`
+        : `  wrote ${w.name}: NOT a valid checkpoint, id ${w.id ?? "none"} (${w.writer})`
+    )
+  }
+  for (const b of invocation.breaks) lines.push(`  BROKEN [${b.code}] ${b.message}`)
+  if (invocation.error !== undefined) lines.push(`  ended in error: ${invocation.error}`)
+  return lines
+}
+
+/** The execution report for people: the verdict, each invocation, then the state as the file mode shows it. */
+export const formatExecution = (report: ExecutionReport): string => {
+  const { execution } = report
+  const lines = [
+    `Execution ${execution.arn}`,
+    `  status ${execution.status ?? "unknown"}, started ${execution.startTimestamp ?? "?"}${execution.endTimestamp === undefined ? "" : `, ended ${execution.endTimestamp}`}; ${report.historyEvents} history events`,
+    `Verdict: ${ExecutionHistory.describeVerdict(report.verdict)}`,
+    ""
+  ]
+  for (const invocation of report.invocations) lines.push(...invocationLines(invocation), "")
+  lines.push(
+    `State now (${report.stateSource === "history" ? "rebuilt from the history" : "from GetDurableExecutionState, every page"}, as \`durable-trace inspect\` shows a state dump)`,
+    ""
+  )
+  for (const line of format(report.state).trimEnd().split("\n")) lines.push(line.length === 0 ? "" : `  ${line}`)
+  return `${lines.join("\n")}\n`
+}
+
+/** `durable-trace audit`: a function's recent executions, each classified. */
+export interface AuditReport {
+  readonly function: string
+  /** ISO 8601. */
+  readonly since: string
+  readonly limit: number
+  readonly executions: ReadonlyArray<{
+    readonly arn: string
+    readonly name: string | undefined
+    readonly status: string | undefined
+    readonly startTimestamp: string | undefined
+    readonly verdict: ExecutionHistory.Verdict | undefined
+    readonly description: string
+    /** Set when the history could not be read. */
+    readonly error: string | undefined
+  }>
+  /** Executions per verdict, and `error` for unreadable ones. */
+  readonly summary: Readonly<Record<ExecutionHistory.Verdict["_tag"] | "error", number>>
+}
+
+/** The audit report of `DurableExecutions.audit`'s result. */
+export const auditReport = (
+  functionName: string,
+  since: Date,
+  limit: number,
+  audited: ReadonlyArray<Audited>
+): AuditReport => {
+  const summary: Record<ExecutionHistory.Verdict["_tag"] | "error", number> = {
+    continuous: 0,
+    broken: 0,
+    no_checkpoint: 0,
+    other_writer: 0,
+    corrupt_latest: 0,
+    running: 0,
+    error: 0
+  }
+  const executions = audited.map(({ execution, analysis }) => {
+    const verdict = Result.isSuccess(analysis) ? analysis.success.verdict : undefined
+    summary[verdict?._tag ?? "error"]++
+    return {
+      arn: execution.arn,
+      name: execution.name,
+      status: execution.status,
+      startTimestamp: execution.startTimestamp,
+      verdict,
+      description: Result.isSuccess(analysis)
+        ? ExecutionHistory.describeVerdict(analysis.success.verdict)
+        : `unreadable: ${analysis.failure.message}`,
+      error: Result.isFailure(analysis) ? analysis.failure.message : undefined
+    }
+  })
+  return { function: functionName, since: since.toISOString(), limit, executions, summary }
+}
+
+const pad = (text: string, width: number): string =>
+  text.length >= width ? text : text + " ".repeat(width - text.length)
+
+/** The audit for people: one row per execution, then the count per verdict. */
+export const formatAudit = (report: AuditReport): string => {
+  const lines = [
+    `Function ${report.function}: ${report.executions.length} execution${report.executions.length === 1 ? "" : "s"} started since ${report.since} (limit ${report.limit})`,
+    ""
+  ]
+  if (report.executions.length > 0) {
+    const names = report.executions.map(
+      (e) =>
+        e.name ??
+        Option.getOrElse(
+          DurableEvent.parseExecutionArn(e.arn).pipe(Option.map((id) => `${id.name}/${id.id}`)),
+          () => e.arn
+        )
+    )
+    const width = Math.min(48, Math.max(9, ...names.map((n) => n.length)))
+    lines.push(`${pad("EXECUTION", width)}  ${pad("STATUS", 9)}  ${pad("STARTED", 24)}  VERDICT`)
+    report.executions.forEach((e, i) => {
+      lines.push(
+        `${pad(names[i]!, width)}  ${pad(e.status ?? "?", 9)}  ${pad(e.startTimestamp ?? "?", 24)}  ${e.description}`
+      )
+    })
+    lines.push("")
+  }
+  lines.push("Summary")
+  for (const tag of [...ExecutionHistory.VERDICTS, "error" as const]) {
+    if (tag === "error" && report.summary.error === 0) continue
+    lines.push(`  ${pad(tag, 15)} ${report.summary[tag]}`)
+  }
   return `${lines.join("\n")}\n`
 }

@@ -5,11 +5,12 @@
  * only), where the callee's reader looks first (SPEC §3.3c).
  *
  * The callee's own input type is left intact: `withDurableTracing` removes `_datadog` before the callee's handler
- * sees its input. A callee not wrapped by durable-trace sees the extra `_datadog` member. Inputs that do not
+ * sees its input, when it is a carrier as written here (anything else under that name is the caller's own). A callee not wrapped by durable-trace sees the extra `_datadog` member. Inputs that do not
  * serialise to a JSON object (strings, arrays, numbers) are sent unchanged, without context.
  */
 import { defaultSerdes, type InvokeConfig, type Serdes } from "@aws/durable-execution-sdk-js"
 import { DurableTracePlugin } from "@durable-trace/adapters/DurablePlugin"
+import * as Headers from "@durable-trace/core/Headers"
 
 /** The input member that carries the caller's context. */
 export const CARRIER = "_datadog"
@@ -61,11 +62,16 @@ export const withTraceContext = <I, O>(config: InvokeConfig<I, O> = {}): InvokeC
   }
 }
 
-/** The input without the carrier member, for the callee's handler (a shallow copy; other inputs as they are). */
+/**
+ * The input without the carrier member, for the callee's handler (a shallow copy; other inputs as they are). Only
+ * a member that is a carrier as `withTraceContext` writes one is removed: a `_datadog` the caller put there for
+ * its own reasons reaches the handler as it would untraced.
+ */
 export const withoutCarrier = <A>(input: A): A => {
   if (typeof input !== "object" || input === null || Array.isArray(input) || !Object.hasOwn(input, CARRIER)) {
     return input
   }
+  if (!Headers.isWrittenCarrier((input as Record<string, unknown>)[CARRIER])) return input
   const { [CARRIER]: _carrier, ...rest } = input as Record<string, unknown>
   return rest as A
 }

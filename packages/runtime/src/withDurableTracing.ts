@@ -17,14 +17,15 @@ import {
 } from "@aws/durable-execution-sdk-js"
 import { Backend, type BackendLayer, type Span } from "@durable-trace/adapters/Backend"
 import * as DurableClient from "@durable-trace/adapters/DurableClient"
+import { realClock, realNow } from "@durable-trace/adapters/DurableClient"
 import {
   DurableTracePlugin,
+  earlyCheckpoints,
   type InvocationReport,
   type InvocationState,
   type PluginServices,
   runInvocation
 } from "@durable-trace/adapters/DurablePlugin"
-import * as RealClock from "@durable-trace/adapters/RealClock"
 import * as Budget from "@durable-trace/core/Budget"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
@@ -52,6 +53,11 @@ export interface WithDurableTracingOptions {
   readonly env?: string | undefined
   /** Upper bound of the suspend write, ms. Default: `DURABLE_TRACE_WRITE_TIMEOUT_MS`, else 2000. */
   readonly writeTimeoutMillis?: number | undefined
+  /**
+   * Upper bound of the reader's paging through the execution state (only when the event's first page has no
+   * checkpoint), ms. Default: `DURABLE_TRACE_READ_TIMEOUT_MS`, else 1000. At most `CheckpointLog.MAX_PAGES` pages.
+   */
+  readonly readTimeoutMillis?: number | undefined
   /** Time kept free before the Lambda deadline, ms. Default: `DURABLE_TRACE_DEADLINE_MARGIN_MS`, else 500. */
   readonly deadlineMarginMillis?: number | undefined
   /**
@@ -96,7 +102,7 @@ export const boundedFlush = (backend: Backend["Service"], millis: number): Effec
       Effect.flatMap((failed) => (failed === undefined ? Effect.void : Effect.fail(failed))),
       Budget.within(millis, "flush")
     )
-  }).pipe(Effect.provideService(Clock.Clock, RealClock.clock), degrade(undefined, "flush"))
+  }).pipe(Effect.provideService(Clock.Clock, realClock), degrade(undefined, "flush"))
 
 const hasOwnClient = (event: unknown): event is { durableExecutionClient: DurableExecutionClient } => {
   try {
@@ -141,19 +147,24 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
   handler: DurableExecutionHandler<TEvent, TResult>,
   options: WithDurableTracingOptions
 ): DurableLambdaHandler => {
-  const config = Config.merge(Config.fromEnv(), {
+  const overrides: Config.Overrides = {
     enabled: options.enabled,
     service: options.service,
     env: options.env,
     writeTimeoutMillis: options.writeTimeoutMillis,
+    readTimeoutMillis: options.readTimeoutMillis,
     deadlineMarginMillis: options.deadlineMarginMillis,
     earlyCheckpoint: options.earlyCheckpoint
-  })
+  }
+  // Validated once, here: an invalid option keeps the environment's value (or the default) and is reported
+  // once the backend is up, so the mistake is visible without failing the function.
+  const config = Config.merge(Config.fromEnv(), overrides)
+  const invalid = Config.invalidOptions(overrides)
   const runtime = ManagedRuntime.make(options.backend)
   const { client: legacyClient, durableExecutionClient, plugins = [], ...sdkConfig } = options.sdk ?? {}
-  const earlyCheckpoint: DurableClient.PiggybackSource | undefined = config.earlyCheckpoint
-    ? async (executionArn) => DurableTracePlugin.forExecution(executionArn)?.earlyCheckpoint(executionArn)
-    : undefined
+  // One source for every handler: the plugin running an execution applies its own `earlyCheckpoint`, so a client
+  // shared by handlers with different settings honours each (SPEC §4.1).
+  const earlyCheckpoint = earlyCheckpoints
   // The event's own client wins over this one when it carries one (the local runner): see `begin`.
   let configClient: DurableClient.TrackedClient | undefined
   const configTracked = (): DurableClient.TrackedClient => {
@@ -173,11 +184,17 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
   let setup: Promise<{ readonly backend: Backend["Service"]; readonly durable: DurableLambdaHandler }> | undefined
   let untraced: DurableLambdaHandler | undefined
   const ready = () =>
-    (setup ??= runtime.runPromise(Effect.service(Backend)).then((backend) => {
+    (setup ??= runtime.runPromise(Effect.service(Backend)).then(async (backend) => {
+      for (const key of invalid) {
+        await runtime
+          .runPromise(report(new DurableTraceError({ location: "unknown", reason: `invalid option ${key}` })))
+          .catch(() => undefined)
+      }
       const plugin = new DurableTracePlugin(
         {
           runtime,
           writeEnabled: config.enabled,
+          earlyCheckpoint: config.earlyCheckpoint,
           writeTimeoutMillis: config.writeTimeoutMillis,
           deadlineMarginMillis: config.deadlineMarginMillis,
           handlerName: options.handlerName ?? (handler.name || "handler"),
@@ -213,23 +230,54 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     backend: Backend["Service"],
     event: DurableExecutionInvocationInput,
     context: LambdaContextLike,
-    executionArn: string
-  ): Promise<{ readonly span: Span; readonly read: Reader.ReadResult; readonly state: InvocationState }> => {
+    executionArn: string,
+    started: (chain: DurableClient.TokenChain) => void
+  ): Promise<{
+    readonly span: Span
+    readonly read: Reader.ReadResult
+    readonly chain: DurableClient.TokenChain
+    readonly state: InvocationState
+  }> => {
     const tracked = hasOwnClient(event)
       ? DurableClient.track(event.durableExecutionClient, earlyCheckpoint)
       : configTracked()
-    const token = DurableEvent.checkpointToken(event)
-    if (Option.isSome(token)) tracked.seed(executionArn, token.value)
-    const store = DurableClient.checkpointStore(
-      tracked,
+    // This invocation's own token chain: another invocation of the execution may be in flight (SPEC §4.1).
+    const chain = tracked.seed(
       executionArn,
-      Option.getOrElse(token, () => "")
+      Option.getOrElse(DurableEvent.checkpointToken(event), () => "")
     )
+    started(chain)
+    if (chain.overlapping) {
+      await runtime
+        .runPromise(
+          report(
+            new DurableTraceError({
+              location: "write_checkpoint",
+              reason: "overlapping invocation",
+              identifiers: { executionArn }
+            })
+          )
+        )
+        .catch(() => undefined)
+    }
+    const store = DurableClient.checkpointStore(tracked, executionArn, chain)
+    const deadline = deadlineOf(context)
+    // Paging is bounded like the write: by time, under the deadline, and by pages (SPEC §3.3b).
+    const readBudget = Budget.millisLeft({
+      boundMillis: config.readTimeoutMillis,
+      deadline,
+      nowMillis: realNow(),
+      marginMillis: config.deadlineMarginMillis
+    })
     const read = await runtime.runPromise(
       Effect.gen(function* () {
-        const log = yield* CheckpointLog.make(event, executionArn)
+        const log = yield* CheckpointLog.make(event, executionArn, { timeout: `${Math.max(0, readBudget)} millis` })
         return yield* Reader.read(event, context, { log, extractor: options.extractor })
-      }).pipe(Effect.provideService(CheckpointStore, store))
+      }).pipe(
+        Effect.provideService(CheckpointStore, store),
+        // The bound is real time, whatever clock the process has faked.
+        Effect.provideService(Clock.Clock, realClock)
+      )
     )
     const identity = DurableEvent.parseExecutionArn(executionArn)
     const span = backend.startSpan("aws.lambda", {
@@ -251,18 +299,8 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     return {
       span,
       read,
-      state: { executionArn, store, deadline: deadlineOf(context), parent: span, operationSpans: new Map() }
-    }
-  }
-
-  /**
-   * Drops what the clients remember of `executionArn` (its newest token) once an invocation ends, whatever
-   * path it took (traced, setup failed, no backend), so a warm container holds nothing per execution.
-   */
-  const release = (event: DurableExecutionInvocationInput, executionArn: string): void => {
-    configClient?.forget(executionArn)
-    if (hasOwnClient(event) && DurableClient.isTracked(event.durableExecutionClient)) {
-      DurableClient.track(event.durableExecutionClient).forget(executionArn)
+      chain,
+      state: { executionArn, store, deadline, parent: span, operationSpans: new Map() }
     }
   }
 
@@ -275,7 +313,7 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
           Budget.millisLeft({
             boundMillis: config.writeTimeoutMillis,
             deadline,
-            nowMillis: RealClock.now(),
+            nowMillis: realNow(),
             marginMillis: config.deadlineMarginMillis
           })
         )
@@ -292,50 +330,52 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     // Not a durable event (the SDK rejects it): nothing for us to trace.
     if (Option.isNone(arn)) return fallback()(event, lambdaContext as never)
     const executionArn = arn.value
+    // No backend: the handler runs untraced.
+    if (traced === undefined) return fallback()(event, lambdaContext as never)
+    const { backend, durable } = traced
+    let started: Awaited<ReturnType<typeof begin>> | undefined
+    let chainStarted: DurableClient.TokenChain | undefined
     try {
-      // No backend: the handler runs untraced.
-      if (traced === undefined) return await fallback()(event, lambdaContext as never)
-      const { backend, durable } = traced
-      let started: Awaited<ReturnType<typeof begin>> | undefined
-      try {
-        started = await begin(backend, event, context, executionArn)
-      } catch (cause) {
-        await runtime
-          .runPromise(report(new DurableTraceError({ location: "unknown", reason: "tracing setup failed", cause })))
-          .catch(() => undefined)
-      } finally {
-        coldStart = false
-      }
-      if (started === undefined) return await durable(event, lambdaContext as never)
-      const { span, read, state } = started
-      try {
-        // Every hook of this invocation, and every span and log line of its handler, finds it through the async
-        // context: many invocations may be in flight in this process (SPEC §8).
-        const output = await runInvocation(state, () =>
-          backend.activate(span, () => durable(event, lambdaContext as never))
-        )
-        safely(() => backend.setTags(span, { "aws.durable.execution_status": output.Status }))
-        return output
-      } catch (error) {
-        safely(() => backend.setError(span, error))
-        throw error
-      } finally {
-        safely(() => backend.finish(span))
-        safely(() => options.onInvocation?.({ executionArn, read, ...state.report }))
-        await flush(backend, state.deadline)
-      }
+      started = await begin(backend, event, context, executionArn, (chain) => {
+        chainStarted = chain
+      })
+    } catch (cause) {
+      // Nothing else would end the chain of an invocation whose set-up failed.
+      chainStarted?.forget()
+      await runtime
+        .runPromise(report(new DurableTraceError({ location: "unknown", reason: "tracing setup failed", cause })))
+        .catch(() => undefined)
     } finally {
-      release(event, executionArn)
+      coldStart = false
+    }
+    if (started === undefined) return durable(event, lambdaContext as never)
+    const { span, read, chain, state } = started
+    try {
+      // Every hook of this invocation, and every span and log line of its handler, finds it through the async
+      // context: many invocations may be in flight in this process (SPEC §8).
+      const output = await runInvocation(state, () =>
+        backend.activate(span, () => durable(event, lambdaContext as never))
+      )
+      safely(() => backend.setTags(span, { "aws.durable.execution_status": output.Status }))
+      return output
+    } catch (error) {
+      safely(() => backend.setError(span, error))
+      throw error
+    } finally {
+      safely(() => backend.finish(span))
+      chain.forget()
+      safely(() => options.onInvocation?.({ executionArn, read, ...state.report }))
+      await flush(backend, state.deadline)
     }
   }
   return invoke as DurableLambdaHandler
 }
 
-/** Epoch ms by which the invocation must return, from the Lambda context (real time: see `RealClock`). */
+/** Epoch ms by which the invocation must return, from the Lambda context (real time, whatever fakes `Date`). */
 const deadlineOf = (context: LambdaContextLike): number | undefined => {
   try {
     const remaining = context.getRemainingTimeInMillis?.()
-    return typeof remaining === "number" && Number.isFinite(remaining) ? RealClock.now() + remaining : undefined
+    return typeof remaining === "number" && Number.isFinite(remaining) ? realNow() + remaining : undefined
   } catch {
     return undefined
   }

@@ -20,6 +20,7 @@ const ENVIRONMENTS: ReadonlyArray<readonly [string, Record<string, string>]> = [
       DD_SERVICE: "orders",
       DD_ENV: "prod",
       DURABLE_TRACE_WRITE_TIMEOUT_MS: "750",
+      DURABLE_TRACE_READ_TIMEOUT_MS: "300",
       DURABLE_TRACE_DEADLINE_MARGIN_MS: "250",
       DURABLE_TRACE_EARLY_CHECKPOINT: "off"
     }
@@ -46,6 +47,7 @@ describe("Config", () => {
       service: undefined,
       env: undefined,
       writeTimeoutMillis: 2000,
+      readTimeoutMillis: 1000,
       deadlineMarginMillis: 500,
       earlyCheckpoint: true
     })
@@ -63,6 +65,7 @@ describe("Config", () => {
       service: "orders",
       env: "prod",
       writeTimeoutMillis: 750,
+      readTimeoutMillis: 300,
       deadlineMarginMillis: 250,
       earlyCheckpoint: false
     })
@@ -72,5 +75,32 @@ describe("Config", () => {
     const merged = Config.merge(Config.fromEnv({ DD_SERVICE: "env-service" }), { service: "code", env: undefined })
     assert.strictEqual(merged.service, "code")
     assert.strictEqual(merged.env, undefined)
+  })
+
+  // The same validators for code as for the environment (issue 14, item 8): an invalid option is ignored, named.
+  const invalidOptions: ReadonlyArray<readonly [string, Config.Overrides]> = [
+    ["a negative margin", { deadlineMarginMillis: -500 }],
+    ["a fractional timeout", { writeTimeoutMillis: 12.5 }],
+    ["an infinite read bound", { readTimeoutMillis: Number.POSITIVE_INFINITY }],
+    ["NaN", { writeTimeoutMillis: Number.NaN }],
+    ["a switch that is not a boolean", { enabled: "maybe" as unknown as boolean }],
+    ["an empty service", { service: "  " }]
+  ]
+  for (const [label, overrides] of invalidOptions) {
+    it(`an invalid option in code keeps the environment's value: ${label}`, () => {
+      const base = Config.fromEnv({ DURABLE_TRACE_DEADLINE_MARGIN_MS: "250", DD_SERVICE: "env-service" })
+      assert.deepStrictEqual(Config.merge(base, overrides), base, label)
+      assert.deepStrictEqual([...Config.invalidOptions(overrides)], Object.keys(overrides), label)
+    })
+  }
+
+  it("valid options in code, numbers as the environment's digits", () => {
+    const merged = Config.merge(Config.fromEnv({}), {
+      deadlineMarginMillis: 0,
+      writeTimeoutMillis: 750,
+      enabled: false
+    })
+    assert.deepStrictEqual([merged.deadlineMarginMillis, merged.writeTimeoutMillis, merged.enabled], [0, 750, false])
+    assert.deepStrictEqual(Config.invalidOptions({ deadlineMarginMillis: 0, env: undefined }), [])
   })
 })

@@ -105,6 +105,30 @@ describe.concurrent("durable-trace inspect (the executable)", () => {
     assertInputError(await cli(["inspect", "-"], "{}"), "empty JSON object: neither")
   })
 
+  it("a checkpoint payload nested 100,000 levels deep is inspected, not a silent exit 1", async () => {
+    const depth = 100_000
+    const deep = `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`
+    const dump = `{"Operations":[{"Id":"x","Name":"_datadog_0","Type":"STEP","StepDetails":{"Result":${deep}}}]}`
+    const run = await cli(["inspect", file("deep.json", dump)])
+    assert.strictEqual(run.code, 0, run.stderr)
+    assert.strictEqual(run.stderr, "")
+    assert.include(run.stdout, "INVALID _datadog_0")
+  })
+
+  it("40,000 corrupt checkpoints: one integration_errors line, every checkpoint listed", async () => {
+    const operations = Array.from({ length: 40_000 }, (_, i) => ({
+      Id: `x${i}`,
+      Name: `_datadog_${i}`,
+      Type: "STEP",
+      StepDetails: { Result: '{"bogus":1}' }
+    }))
+    const run = await cli(["inspect", "--json", file("many.json", JSON.stringify({ Operations: operations }))])
+    assert.strictEqual(run.code, 0, run.stderr)
+    const json = JSON.parse(run.stdout) as { checkpoints: Array<unknown>; next: { failures: Array<unknown> } }
+    assert.strictEqual(json.checkpoints.length, 40_000)
+    assert.deepStrictEqual(json.next.failures, [{ location: "read_checkpoint", errorType: "no propagation headers" }])
+  })
+
   it("usage errors exit 2: no file, an unknown flag", async () => {
     const missing = await cli(["inspect"])
     assert.strictEqual(missing.code, EXIT_USAGE)
@@ -117,8 +141,13 @@ describe.concurrent("durable-trace inspect (the executable)", () => {
   it("--help prints the usage, exit 0", async () => {
     const run = await cli(["inspect", "--help"])
     assert.strictEqual(run.code, 0)
-    assert.include(run.stdout, "durable-trace inspect [flags] <file>")
+    assert.include(run.stdout, "durable-trace inspect [flags] [<file>]")
     assert.include(run.stdout, "--json")
+    assert.include(run.stdout, "--execution string")
+    const audit = await cli(["audit", "--help"])
+    assert.strictEqual(audit.code, 0)
+    assert.include(audit.stdout, "--function string")
+    assert.include(audit.stdout, "--since string")
   })
 
   it("--version is the runtime package's version", () => {

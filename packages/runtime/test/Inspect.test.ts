@@ -17,6 +17,8 @@ const fixture = (file: string): Json =>
 
 const first = fixture(FIXTURES.first)
 const resumed = fixture(FIXTURES.resumed)
+/** Our writer's id of checkpoint `name` in the captured execution (the reader accepts no other, SPEC §3.3a). */
+const ourId = (name: string): string => Checkpoint.checkpointOperationId(name, first.DurableExecutionArn as string)
 const changed = fixture(FIXTURES.changed)
 const runnerOperations = fixture(FIXTURES.operations) as unknown as ReadonlyArray<Operation>
 
@@ -277,7 +279,16 @@ describe("Inspect over broken inputs", () => {
 
   it("dd-trace's JS writer (16-hex id, no sampling priority) is valid, and its id is named for what it is", () => {
     const { "x-datadog-sampling-priority": _, ...headers } = HEADERS
-    const r = report(withOperation(first, step("_datadog_0", "98f13708210194c4", JSON.stringify(headers))))
+    const r = report(
+      withOperation(
+        first,
+        step(
+          "_datadog_0",
+          Checkpoint.ddTraceJsOperationId("_datadog_0", first.DurableExecutionArn as string),
+          JSON.stringify(headers)
+        )
+      )
+    )
     assert.isTrue(checkpoint(r, "_datadog_0").valid)
     assert.strictEqual(r.next.checkpoint, "_datadog_0")
     assert.deepStrictEqual(codes(r.warnings), ["sdk_id"])
@@ -297,7 +308,7 @@ describe("Inspect over broken inputs", () => {
 
   it("an oversize payload whose allowlisted part fits: valid, warned, extra keys named", () => {
     const payload = JSON.stringify({ ...HEADERS, baggage: `userId=${"x".repeat(1200)}` })
-    const r = report(withOperation(first, step("_datadog_0", "1".repeat(32), payload)))
+    const r = report(withOperation(first, step("_datadog_0", ourId("_datadog_0"), payload)))
     const c = checkpoint(r, "_datadog_0")
     assert.isTrue(c.valid)
     assert.isAbove(c.payloadBytes!, 1024)
@@ -309,7 +320,7 @@ describe("Inspect over broken inputs", () => {
   it("an oversize payload of allowlisted headers: the reader rejects it", () => {
     const vendors = Array.from({ length: 8 }, (_, i) => `v${i}=${"a".repeat(200)}`).join(",")
     const payload = JSON.stringify({ ...HEADERS, tracestate: `dd=s:1;p:0000000000000002,${vendors}` })
-    const r = report(withOperation(first, step("_datadog_0", "1".repeat(32), payload)))
+    const r = report(withOperation(first, step("_datadog_0", ourId("_datadog_0"), payload)))
     const c = checkpoint(r, "_datadog_0")
     assert.isFalse(c.valid)
     assert.deepStrictEqual(codes(c.problems), ["oversize_payload"])
@@ -319,7 +330,7 @@ describe("Inspect over broken inputs", () => {
 
   it("invalid values are dropped and named", () => {
     const payload = JSON.stringify({ ...HEADERS, traceparent: "00-zz-zz-01", "X-Datadog-Trace-Id": "3" })
-    const c = checkpoint(report(withOperation(first, step("_datadog_0", "1".repeat(32), payload))), "_datadog_0")
+    const c = checkpoint(report(withOperation(first, step("_datadog_0", ourId("_datadog_0"), payload))), "_datadog_0")
     assert.isTrue(c.valid)
     assert.deepStrictEqual(c.dropped, [
       { key: "traceparent", why: "invalid value" },
@@ -329,11 +340,14 @@ describe("Inspect over broken inputs", () => {
 
   it("no trace context, and no parent id, are told apart", () => {
     const priorityOnly = report(
-      withOperation(first, step("_datadog_0", "1".repeat(32), JSON.stringify({ "x-datadog-sampling-priority": "1" })))
+      withOperation(
+        first,
+        step("_datadog_0", ourId("_datadog_0"), JSON.stringify({ "x-datadog-sampling-priority": "1" }))
+      )
     )
     assert.deepStrictEqual(codes(checkpoint(priorityOnly, "_datadog_0").problems), ["no_trace_context"])
     const noParent = report(
-      withOperation(first, step("_datadog_0", "1".repeat(32), JSON.stringify({ "x-datadog-trace-id": "1" })))
+      withOperation(first, step("_datadog_0", ourId("_datadog_0"), JSON.stringify({ "x-datadog-trace-id": "1" })))
     )
     assert.deepStrictEqual(codes(checkpoint(noParent, "_datadog_0").problems), ["no_parent_id"])
     assert.include(Inspect.format(noParent), "no valid parent id")
@@ -341,14 +355,14 @@ describe("Inspect over broken inputs", () => {
 
   it("__proto__ keys are own data, dropped, never inherited headers", () => {
     const payload = `{"__proto__":${JSON.stringify(HEADERS)}}`
-    const r = report(withOperation(first, step("_datadog_0", "1".repeat(32), payload)))
+    const r = report(withOperation(first, step("_datadog_0", ourId("_datadog_0"), payload)))
     const c = checkpoint(r, "_datadog_0")
     assert.isFalse(c.valid)
     assert.deepStrictEqual(c.dropped, [{ key: "__proto__", why: "not allowed" }])
     assert.deepStrictEqual(codes(c.problems), ["no_propagation_headers"])
     assert.strictEqual(r.next.source, "none")
     const text = `{"DurableExecutionArn":"arn","__proto__":{"InitialExecutionState":{"Operations":[${JSON.stringify(
-      step("_datadog_0", "1".repeat(32), JSON.stringify(HEADERS))
+      step("_datadog_0", ourId("_datadog_0"), JSON.stringify(HEADERS))
     )}]}}}`
     const inherited = Inspect.inspectText(text)
     assert.isTrue(Result.isSuccess(inherited))
@@ -376,7 +390,7 @@ describe("Inspect over broken inputs", () => {
   })
 
   it("two checkpoints with the same N", () => {
-    const r = report(withOperation(resumed, step("_datadog_0", "2".repeat(32), JSON.stringify(HEADERS))))
+    const r = report(withOperation(resumed, step("_datadog_0", ourId("_datadog_0"), JSON.stringify(HEADERS))))
     assert.deepStrictEqual(codes(r.warnings), ["duplicate_n"])
     assert.include(r.warnings[0]!.message, "2 operations named _datadog_0")
   })
@@ -387,7 +401,7 @@ describe("Inspect over broken inputs", () => {
       "x-datadog-parent-id": "3",
       traceparent: "00-0064757261626c650000000000000001-0000000000000003-01"
     }
-    const r = report(withOperation(resumed, step("_datadog_1", "3".repeat(32), JSON.stringify(other))))
+    const r = report(withOperation(resumed, step("_datadog_1", ourId("_datadog_1"), JSON.stringify(other))))
     assert.strictEqual(r.anchor?.parentId, "0000000000000003")
     assert.isFalse(r.anchor?.shared)
     assert.deepStrictEqual(
@@ -399,10 +413,15 @@ describe("Inspect over broken inputs", () => {
   })
 
   it("payloads given as objects, or as Payload, are read as the reader reads them", () => {
-    const asObject = report(withOperation(first, step("_datadog_0", "1".repeat(32), HEADERS)))
+    const asObject = report(withOperation(first, step("_datadog_0", ourId("_datadog_0"), HEADERS)))
     assert.isTrue(checkpoint(asObject, "_datadog_0").valid)
     const asPayload = report(
-      withOperation(first, { Id: "1".repeat(32), Name: "_datadog_0", Type: "STEP", Payload: JSON.stringify(HEADERS) })
+      withOperation(first, {
+        Id: ourId("_datadog_0"),
+        Name: "_datadog_0",
+        Type: "STEP",
+        Payload: JSON.stringify(HEADERS)
+      })
     )
     assert.isTrue(checkpoint(asPayload, "_datadog_0").valid)
     assert.strictEqual(asPayload.next.checkpoint, "_datadog_0")
@@ -430,5 +449,38 @@ describe("Inspect over broken inputs", () => {
     const r = report([byName(changed, "start"), byName(changed, "approve")])
     assert.deepStrictEqual(r.checkpoints, [])
     assert.strictEqual(r.input.operations, 2)
+  })
+})
+
+describe("Inspect on inputs too deep to analyse", () => {
+  const DEPTH = 100_000
+  const deepObject = (): unknown => {
+    let value: unknown = 1
+    for (let i = 0; i < DEPTH; i++) value = { a: value }
+    return value
+  }
+
+  it("a checkpoint payload object nested 100,000 deep: reported invalid, size unknown", () => {
+    const r = Result.getOrThrow(
+      Inspect.inspect({
+        Operations: [{ Id: "x", Name: "_datadog_0", Type: "STEP", StepDetails: { Result: deepObject() } }]
+      })
+    )
+    assert.strictEqual(r.checkpoints[0]!.valid, false)
+    assert.strictEqual(r.checkpoints[0]!.payloadBytes, undefined)
+    assert.include(r.checkpoints[0]!.problems[0]!.message, "nested too deeply")
+    assert.include(Inspect.format(r), "size unknown")
+  })
+
+  it("a stack overflow anywhere in the analysis is unreadable input, with one line", () => {
+    const overflowing = {
+      get Operations(): unknown {
+        throw new RangeError("Maximum call stack size exceeded")
+      }
+    }
+    const result = Inspect.inspectJson(overflowing)
+    assert.isTrue(Result.isFailure(result))
+    if (Result.isFailure(result))
+      assert.strictEqual(result.failure.message, "nested too deeply to inspect: Maximum call stack size exceeded")
   })
 })

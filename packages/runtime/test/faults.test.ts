@@ -2,7 +2,7 @@
  * Fault injection, differential (issue 8, SPEC §4.7): every end-to-end workflow runs untraced, then traced once
  * per fault: the checkpoint write throws, is throttled, or hangs past the bound; a state page fails; the event
  * carries a malformed prior; the backend's inject or extract throws; the telemetry throws; a user step is named
- * `_datadog_3` and returns no headers; the backend injects an oversize `x-datadog-tags`. The traced run must end
+ * `_datadog_3` and returns no headers (its id is the SDK's, so it is no checkpoint, and the writer heals above it); the backend injects an oversize `x-datadog-tags`. The traced run must end
  * exactly as the untraced one (status, result or error, operations but ours), the counter must show exactly the
  * failures expected, at their SPEC location, and the checkpoints left must be the ones expected. Faults sit at
  * the seams a deployment has: the event-carried client, the tracer backend, the telemetry port, the event.
@@ -10,6 +10,7 @@
 import type { CheckpointDurableExecutionRequest } from "@aws/durable-execution-sdk-js"
 import type { BackendLayer } from "@durable-trace/adapters/Backend"
 import * as InMemory from "@durable-trace/adapters/InMemory"
+import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import { errorType } from "@durable-trace/core/Errors"
 import * as Headers from "@durable-trace/core/Headers"
 import { Telemetry } from "@durable-trace/core/Telemetry"
@@ -20,6 +21,7 @@ import {
   awsError,
   beforeEach,
   checkpointsOf,
+  countInvocations,
   inMemoryServices,
   type LambdaHandler,
   layerFrom,
@@ -28,7 +30,6 @@ import {
   type RunnerEvent,
   runOnLocalRunner,
   type Shape,
-  shapeOf,
   traced,
   untraced
 } from "./faults.harness.ts"
@@ -60,7 +61,6 @@ interface Fault {
 }
 
 const times = <A>(n: number, value: A): Array<A> => Array.from({ length: n }, () => value)
-const range = (n: number): Array<string> => Array.from({ length: n }, (_, i) => `_datadog_${i}`)
 
 const reportedBy = (memory: InMemory.InMemory) => () => memory.increments().map((i) => `${i.location}/${i.error_type}`)
 
@@ -75,48 +75,43 @@ const plain =
 
 const WRITE_BOUND_MILLIS = 50
 
-// Captured at load: the local runner fakes timers while it runs.
-const realSetTimeout = globalThis.setTimeout
+/** A request carrying only our update never settles: the write bound must end it. */
+const hang = (_request: CheckpointDurableExecutionRequest): Promise<never> => new Promise<never>(() => {})
 
 /**
- * A request carrying only our update never settles: the write bound must end it. One where our update rides
- * along in the SDK's own batch (the early checkpoint) gives up after a while, as the SDK's HTTP client would.
+ * The write faults hit durable-trace's own requests, the suspend write: the early checkpoint is off for them, or
+ * it would ride in the SDK's first batch, succeed, and leave nothing to write (a fault on the SDK's own requests
+ * is the SDK's failure to see, exactly as without us: see reliability.test.ts).
  */
-const hang = (request: CheckpointDurableExecutionRequest): Promise<never> =>
-  (request.Updates ?? []).every((update) => update.Name?.startsWith("_datadog_"))
-    ? new Promise<never>(() => {})
-    : new Promise<never>((_, reject) => {
-        realSetTimeout(() => reject(awsError("TimeoutError", "socket timed out")), 200)
-      })
+const WRITE_ONLY = { earlyCheckpoint: false } as const
 
 /** A marker of our own: the page it names exists only for this fault. */
 const FAULT_MARKER = "durable-trace-fault-page"
 
 /**
  * A prior whose trace id is valid but whose parent id is not (`0` is "no id"): the reader must skip it, the
- * writer must not invent an anchor (SPEC §4.4).
+ * writer must not invent an anchor (SPEC §4.4). Its id is the one our writer gives `_datadog_0` of the execution.
  */
-const MALFORMED_PRIOR = {
-  Id: "f".repeat(32),
+const malformedPrior = (executionArn: string) => ({
+  Id: Checkpoint.checkpointOperationId("_datadog_0", executionArn),
   Name: "_datadog_0",
   Type: "STEP",
   SubType: "Step",
   Status: "SUCCEEDED",
   StepDetails: { Attempt: 1, Result: JSON.stringify({ "x-datadog-trace-id": "4242", "x-datadog-parent-id": "0" }) }
-}
+})
 
 const withMalformedPrior = (handler: LambdaHandler): LambdaHandler =>
   beforeEach(handler, (event: RunnerEvent) => {
     const state = event.InitialExecutionState
-    event.InitialExecutionState = { ...state, Operations: [...state.Operations, MALFORMED_PRIOR] }
+    event.InitialExecutionState = {
+      ...state,
+      Operations: [...state.Operations, malformedPrior(event.DurableExecutionArn)]
+    }
   })
 
-/**
- * A failed write is counted once per attempt: the early checkpoint offered with each invocation's first SDK
- * batch (every invocation here sends one, and none finds a checkpoint to continue), then the suspend write.
- */
-const failedWrites = ({ invocations, suspends }: Shape, errorType: string) =>
-  times(invocations + suspends, `write_checkpoint/${errorType}`)
+/** A failed write is counted once per attempt: each suspend write (the early checkpoint is off). */
+const failedWrites = ({ suspends }: Shape, errorType: string) => times(suspends, `write_checkpoint/${errorType}`)
 
 /** A vendor call that throws instead of failing its Effect: what an adapter without a guard would do. */
 const throwing = (message: string) => (): never => {
@@ -149,7 +144,7 @@ const FAULTS: ReadonlyArray<Fault> = [
       beforeEach(handler, (event) =>
         patchClient(event, { onCheckpoint: () => Promise.reject(new TypeError("socket hang up")) })
       )
-    )(),
+    )(WRITE_ONLY),
     increments: (shape) => failedWrites(shape, "TypeError"),
     checkpoints: () => []
   },
@@ -159,19 +154,17 @@ const FAULTS: ReadonlyArray<Fault> = [
       beforeEach(handler, (event) =>
         patchClient(event, { onCheckpoint: () => Promise.reject(awsError("ThrottlingException", "Rate exceeded")) })
       )
-    )(),
+    )(WRITE_ONLY),
     increments: (shape) => failedWrites(shape, "ThrottlingException"),
     checkpoints: () => []
   },
   {
     name: `the checkpoint write hangs past the ${WRITE_BOUND_MILLIS} ms bound`,
     setup: plain((handler) => beforeEach(handler, (event) => patchClient(event, { onCheckpoint: hang })))({
+      ...WRITE_ONLY,
       writeTimeoutMillis: WRITE_BOUND_MILLIS
     }),
-    increments: ({ invocations, suspends }) => [
-      ...times(invocations, "write_checkpoint/TimeoutError"),
-      ...times(suspends, "write_checkpoint/timeout")
-    ],
+    increments: ({ suspends }) => times(suspends, "write_checkpoint/timeout"),
     checkpoints: () => []
   },
   {
@@ -229,9 +222,13 @@ const FAULTS: ReadonlyArray<Fault> = [
       }
     },
     // Every resumed invocation finds `_datadog_0` and fails to continue it, so it starts a new trace; one that
-    // suspends again writes the new context anchored as before.
-    increments: ({ invocations }) => times(invocations - 1, "extract/RangeError"),
-    checkpoints: ({ suspends }) => range(Math.max(1, suspends))
+    // suspends again must not write that other trace over the execution's (SPEC §4.4): the next one still finds
+    // `_datadog_0`.
+    increments: ({ invocations, suspends }) => [
+      ...times(invocations - 1, "extract/RangeError"),
+      ...times(Math.max(0, suspends - 1), "resolve_parent_id/context is another trace than the checkpoint's")
+    ],
+    checkpoints: () => ["_datadog_0"]
   },
   {
     name: "the telemetry throws (while reporting a malformed prior)",
@@ -262,10 +259,11 @@ const FAULTS: ReadonlyArray<Fault> = [
       const { memory } = inMemoryServices()
       return { backend: memory.layer, reported: reportedBy(memory), workflow: withUserCheckpointStep }
     },
-    // `_datadog_0` rides with the first SDK batch; every resumed invocation skips the higher `_datadog_3` and
-    // continues `_datadog_0`.
-    increments: ({ invocations }) => times(invocations - 1, "read_checkpoint/no propagation headers"),
-    checkpoints: () => ["_datadog_0", "_datadog_3"]
+    // `_datadog_0` rides with the first SDK batch. The next invocation skips the higher `_datadog_3` (the SDK's id,
+    // not a checkpoint's) and continues `_datadog_0`; if it suspends, it writes the same context again as
+    // `_datadog_4`, above the step, for readers that read only the highest N. Later invocations continue that.
+    increments: ({ invocations }) => times(Math.min(1, invocations - 1), "read_checkpoint/not a checkpoint id"),
+    checkpoints: ({ suspends }) => ["_datadog_0", "_datadog_3", ...(suspends >= 2 ? ["_datadog_4"] : [])]
   },
   {
     name: "the backend injects a 600-byte x-datadog-tags",
@@ -320,8 +318,9 @@ describe("fault injection against every workflow (SPEC §4.7)", () => {
           const run = fault.setup()
           const target = run.workflow?.(workflow) ?? workflow
           const { handler } = traced(target, run.backend, run.options)
-          const result = await runOnLocalRunner(run.wrap?.(handler) ?? handler, target)
-          const shape = shapeOf(result)
+          const counted = countInvocations(run.wrap?.(handler) ?? handler)
+          const result = await runOnLocalRunner(counted.handler, target)
+          const shape = counted.shape()
           assert.deepStrictEqual(outcomeOf(result), reference, "the traced run ends as the untraced one")
           assert.deepStrictEqual(sorted(run.reported()), sorted(fault.increments(shape)), "failures reported")
           const checkpoints = checkpointsOf(result)

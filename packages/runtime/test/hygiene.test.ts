@@ -5,6 +5,7 @@
  * checked on the real engine (the local runner's stored operations); reads through the core reader, the event
  * carriers and the inspect CLI.
  */
+import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
@@ -77,7 +78,7 @@ const assertSanitised = (headers: Headers.Headers, where: string) => {
 }
 
 const checkpoint = (n: number, payload: unknown) => ({
-  Id: `${n}`.padStart(32, "c"),
+  Id: Checkpoint.checkpointOperationId(`_datadog_${n}`, ARN),
   Name: `_datadog_${n}`,
   Type: "STEP",
   SubType: "Step",

@@ -11,6 +11,7 @@ process.env.DD_LOGS_INJECTION = "false"
 process.env.DD_MERGE_XRAY_TRACES = "false"
 
 import { createRequire } from "node:module"
+import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import { assert, describe, it } from "@effect/vitest"
 import { captureStdout } from "./e2e.suite.ts"
 
@@ -20,9 +21,15 @@ tracer.init()
 const { datadog } = require("datadog-lambda-js") as {
   datadog: <H>(handler: H) => H
 }
-const { LocalDurableTestRunner } = await import("@aws/durable-execution-sdk-js-testing")
+const { LocalDurableTestRunner, WaitingOperationStatus } = await import("@aws/durable-execution-sdk-js-testing")
 const DdTrace = await import("@durable-trace/adapters/DdTrace")
 const { withDurableTracing } = await import("../src/withDurableTracing.ts")
+
+interface DurableEventLike {
+  readonly DurableExecutionArn: string
+  readonly CheckpointToken: string
+  InitialExecutionState: { readonly Operations: ReadonlyArray<{ readonly Name?: string }> }
+}
 
 interface Exported {
   readonly name: string
@@ -69,5 +76,73 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
     assert.strictEqual(resumed!.trace_id, first!.trace_id, "the resumed invocation continues the first's trace")
     assert.strictEqual(BigInt(`0x${resumed!.parent_id}`).toString(10), anchor, "parented on our anchor")
     assert.strictEqual(new Set(spans.map((s) => s.trace_id)).size, 1, "every span in one trace")
+  })
+
+  it("a corrupt latest checkpoint is healed, so datadog() continues the trace again", async () => {
+    // A broken writer's `_datadog_1` (our id, a payload that is no JSON) sits above our `_datadog_0` in every
+    // event from the second invocation on. datadog-lambda-js reads only the highest N: it loses the trace in the
+    // second invocation; our writer then writes the context again as `_datadog_2`, and the third continues it.
+    const traced = datadog(
+      withDurableTracing(
+        async (_event: unknown, ctx) => {
+          await ctx.step("reserve", async () => "ok")
+          await ctx.wait("pause", { seconds: 2 })
+          await ctx.step("charge", async () => "charged")
+          // Completed from outside: the invocation must suspend for it.
+          await ctx.waitForCallback("approve", async () => {})
+          return ctx.step("ship", async () => "shipped")
+        },
+        { backend: DdTrace.make(tracer) }
+      )
+    )
+    const handler = (event: DurableEventLike, context: unknown) => {
+      const state = event.InitialExecutionState
+      if (state.Operations.some((op) => op.Name === "_datadog_0")) {
+        const name = "_datadog_1"
+        const corrupt = {
+          Id: Checkpoint.checkpointOperationId(name, event.DurableExecutionArn),
+          Name: name,
+          Type: "STEP",
+          SubType: "Step",
+          Status: "SUCCEEDED",
+          StepDetails: { Attempt: 1, Result: "{not json" }
+        }
+        event.InitialExecutionState = { ...state, Operations: [...state.Operations, corrupt] }
+      }
+      return traced(event as never, context as never)
+    }
+    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+    const { result, lines } = await captureStdout(async () => {
+      try {
+        const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
+        const approve = async () => {
+          const operation = runner.getOperation("approve")
+          await operation.waitForData(WaitingOperationStatus.SUBMITTED)
+          await operation.sendCallbackSuccess(JSON.stringify({ ok: true }))
+        }
+        const [run] = await Promise.all([runner.run({ payload: {} }), approve()])
+        return run
+      } finally {
+        await LocalDurableTestRunner.teardownTestEnvironment()
+      }
+    })
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    const payloadOf = (name: string) =>
+      result
+        .getOperations()
+        .find((op) => op.getName() === name)
+        ?.getStepDetails()?.result as Record<string, string> | undefined
+    const anchor = payloadOf("_datadog_0")?.["x-datadog-parent-id"]
+    assert.isDefined(anchor)
+    assert.strictEqual(payloadOf("_datadog_2")?.["x-datadog-parent-id"], anchor, "healed with the same anchor")
+
+    const spans = lines
+      .filter((line) => line.startsWith('{"traces":'))
+      .flatMap((line) => (JSON.parse(line) as { traces: Array<Array<Exported>> }).traces.flat())
+    const theirs = spans.filter((s) => s.name === "aws.lambda" && s.meta["durable_trace.context_source"] === undefined)
+    assert.strictEqual(theirs.length, 3, "one datadog-lambda-js aws.lambda per invocation")
+    const [first, , third] = theirs
+    assert.strictEqual(third!.trace_id, first!.trace_id, "the third invocation continues the first's trace")
+    assert.strictEqual(BigInt(`0x${third!.parent_id}`).toString(10), anchor, "parented on our anchor")
   })
 })

@@ -6,6 +6,7 @@
 import "./ddtrace.offline.ts"
 
 import { createRequire } from "node:module"
+import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
@@ -52,6 +53,10 @@ describe("interop: dd-trace's writer, durable-trace's reader", () => {
     assert.isUndefined(payload["x-datadog-sampling-priority"])
 
     const resumed = events[1]!
+    // The id dd-trace's writer leaves on the wire is the one form of it the reader accepts (SPEC §2).
+    const executionArn = Option.getOrThrow(DurableEvent.executionArn(resumed))
+    assert.strictEqual(checkpoint!.getId(), Checkpoint.ddTraceJsOperationId("_datadog_0", executionArn))
+
     const read = await Effect.runPromise(
       Effect.gen(function* () {
         const log = yield* CheckpointLog.make(resumed, Option.getOrThrow(DurableEvent.executionArn(resumed)))

@@ -1,9 +1,9 @@
 /**
  * Nothing per execution outlives its invocation (issue 14 item 14): a warm container serves executions without
- * end, so a token, state or span kept after an invocation returns is a leak. The tracked client remembers each
- * execution's newest checkpoint token while its invocation runs; whatever path the invocation took (traced, or
- * run untraced because our setup failed), none may be left once it returned. Counted, not timed or weighed:
- * after every run, the tokens the tracked clients still hold for the executions that ran.
+ * end, so a token, state or span kept after an invocation returns is a leak. The tracked client follows each
+ * invocation's chain of checkpoint tokens while it runs; whatever path the invocation took (traced, or run
+ * untraced because our setup failed), no chain may be left once it returned. Counted, not timed or weighed:
+ * after every run, the executions of which the tracked clients still hold a chain.
  */
 import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
 import { type BackendService, layerFrom } from "@durable-trace/adapters/Backend"
@@ -46,9 +46,13 @@ const runMany = async (options: {
     await LocalDurableTestRunner.teardownTestEnvironment()
     process.stdout.write = write
   }
-  const retained = seen.filter(
-    ({ client, arn }) => DurableClient.isTracked(client) && DurableClient.track(client).token(arn) !== undefined
-  ).length
+  // A probe chain of each execution that ran: `overlapping` means some invocation's chain is still held.
+  const retained = seen.filter(({ client, arn }) => {
+    if (!DurableClient.isTracked(client)) return false
+    const probe = DurableClient.track(client).seed(arn, "probe")
+    probe.forget()
+    return probe.overlapping
+  }).length
   return { retained, invocations: seen.length, statuses, memory }
 }
 

@@ -42,7 +42,7 @@ const checkTotal = (input: HostileInput): string => {
   DurableEvent.isFirstInvocation(event)
   DurableEvent.parseExecutionArn(event as never)
   const operations = DurableEvent.initialOperations(event)
-  Checkpoint.scan(operations)
+  Checkpoint.scan(operations, Option.getOrUndefined(DurableEvent.executionArn(event)))
   EventCarriers.fromEventSource(event)
   EventCarriers.fromClientContext(lambdaContext)
   EventCarriers.fromExecutionInput(event)

@@ -1,0 +1,4 @@
+import { runDurableEffectSuite } from "./DurableEffect.suite.ts"
+import { otelHarness } from "./harness.otel.ts"
+
+runDurableEffectSuite(otelHarness)
