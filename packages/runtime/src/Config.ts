@@ -4,6 +4,8 @@
  * Effect's `Config` module loads Schema (measured here: ~2.5x the import time of `effect/Effect`);
  * `ConfigEffect.config` reads the same keys through Effect `Config` for Effect apps.
  */
+import * as InvocationSpan from "@durable-trace/core/InvocationSpan"
+import * as Option from "effect/Option"
 
 /** Every environment variable durable-trace reads, with its default. */
 export const ENV = {
@@ -18,7 +20,9 @@ export const ENV = {
   /** Time kept free before the Lambda deadline, ms. */
   deadlineMarginMillis: { name: "DURABLE_TRACE_DEADLINE_MARGIN_MS", default: 500 },
   /** Persist `_datadog_0` in the SDK's first checkpoint batch, so a crash before suspending keeps the trace. */
-  earlyCheckpoint: { name: "DURABLE_TRACE_EARLY_CHECKPOINT", default: true }
+  earlyCheckpoint: { name: "DURABLE_TRACE_EARLY_CHECKPOINT", default: true },
+  /** Which span is the invocation span: `auto` (an outer wrapper's when one is active), `standalone`, `outer`. */
+  invocationSpan: { name: "DURABLE_TRACE_INVOCATION_SPAN", default: "auto" }
 } as const
 
 /** Resolved settings. */
@@ -29,6 +33,7 @@ export interface DurableTraceConfig {
   readonly writeTimeoutMillis: number
   readonly deadlineMarginMillis: number
   readonly earlyCheckpoint: boolean
+  readonly invocationSpan: InvocationSpan.Setting
 }
 
 const TRUE = new Set(["true", "1", "yes", "on"])
@@ -62,7 +67,11 @@ export const resolve = (read: (name: string) => string | undefined): DurableTrac
   env: nonEmpty(read(ENV.env.name)),
   writeTimeoutMillis: parseMillis(read(ENV.writeTimeoutMillis.name), ENV.writeTimeoutMillis.default),
   deadlineMarginMillis: parseMillis(read(ENV.deadlineMarginMillis.name), ENV.deadlineMarginMillis.default),
-  earlyCheckpoint: parseBoolean(read(ENV.earlyCheckpoint.name), ENV.earlyCheckpoint.default)
+  earlyCheckpoint: parseBoolean(read(ENV.earlyCheckpoint.name), ENV.earlyCheckpoint.default),
+  invocationSpan: Option.getOrElse(
+    InvocationSpan.parseSetting(read(ENV.invocationSpan.name)),
+    (): InvocationSpan.Setting => ENV.invocationSpan.default
+  )
 })
 
 /** Reads the settings from `env` (default `process.env`). */

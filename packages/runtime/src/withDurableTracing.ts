@@ -28,6 +28,7 @@ import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import { DurableTraceError } from "@durable-trace/core/Errors"
+import type * as InvocationSpan from "@durable-trace/core/InvocationSpan"
 import * as Reader from "@durable-trace/core/Reader"
 import { report } from "@durable-trace/core/Telemetry"
 import * as Effect from "effect/Effect"
@@ -35,6 +36,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Config from "./Config.ts"
 import { withoutCarrier } from "./Invoke.ts"
+import * as OuterInvocation from "./OuterInvocation.ts"
 
 /** Options of `withDurableTracing`. Unset options fall back to the environment (see `Config.ENV`). */
 export interface WithDurableTracingOptions {
@@ -62,6 +64,12 @@ export interface WithDurableTracingOptions {
   readonly handlerName?: string | undefined
   /** The SDK's own configuration: plugins (run after ours), client, plugin settings. */
   readonly sdk?: DurableExecutionConfig | undefined
+  /**
+   * Which span is the invocation span. `auto` (default): the outer wrapper's (datadog-lambda-js, OpenTelemetry's
+   * `AwsLambdaInstrumentation`) when one is active as the handler starts, else durable-trace opens `aws.lambda`;
+   * `standalone`: always its own; `outer`: the outer wrapper's. Default: `DURABLE_TRACE_INVOCATION_SPAN`, else `auto`.
+   */
+  readonly invocationSpan?: InvocationSpan.Setting | undefined
   /** Called after each invocation with what it read and wrote. */
   readonly onInvocation?: ((report: InvocationSummary) => void) | undefined
 }
@@ -130,9 +138,12 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     env: options.env,
     writeTimeoutMillis: options.writeTimeoutMillis,
     deadlineMarginMillis: options.deadlineMarginMillis,
-    earlyCheckpoint: options.earlyCheckpoint
+    earlyCheckpoint: options.earlyCheckpoint,
+    invocationSpan: options.invocationSpan
   })
   const runtime = ManagedRuntime.make(options.backend)
+  // Misconfigurations are reported once per wrapped handler, at its first invocation (its cold start).
+  const coldStartWarnings = OuterInvocation.once()
   registerDisposal(runtime)
   const invocations = new Map<string, InvocationState>()
   const reports = new Map<string, InvocationReport>()
@@ -159,7 +170,9 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
   let setup: Promise<{ readonly backend: Backend["Service"]; readonly durable: DurableLambdaHandler }> | undefined
   let untraced: DurableLambdaHandler | undefined
   const ready = () =>
-    (setup ??= runtime.runPromise(Effect.service(Backend)).then((backend) => {
+    (setup ??= runtime.runPromise(Effect.service(Backend)).then((vendor) => {
+      // Spans durable-trace starts are told apart from an outer wrapper's invocation span (SPEC §10).
+      const backend = OuterInvocation.remembering(vendor)
       const plugin = new DurableTracePlugin(
         {
           runtime,
@@ -199,7 +212,8 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     backend: Backend["Service"],
     event: DurableExecutionInvocationInput,
     context: LambdaContextLike,
-    executionArn: string
+    executionArn: string,
+    outer: OuterInvocation.Outer
   ): Promise<{
     readonly span: Span
     readonly read: Reader.ReadResult
@@ -215,28 +229,34 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       executionArn,
       Option.getOrElse(token, () => "")
     )
-    const read = await runtime.runPromise(
-      Effect.gen(function* () {
-        const log = yield* CheckpointLog.make(event, executionArn)
-        return yield* Reader.read(event, context, { log, extractor: options.extractor })
-      }).pipe(Effect.provideService(CheckpointStore, store))
-    )
+    const read =
+      outer.span !== undefined && outer.recorded?.complete
+        ? outer.recorded.read
+        : await runtime.runPromise(
+            Effect.gen(function* () {
+              const log = yield* CheckpointLog.make(event, executionArn)
+              return yield* Reader.read(event, context, { log, extractor: options.extractor })
+            }).pipe(Effect.provideService(CheckpointStore, store))
+          )
     const identity = DurableEvent.parseExecutionArn(executionArn)
-    const span = backend.startSpan("aws.lambda", {
-      parent: Option.isSome(read.context) ? read.context.value.native : undefined,
-      resource: context.functionName,
-      type: "serverless",
-      kind: "server",
-      tags: {
-        "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
-        "aws.durable.execution_id": Option.isSome(identity) ? identity.value.id : undefined,
-        "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
-        cold_start: coldStart,
-        request_id: context.awsRequestId,
-        function_arn: context.invokedFunctionArn?.toLowerCase(),
-        "durable_trace.context_source": read.source
-      }
-    })
+    const span =
+      outer.span ??
+      backend.startSpan("aws.lambda", {
+        parent: Option.isSome(read.context) ? read.context.value.native : undefined,
+        resource: context.functionName,
+        type: "serverless",
+        kind: "server",
+        tags: {
+          "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
+          "aws.durable.execution_id": Option.isSome(identity) ? identity.value.id : undefined,
+          "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
+          cold_start: coldStart,
+          request_id: context.awsRequestId,
+          function_arn: context.invokedFunctionArn?.toLowerCase(),
+          "durable_trace.context_source": read.source
+        }
+      })
+    if (outer.span !== undefined) await OuterInvocation.adopt(runtime, backend, outer, event, read)
     const remaining = context.getRemainingTimeInMillis?.()
     invocations.set(executionArn, {
       store,
@@ -259,8 +279,15 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     const { backend, durable } = traced
     const executionArn = arn.value
     let started: Awaited<ReturnType<typeof begin>> | undefined
+    let outer: Span | undefined
     try {
-      started = await begin(backend, event, context, executionArn)
+      const found = OuterInvocation.invocationSpan(runtime, backend, executionArn, {
+        setting: config.invocationSpan,
+        writeEnabled: config.enabled,
+        warnings: coldStartWarnings
+      })
+      outer = found.span
+      started = await begin(backend, event, context, executionArn, found)
     } catch (cause) {
       await runtime
         .runPromise(report(new DurableTraceError({ location: "unknown", reason: "tracing setup failed", cause })))
@@ -275,16 +302,18 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       safely(() => backend.setTags(span, { "aws.durable.execution_status": output.Status }))
       return output
     } catch (error) {
-      safely(() => backend.setError(span, error))
+      // The outer wrapper records its own span's error from the rejection.
+      if (outer === undefined) safely(() => backend.setError(span, error))
       throw error
     } finally {
-      safely(() => backend.finish(span))
+      // Under an outer wrapper, its span and its flush are its own (SPEC §10).
+      if (outer === undefined) safely(() => backend.finish(span))
       invocations.delete(executionArn)
       tracked.forget(executionArn)
       const written = reports.get(executionArn)
       reports.delete(executionArn)
       safely(() => options.onInvocation?.({ executionArn, read, ...written }))
-      await backend.flush().catch(() => undefined)
+      if (outer === undefined) await backend.flush().catch(() => undefined)
     }
   }
   return invoke as DurableLambdaHandler

@@ -21,7 +21,8 @@ const ENVIRONMENTS: ReadonlyArray<readonly [string, Record<string, string>]> = [
       DD_ENV: "prod",
       DURABLE_TRACE_WRITE_TIMEOUT_MS: "750",
       DURABLE_TRACE_DEADLINE_MARGIN_MS: "250",
-      DURABLE_TRACE_EARLY_CHECKPOINT: "off"
+      DURABLE_TRACE_EARLY_CHECKPOINT: "off",
+      DURABLE_TRACE_INVOCATION_SPAN: " Outer "
     }
   ],
   [
@@ -34,7 +35,8 @@ const ENVIRONMENTS: ReadonlyArray<readonly [string, Record<string, string>]> = [
       DD_DURABLE_CROSS_INVOCATION_TRACING_ENABLED: "maybe",
       DURABLE_TRACE_WRITE_TIMEOUT_MS: "-5",
       DURABLE_TRACE_DEADLINE_MARGIN_MS: "1e3",
-      DD_SERVICE: "   "
+      DD_SERVICE: "   ",
+      DURABLE_TRACE_INVOCATION_SPAN: "datadog"
     }
   ]
 ]
@@ -47,7 +49,8 @@ describe("Config", () => {
       env: undefined,
       writeTimeoutMillis: 2000,
       deadlineMarginMillis: 500,
-      earlyCheckpoint: true
+      earlyCheckpoint: true,
+      invocationSpan: "auto"
     })
   })
 
@@ -64,7 +67,8 @@ describe("Config", () => {
       env: "prod",
       writeTimeoutMillis: 750,
       deadlineMarginMillis: 250,
-      earlyCheckpoint: false
+      earlyCheckpoint: false,
+      invocationSpan: "outer"
     })
   })
 
