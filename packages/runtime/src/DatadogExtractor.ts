@@ -26,8 +26,19 @@ export interface DatadogTraceContext {
   readonly source: "event"
 }
 
-/** A custom extractor as datadog-lambda-js calls it; `null` lets its own extractors try. */
-export type TraceExtractor = (event: unknown, context: unknown) => Promise<DatadogTraceContext | null>
+/**
+ * No context: datadog-lambda-js's own extractors try next. (Not `null`, which datadog-lambda-js dereferences and
+ * logs as an error on every first invocation.)
+ */
+export interface NoTraceContext {
+  readonly source: "event"
+}
+
+/** The value for "nothing to continue". */
+export const NO_CONTEXT: NoTraceContext = { source: "event" }
+
+/** A custom extractor as datadog-lambda-js calls it. */
+export type TraceExtractor = (event: unknown, context: unknown) => Promise<DatadogTraceContext | NoTraceContext>
 
 /** Options of `make`. */
 export interface Options {
@@ -55,9 +66,9 @@ const priorityOf = (headers: Option.Option<Readonly<Record<string, string>>>): n
 }
 
 /** The context datadog-lambda-js should parent `aws.lambda` on, from a read. */
-export const toDatadog = (read: Reader.ReadResult): DatadogTraceContext | null =>
+export const toDatadog = (read: Reader.ReadResult): DatadogTraceContext | NoTraceContext =>
   Option.match(read.context, {
-    onNone: () => null,
+    onNone: () => NO_CONTEXT,
     onSome: (context) => ({
       traceId: decimal(context.traceId),
       parentId: decimal(context.spanId),
@@ -67,8 +78,8 @@ export const toDatadog = (read: Reader.ReadResult): DatadogTraceContext | null =
   })
 
 /**
- * A custom extractor running durable-trace's reader on durable events (others return `null`, to
- * datadog-lambda-js's own extractors). Its read is handed to `withDurableTracing` in the same invocation, which then
+ * A custom extractor running durable-trace's reader on durable events (others get `NO_CONTEXT`, so
+ * datadog-lambda-js's own extractors handle them). Its read is handed to `withDurableTracing` in the same invocation, which then
  * runs under datadog-lambda-js's `aws.lambda` instead of opening its own.
  */
 export const make = (options: Options = {}): TraceExtractor => {
@@ -76,7 +87,7 @@ export const make = (options: Options = {}): TraceExtractor => {
   const backend = () => (runtime ??= ManagedRuntime.make(options.backend ?? DdTrace.layer()))
   return async (event, context) => {
     const arn = DurableEvent.executionArn(event)
-    if (Option.isNone(arn)) return null
+    if (Option.isNone(arn)) return NO_CONTEXT
     try {
       const store = OuterInvocation.pagingStore(
         event,
@@ -88,7 +99,7 @@ export const make = (options: Options = {}): TraceExtractor => {
       return toDatadog(read)
     } catch {
       // The reader never fails; a backend that cannot be built leaves the choice to datadog-lambda-js.
-      return null
+      return NO_CONTEXT
     }
   }
 }
