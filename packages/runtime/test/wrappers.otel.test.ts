@@ -1,0 +1,114 @@
+/**
+ * With OpenTelemetry's Lambda instrumentation (issue 18): `AwsLambdaInstrumentation` registered on a
+ * `NodeTracerProvider` with the in-memory exporter, as a NodeSDK or the ADOT layer registers it, patching the
+ * handler module when it is required. With durable-trace's `eventContextExtractor`, one invocation span per
+ * invocation (the instrumentation's), one trace, durable-trace's spans under it, no second invocation span.
+ */
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { assert, describe, it } from "@effect/vitest"
+import { AwsLambdaInstrumentation } from "@opentelemetry/instrumentation-aws-lambda"
+import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
+import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node"
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "lambda")
+// What Lambda sets, and the instrumentation reads when it is constructed.
+process.env.LAMBDA_TASK_ROOT = FIXTURES
+process.env._HANDLER = "otel-handler.handler"
+
+const exporter = new InMemorySpanExporter()
+const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+provider.register()
+
+const { LocalDurableTestRunner } = await import("@aws/durable-execution-sdk-js-testing")
+const OpenTelemetry = await import("@durable-trace/adapters/OpenTelemetry")
+const { withDurableTracing } = await import("../src/withDurableTracing.ts")
+const { eventContextExtractor } = await import("../src/OpenTelemetryExtractor.ts")
+const { WORKFLOWS } = await import("./workflows.ts")
+
+const INSTRUMENTATION = "@opentelemetry/instrumentation-aws-lambda"
+const HANDLER = Symbol.for("@durable-trace/test/otel-handler")
+const require = createRequire(import.meta.url)
+const steady = WORKFLOWS.find((w) => w.name === "steady state: suspends twice")!
+
+/** Requires the handler module fresh, so the instrumentation patches it as Lambda's runtime would load it. */
+const patchedHandler = (traced: unknown): ((event: unknown, context: unknown) => Promise<unknown>) => {
+  const file = join(FIXTURES, "otel-handler.cjs")
+  delete require.cache[file]
+  ;(globalThis as Record<symbol, unknown>)[HANDLER] = traced
+  return (require(file) as { handler: (event: unknown, context: unknown) => Promise<unknown> }).handler
+}
+
+const run = async (options: { readonly ours: boolean }) => {
+  const instrumentation = new AwsLambdaInstrumentation(options.ours ? { eventContextExtractor } : {})
+  instrumentation.setTracerProvider(provider)
+  exporter.reset()
+  const logged: Array<string> = []
+  const log = console.log
+  console.log = (...args: Array<unknown>) => {
+    logged.push(args.map(String).join(" "))
+    log(...args)
+  }
+  try {
+    const handler = patchedHandler(withDurableTracing(steady.make({}), { backend: OpenTelemetry.make() }))
+    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+    try {
+      const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
+      const [result] = await Promise.all([runner.run({ payload: {} }), steady.drive?.(runner)])
+      return {
+        result,
+        spans: exporter.getFinishedSpans(),
+        warnings: logged.filter((l) => l.includes("durable-trace: "))
+      }
+    } finally {
+      await LocalDurableTestRunner.teardownTestEnvironment()
+    }
+  } finally {
+    console.log = log
+    instrumentation.disable()
+  }
+}
+
+const invocationSpans = (spans: ReadonlyArray<ReadableSpan>) =>
+  spans.filter((s) => s.instrumentationScope.name === INSTRUMENTATION)
+const named = (spans: ReadonlyArray<ReadableSpan>, name: string) => spans.filter((s) => s.name === name)
+const byStart = (a: ReadableSpan, b: ReadableSpan) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]
+
+describe("with OpenTelemetry's AwsLambdaInstrumentation and durable-trace's eventContextExtractor", () => {
+  it("one invocation span per invocation (the instrumentation's), one trace, durable-trace's spans under it", async () => {
+    const { result, spans, warnings } = await run({ ours: true })
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    const invocations = result.getInvocations().length
+    assert.isAtLeast(invocations, 3)
+
+    const theirs = invocationSpans(spans).sort(byStart)
+    assert.strictEqual(theirs.length, invocations, "exactly one invocation span per invocation")
+    assert.deepStrictEqual(named(spans, "aws.lambda"), [], "durable-trace opened no invocation span of its own")
+    assert.strictEqual(new Set(spans.map((s) => s.spanContext().traceId)).size, 1, "every span in one trace")
+
+    const invocationIds = new Set(theirs.map((s) => s.spanContext().spanId))
+    const executes = named(spans, "aws.durable.execute").sort(byStart)
+    assert.strictEqual(executes.length, invocations)
+    for (const execute of executes) {
+      assert.isTrue(invocationIds.has(execute.parentSpanContext?.spanId ?? ""), "execute under the invocation span")
+    }
+    const anchor = executes[0]!.spanContext().spanId
+    for (const resumed of theirs.slice(1)) {
+      assert.strictEqual(resumed.parentSpanContext?.spanId, anchor, "resumed invocations under the anchor")
+      assert.strictEqual(resumed.attributes["durable_trace.context_source"], "checkpoint")
+    }
+    assert.deepStrictEqual(warnings, [], "a correct setup warns about nothing")
+  })
+
+  it("without our extractor: still one invocation span each, but every invocation a new trace, and a warning once", async () => {
+    const { result, spans, warnings } = await run({ ours: false })
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    const invocations = result.getInvocations().length
+    assert.strictEqual(invocationSpans(spans).length, invocations)
+    assert.deepStrictEqual(named(spans, "aws.lambda"), [])
+    assert.strictEqual(new Set(spans.map((s) => s.spanContext().traceId)).size, invocations)
+    assert.strictEqual(warnings.length, 1, "one warning, at cold start")
+    assert.include(warnings[0], "eventContextExtractor")
+  })
+})
