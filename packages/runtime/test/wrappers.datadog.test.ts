@@ -54,9 +54,13 @@ const CORRUPT = {
   StepDetails: { Result: "{not json" }
 }
 
-const run = async (options: { readonly ours: boolean; readonly corruptLatest?: boolean }) => {
+const run = async (options: {
+  readonly ours: boolean
+  readonly corruptLatest?: boolean
+  readonly invocationSpan?: "standalone" | undefined
+}) => {
   const wrapped = datadog(
-    withDurableTracing(steady.make({}), { backend: DdTrace.make(tracer) }),
+    withDurableTracing(steady.make({}), { backend: DdTrace.make(tracer), invocationSpan: options.invocationSpan }),
     options.ours ? { traceExtractor: DatadogExtractor.traceExtractor } : {}
   )
   const handler = async (event: Event, context: unknown) => {
@@ -144,5 +148,25 @@ describe("with datadog-lambda-js: datadog() and durable-trace's extractor", () =
     assert.isAbove(new Set(spans.map((s) => s.trace_id)).size, 1, "their reader stops at the corrupt checkpoint")
     assert.strictEqual(warnings.length, 1, "one warning, at cold start")
     assert.include(warnings[0], "DD_TRACE_EXTRACTOR")
+  })
+
+  it("standalone forced under datadog(): two invocation spans, reported once at cold start", async () => {
+    const { result, spans, warnings } = await run({ ours: true, invocationSpan: "standalone" })
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    assert.strictEqual(byName(spans, "aws.lambda").length, 2 * result.getInvocations().length)
+    assert.strictEqual(warnings.length, 1, "one warning for all invocations")
+    assert.include(warnings[0], "two")
+  })
+
+  it("an extract style list that cannot read the checkpoints is reported once, and changes no outcome", async () => {
+    process.env.DD_TRACE_PROPAGATION_STYLE_EXTRACT = "b3multi"
+    try {
+      const { result, warnings } = await run({ ours: true })
+      assert.strictEqual(result.getStatus(), "SUCCEEDED")
+      assert.strictEqual(warnings.length, 1)
+      assert.include(warnings[0], "(b3multi)")
+    } finally {
+      delete process.env.DD_TRACE_PROPAGATION_STYLE_EXTRACT
+    }
   })
 })
