@@ -69,6 +69,8 @@ export interface BackendService {
   readonly ids: (span: Span) => SpanIds
   /** Flushes finished spans where the backend buffers them (before a Lambda freezes). */
   readonly flush: () => Promise<void>
+  /** Whether the vendor's own durable checkpoint writer is left on (dd-trace's built-in plugin): reported at cold start. */
+  readonly builtInWriter?: boolean | undefined
 }
 
 /** The backend in use. Its layer also provides the core ports it implements (see `layerPorts`). */

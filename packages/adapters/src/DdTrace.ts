@@ -74,13 +74,15 @@ const hexIds = (context: DdSpanContext): HexIds => context as unknown as HexIds
  * turns dd-trace's built-in durable plugin off, once, when called.
  */
 export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
-  if (options.disableBuiltInDurablePlugin ?? true) tracer.use(BUILT_IN_DURABLE_PLUGIN, false)
+  const disableBuiltIn = options.disableBuiltInDurablePlugin ?? true
+  if (disableBuiltIn) tracer.use(BUILT_IN_DURABLE_PLUGIN, false)
 
   // Reading `tracer.dogstatsd` creates its client: flush only once something was counted.
   let counted = false
 
   const backend: BackendService = {
     name: "dd-trace",
+    builtInWriter: !disableBuiltIn,
     startSpan: (name, spanOptions = {}) => {
       const tags = ddTags(spanOptions.tags)
       if (spanOptions.resource !== undefined) tags["resource.name"] = spanOptions.resource

@@ -40,8 +40,10 @@ export type Misconfiguration =
   | { readonly _tag: "NoOuterSpan" }
   /** Under an outer wrapper whose parent was not decided by durable-trace's extractor. */
   | { readonly _tag: "OuterReaderNotOurs" }
-  /** durable-trace's plugin loaded through `DURABLE_EXECUTION_PLUGINS` as well: two checkpoint writers. */
-  | { readonly _tag: "TwoWriters"; readonly plugins: string }
+  /** The tracer's own durable checkpoint writer is on while durable-trace writes: two writers. */
+  | { readonly _tag: "TwoWriters" }
+  /** durable-trace's plugin loaded through `DURABLE_EXECUTION_PLUGINS` as well: every durable span twice. */
+  | { readonly _tag: "PluginLoadedTwice"; readonly plugins: string }
   /** The extract styles read none of the styles the checkpoints carry. */
   | {
       readonly _tag: "UnreadableCheckpoints"
@@ -57,6 +59,8 @@ export interface Facts {
   readonly extractorRan: boolean
   /** Whether the wrapper writes checkpoints. */
   readonly writeEnabled: boolean
+  /** Whether the backend's own durable checkpoint writer is on (dd-trace's built-in plugin left enabled). */
+  readonly builtInWriter?: boolean | undefined
   /** `DURABLE_EXECUTION_PLUGINS`, the SDK's own plugin loader. */
   readonly durableExecutionPlugins: string | undefined
   /** The backend's propagation styles, when it has configurable ones (dd-trace). */
@@ -118,10 +122,9 @@ export const misconfigurations = (facts: Facts): ReadonlyArray<Misconfiguration>
   if (facts.setting === "standalone" && facts.active === "foreign") found.push({ _tag: "TwoInvocationSpans" })
   if (facts.setting === "outer" && facts.active !== "foreign") found.push({ _tag: "NoOuterSpan" })
   if (mode === "outer" && !facts.extractorRan) found.push({ _tag: "OuterReaderNotOurs" })
+  if (facts.writeEnabled && facts.builtInWriter === true) found.push({ _tag: "TwoWriters" })
   const plugins = facts.durableExecutionPlugins?.trim()
-  if (facts.writeEnabled && plugins !== undefined && DURABLE_TRACE_PLUGIN.test(plugins)) {
-    found.push({ _tag: "TwoWriters", plugins })
-  }
+  if (plugins !== undefined && DURABLE_TRACE_PLUGIN.test(plugins)) found.push({ _tag: "PluginLoadedTwice", plugins })
   if (facts.styles !== undefined) {
     const { payload, ok } = readable(facts.styles)
     if (!ok) found.push({ _tag: "UnreadableCheckpoints", extract: facts.styles.extract, payload })
@@ -139,7 +142,9 @@ export const message = (misconfiguration: Misconfiguration): string => {
     case "OuterReaderNotOurs":
       return "durable-trace: running under an outer Lambda wrapper whose parent context was not read by durable-trace (first page only, a corrupt latest checkpoint breaks the trace, the caller's context in the input is lost). Set DD_TRACE_EXTRACTOR (or datadog()'s traceExtractor) to durable-trace's DatadogExtractor, or AwsLambdaInstrumentation's eventContextExtractor to its OpenTelemetryExtractor."
     case "TwoWriters":
-      return `durable-trace: DURABLE_EXECUTION_PLUGINS (${misconfiguration.plugins}) loads durable-trace's plugin and withDurableTracing writes too: two writers fork the _datadog_{N} numbering. Use one of them.`
+      return "durable-trace: dd-trace's built-in durable plugin writes _datadog_{N} checkpoints too (disableBuiltInDurablePlugin: false): two writers fork the numbering. Leave it off while durable-trace writes."
+    case "PluginLoadedTwice":
+      return `durable-trace: DURABLE_EXECUTION_PLUGINS (${misconfiguration.plugins}) loads durable-trace's plugin into a handler withDurableTracing already wraps: every aws.durable.* span twice. Use one of them.`
     case "UnreadableCheckpoints":
       return `durable-trace: the extract styles (${misconfiguration.extract.join(",")}) read none of the styles checkpoints carry (${misconfiguration.payload.join(",") || "none"}): resumed invocations cannot continue the trace. Keep datadog or tracecontext in DD_TRACE_PROPAGATION_STYLE_EXTRACT and _INJECT.`
   }

@@ -80,15 +80,12 @@ describe("InvocationSpan", () => {
       ["forcedOuter_noWrapper", { setting: "outer" }, ["NoOuterSpan"]],
       ["outer_theirExtractor", { active: "foreign" }, ["OuterReaderNotOurs"]],
       [
-        "pluginEnvToo_twoWriters",
+        "pluginEnvToo_loadedTwice",
         { durableExecutionPlugins: "@durable-trace/runtime/PluginProvider", extractorRan: true },
-        ["TwoWriters"]
+        ["PluginLoadedTwice"]
       ],
-      [
-        "pluginEnvToo_notWriting_fine",
-        { durableExecutionPlugins: "@durable-trace/runtime/PluginProvider", writeEnabled: false },
-        []
-      ],
+      ["builtInWriterOn_twoWriters", { builtInWriter: true }, ["TwoWriters"]],
+      ["builtInWriterOn_notWriting_fine", { builtInWriter: true, writeEnabled: false }, []],
       ["otherPlugin_fine", { durableExecutionPlugins: "./my-plugin.js" }, []],
       [
         "b3Only_unreadable",
@@ -116,7 +113,8 @@ describe("InvocationSpan", () => {
         { _tag: "TwoInvocationSpans" },
         { _tag: "NoOuterSpan" },
         { _tag: "OuterReaderNotOurs" },
-        { _tag: "TwoWriters", plugins: "@durable-trace/runtime/PluginProvider" },
+        { _tag: "TwoWriters" },
+        { _tag: "PluginLoadedTwice", plugins: "@durable-trace/runtime/PluginProvider" },
         { _tag: "UnreadableCheckpoints", extract: ["b3"], payload: ["datadog", "tracecontext"] }
       ]
       for (const m of all) {

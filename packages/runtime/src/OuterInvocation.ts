@@ -186,6 +186,7 @@ export const invocationSpan = (
       active: observed.active,
       extractorRan: recorded !== undefined,
       writeEnabled: options.writeEnabled,
+      builtInWriter: backend.builtInWriter,
       durableExecutionPlugins: process.env.DURABLE_EXECUTION_PLUGINS,
       styles: backend.name === "dd-trace" ? InvocationSpan.ddTraceStyles((name) => process.env[name]) : undefined
     })

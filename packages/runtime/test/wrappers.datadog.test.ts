@@ -58,9 +58,11 @@ const run = async (options: {
   readonly ours: boolean
   readonly corruptLatest?: boolean
   readonly invocationSpan?: "standalone" | undefined
+  readonly keepBuiltInWriter?: boolean
 }) => {
+  const backend = DdTrace.make(tracer, { disableBuiltInDurablePlugin: !options.keepBuiltInWriter })
   const wrapped = datadog(
-    withDurableTracing(steady.make({}), { backend: DdTrace.make(tracer), invocationSpan: options.invocationSpan }),
+    withDurableTracing(steady.make({}), { backend, invocationSpan: options.invocationSpan }),
     options.ours ? { traceExtractor: DatadogExtractor.traceExtractor } : {}
   )
   const handler = async (event: Event, context: unknown) => {
@@ -168,5 +170,13 @@ describe("with datadog-lambda-js: datadog() and durable-trace's extractor", () =
     } finally {
       delete process.env.DD_TRACE_PROPAGATION_STYLE_EXTRACT
     }
+  })
+
+  it("dd-trace's built-in writer left on: two writers, reported once", async () => {
+    // dd-trace's plugin stays off here (earlier `make` calls turned it off): only the report is under test.
+    const { result, warnings } = await run({ ours: true, keepBuiltInWriter: true })
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    assert.strictEqual(warnings.length, 1)
+    assert.include(warnings[0], "two writers")
   })
 })
