@@ -5,7 +5,7 @@
  * latest only). datadog-lambda-js tries a custom extractor before any of its own: `DD_TRACE_EXTRACTOR=<file>.traceExtractor`
  * with the layer's handler redirect, or `datadog(handler, { traceExtractor })`. Gotcha: datadog-lambda-js rebuilds
  * the returned context from decimal ids, so only the low 64 bits of the trace id, the parent id and the sampling
- * priority cross over; Datadog joins traces on the low 64 bits.
+ * priority cross over; `withDurableTracing` restores the rest on `aws.lambda`'s trace (`Backend.adoptPropagated`).
  */
 import type { DurableExecutionClient } from "@aws/durable-execution-sdk-js"
 import type { BackendLayer } from "@durable-trace/adapters/Backend"

@@ -225,6 +225,9 @@ export const adopt = async (
       // Only when durable-trace's reader chose the span's parent.
       "durable_trace.context_source": outer.recorded?.complete ? read.source : undefined
     })
+    // The outer wrapper may have kept only the ids of the context our reader gave it.
+    if (outer.recorded?.complete && Option.isSome(read.context))
+      backend.adoptPropagated?.(span, read.context.value.native)
   } catch {
     // A backend that throws while tagging must not change the invocation's outcome.
   }

@@ -129,6 +129,12 @@ describe("with datadog-lambda-js: datadog() and durable-trace's extractor", () =
 
     const names = checkpoints.map((op) => op.getName())
     assert.strictEqual(new Set(names).size, names.length, "no checkpoint name written twice")
+    // The trace's propagated state survives datadog-lambda-js's decimal-id rebuild: nothing changed, nothing to write.
+    assert.deepStrictEqual(names, ["_datadog_0"], "the resumed invocations had nothing new to save")
+    const tids = new Set(lambdas.map((s) => s.meta["_dd.p.tid"]))
+    assert.strictEqual(tids.size, 1, "every invocation's chunk carries the same high 64 trace-id bits")
+    assert.isDefined([...tids][0])
+    for (const lambda of lambdas) assert.strictEqual(lambda.meta["_dd.p.dm"], "-0", "the decision maker survives")
     for (const op of checkpoints) assert.match(op.getId() ?? "", /^[0-9a-f]{32}$/, "only durable-trace's writer")
     assert.deepStrictEqual(warnings, [], "a correct setup warns about nothing")
   })
