@@ -26,6 +26,9 @@ const OpenTelemetry = await import("@durable-trace/adapters/OpenTelemetry")
 const { withDurableTracing } = await import("../src/withDurableTracing.ts")
 const { eventContextExtractor } = await import("../src/OpenTelemetryExtractor.ts")
 const { WORKFLOWS } = await import("./workflows.ts")
+process.env.DURABLE_TRACE_BACKEND = "opentelemetry"
+const { durableExecutionPluginProvider } = await import("../src/PluginProvider.ts")
+const { withDurableExecution } = await import("@aws/durable-execution-sdk-js")
 
 const INSTRUMENTATION = "@opentelemetry/instrumentation-aws-lambda"
 const HANDLER = Symbol.for("@durable-trace/test/otel-handler")
@@ -40,7 +43,7 @@ const patchedHandler = (traced: unknown): ((event: unknown, context: unknown) =>
   return (require(file) as { handler: (event: unknown, context: unknown) => Promise<unknown> }).handler
 }
 
-const run = async (options: { readonly ours: boolean }) => {
+const run = async (options: { readonly ours: boolean; readonly pluginOnly?: boolean; readonly payload?: unknown }) => {
   const instrumentation = new AwsLambdaInstrumentation(options.ours ? { eventContextExtractor } : {})
   instrumentation.setTracerProvider(provider)
   exporter.reset()
@@ -51,11 +54,15 @@ const run = async (options: { readonly ours: boolean }) => {
     log(...args)
   }
   try {
-    const handler = patchedHandler(withDurableTracing(steady.make({}), { backend: OpenTelemetry.make() }))
+    const handler = patchedHandler(
+      options.pluginOnly
+        ? withDurableExecution(steady.make({}), { plugins: [durableExecutionPluginProvider.createPlugin()] })
+        : withDurableTracing(steady.make({}), { backend: OpenTelemetry.make() })
+    )
     await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
     try {
       const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
-      const [result] = await Promise.all([runner.run({ payload: {} }), steady.drive?.(runner)])
+      const [result] = await Promise.all([runner.run({ payload: options.payload ?? {} }), steady.drive?.(runner)])
       return {
         result,
         spans: exporter.getFinishedSpans(),
@@ -110,5 +117,21 @@ describe("with OpenTelemetry's AwsLambdaInstrumentation and durable-trace's even
     assert.strictEqual(new Set(spans.map((s) => s.spanContext().traceId)).size, invocations)
     assert.strictEqual(warnings.length, 1, "one warning, at cold start")
     assert.include(warnings[0], "eventContextExtractor")
+  })
+
+  it("the plugin alone (DURABLE_EXECUTION_PLUGINS mode) puts its execute spans under the invocation span", async () => {
+    // A caller's context in the input: the instrumentation's span continues it, and the plugin must not bypass it.
+    const caller = { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" }
+    const { result, spans } = await run({ ours: true, pluginOnly: true, payload: { _datadog: caller } })
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    const theirs = invocationSpans(spans)
+    assert.strictEqual(theirs.length, result.getInvocations().length)
+    const executes = named(spans, "aws.durable.execute")
+    assert.strictEqual(executes.length, theirs.length)
+    const invocationIds = new Set(theirs.map((s) => s.spanContext().spanId))
+    for (const execute of executes) {
+      assert.isTrue(invocationIds.has(execute.parentSpanContext?.spanId ?? ""), "execute under the invocation span")
+    }
+    assert.strictEqual(theirs[0]?.parentSpanContext?.spanId, "00f067aa0ba902b7", "the caller's context, read by us")
   })
 })
