@@ -24,6 +24,7 @@ provider.register()
 const { LocalDurableTestRunner } = await import("@aws/durable-execution-sdk-js-testing")
 const OpenTelemetry = await import("@durable-trace/adapters/OpenTelemetry")
 const { withDurableTracing } = await import("../src/withDurableTracing.ts")
+type InvocationSummary = import("../src/withDurableTracing.ts").InvocationSummary
 const { eventContextExtractor } = await import("../src/OpenTelemetryExtractor.ts")
 const { WORKFLOWS } = await import("./workflows.ts")
 process.env.DURABLE_TRACE_BACKEND = "opentelemetry"
@@ -43,7 +44,37 @@ const patchedHandler = (traced: unknown): ((event: unknown, context: unknown) =>
   return (require(file) as { handler: (event: unknown, context: unknown) => Promise<unknown> }).handler
 }
 
-const run = async (options: { readonly ours: boolean; readonly pluginOnly?: boolean; readonly payload?: unknown }) => {
+interface PagedEvent {
+  readonly InitialExecutionState?: { Operations?: Array<{ Name?: string }>; NextMarker?: string }
+  readonly durableExecutionClient?: {
+    getExecutionState: (params: { Marker?: string }, ...rest: Array<unknown>) => Promise<unknown>
+  }
+}
+
+const SECOND_PAGE = "durable-trace-test-page-2"
+
+/**
+ * Moves the checkpoints of a resumed invocation's event to a second page, served by the event's own client, as
+ * the service does for a long execution: the SDK and durable-trace's reader page to it, a synchronous hook cannot.
+ */
+const checkpointsOnPageTwo = (event: PagedEvent): void => {
+  const state = event.InitialExecutionState
+  const client = event.durableExecutionClient
+  const moved = state?.Operations?.filter((op) => op.Name?.startsWith("_datadog_")) ?? []
+  if (state?.Operations === undefined || client === undefined || moved.length === 0) return
+  state.Operations = state.Operations.filter((op) => !moved.includes(op))
+  state.NextMarker = SECOND_PAGE
+  const page = client.getExecutionState.bind(client)
+  client.getExecutionState = async (params, ...rest) =>
+    params.Marker === SECOND_PAGE ? { Operations: moved } : page(params, ...rest)
+}
+
+const run = async (options: {
+  readonly ours: boolean
+  readonly pluginOnly?: boolean
+  readonly payload?: unknown
+  readonly checkpointsOnPageTwo?: boolean
+}) => {
   const instrumentation = new AwsLambdaInstrumentation(options.ours ? { eventContextExtractor } : {})
   instrumentation.setTracerProvider(provider)
   exporter.reset()
@@ -54,17 +85,26 @@ const run = async (options: { readonly ours: boolean; readonly pluginOnly?: bool
     log(...args)
   }
   try {
-    const handler = patchedHandler(
+    const summaries: Array<InvocationSummary> = []
+    const patched = patchedHandler(
       options.pluginOnly
         ? withDurableExecution(steady.make({}), { plugins: [durableExecutionPluginProvider.createPlugin()] })
-        : withDurableTracing(steady.make({}), { backend: OpenTelemetry.make() })
+        : withDurableTracing(steady.make({}), {
+            backend: OpenTelemetry.make(),
+            onInvocation: (summary) => summaries.push(summary)
+          })
     )
+    const handler = (event: PagedEvent, context: unknown) => {
+      if (options.checkpointsOnPageTwo) checkpointsOnPageTwo(event)
+      return patched(event, context)
+    }
     await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
     try {
       const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
       const [result] = await Promise.all([runner.run({ payload: options.payload ?? {} }), steady.drive?.(runner)])
       return {
         result,
+        summaries,
         spans: exporter.getFinishedSpans(),
         warnings: logged.filter((l) => l.includes("durable-trace: "))
       }
@@ -133,5 +173,20 @@ describe("with OpenTelemetry's AwsLambdaInstrumentation and durable-trace's even
       assert.isTrue(invocationIds.has(execute.parentSpanContext?.spanId ?? ""), "execute under the invocation span")
     }
     assert.strictEqual(theirs[0]?.parentSpanContext?.spanId, "00f067aa0ba902b7", "the caller's context, read by us")
+  })
+
+  it("a checkpoint only past page 1: the synchronous hook cannot reach it, durable-trace still reads every page", async () => {
+    const { result, spans, summaries } = await run({ ours: true, checkpointsOnPageTwo: true })
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    const theirs = invocationSpans(spans).sort(byStart)
+    assert.strictEqual(theirs.length, result.getInvocations().length)
+    // The documented limit: the instrumentation starts these spans before any page can be read.
+    for (const resumed of theirs.slice(1)) assert.isUndefined(resumed.parentSpanContext, "a new trace")
+    // What withDurableTracing read itself, every page, since the hook's read was incomplete.
+    assert.deepStrictEqual(
+      summaries.map((s) => s.read?.source),
+      ["none", "checkpoint", "checkpoint"]
+    )
+    assert.deepStrictEqual(named(spans, "aws.lambda"), [], "still no second invocation span")
   })
 })
