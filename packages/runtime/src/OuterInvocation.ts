@@ -43,9 +43,9 @@ interface Shared {
 }
 
 const SHARED = Symbol.for("@durable-trace/runtime/OuterInvocation")
-const global = globalThis as { [SHARED]?: Shared }
-global[SHARED] ??= { reads: new Map(), ours: new WeakSet() }
-const shared: Shared = global[SHARED]
+const processWide = globalThis as { [SHARED]?: Shared }
+processWide[SHARED] ??= { reads: new Map(), ours: new WeakSet() }
+const shared: Shared = processWide[SHARED]
 
 /** Records what the extractor read for `executionArn`'s invocation starting now. */
 export const record = (executionArn: string, recorded: Recorded): void => {
