@@ -74,13 +74,15 @@ const hexIds = (context: DdSpanContext): HexIds => context as unknown as HexIds
  * turns dd-trace's built-in durable plugin off, once, when called.
  */
 export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
-  if (options.disableBuiltInDurablePlugin ?? true) tracer.use(BUILT_IN_DURABLE_PLUGIN, false)
+  const disableBuiltIn = options.disableBuiltInDurablePlugin ?? true
+  if (disableBuiltIn) tracer.use(BUILT_IN_DURABLE_PLUGIN, false)
 
   // Reading `tracer.dogstatsd` creates its client: flush only once something was counted.
   let counted = false
 
   const backend: BackendService = {
     name: "dd-trace",
+    builtInWriter: !disableBuiltIn,
     startSpan: (name, spanOptions = {}) => {
       const tags = ddTags(spanOptions.tags)
       if (spanOptions.resource !== undefined) tags["resource.name"] = spanOptions.resource
@@ -111,6 +113,7 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
     // dd-trace ignores a second `finish`.
     finish: (span, endTime) => fromSpan(span).finish(endTime),
     ids: (span) => ids(fromSpan(span).context()),
+    adoptPropagated: (span, parent) => adoptPropagated(fromSpan(span).context(), parent),
     // The log exporter (Lambda without the extension) writes each trace synchronously as it finishes, and the
     // agent exporter has no public flush: datadog-lambda-js flushes it at the end of the invocation.
     flush: () => {
@@ -173,6 +176,40 @@ const ids = (context: DdSpanContext): SpanIds => {
     spanId: hex.toSpanId(true),
     traceIdDecimal: context.toTraceId(),
     spanIdDecimal: context.toSpanId()
+  }
+}
+
+// dd-trace's trace-level state on a span context: not in its typings, stable since dd-trace 2.
+interface TraceState {
+  toTraceId(): string
+  readonly _trace?: { readonly tags?: Record<string, unknown> }
+  readonly _sampling?: { priority?: unknown }
+  _tracestate?: unknown
+}
+
+const PROPAGATED_TAG = "_dd.p."
+
+/**
+ * datadog-lambda-js parents `aws.lambda` on a context rebuilt from a custom extractor's decimal ids: the trace's
+ * `_dd.p.*` tags (`_dd.p.tid`, the high 64 trace-id bits; `_dd.p.dm`) and the other vendors' `tracestate` are gone,
+ * and the priority is a string, which dd-trace then does not inject. Copied back from the context durable-trace extracted, only
+ * when it is the same trace and only where the span's trace lacks them; without it, the next checkpoint would lose
+ * them too.
+ */
+const adoptPropagated = (target: DdSpanContext, parent: unknown): void => {
+  const to = target as unknown as TraceState
+  const from = parent as TraceState | undefined
+  if (typeof from?.toTraceId !== "function" || from.toTraceId() !== to.toTraceId()) return
+  const tags = to._trace?.tags
+  if (tags !== undefined) {
+    for (const [key, value] of Object.entries(from._trace?.tags ?? {})) {
+      if (key.startsWith(PROPAGATED_TAG) && tags[key] === undefined) tags[key] = value
+    }
+  }
+  if (to._tracestate === undefined && from._tracestate !== undefined) to._tracestate = from._tracestate
+  const priority = from._sampling?.priority
+  if (to._sampling !== undefined && typeof priority === "number" && typeof to._sampling.priority !== "number") {
+    to._sampling.priority = priority
   }
 }
 

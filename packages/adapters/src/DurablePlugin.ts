@@ -175,8 +175,11 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
 
   async #parentFor(info: InvocationInfo, state: InvocationState): Promise<unknown> {
     if (state.parent !== undefined) return state.parent
-    // Loaded through DURABLE_EXECUTION_PLUGINS without the wrapper: read the context from the operations the
-    // SDK already fetched (all pages).
+    // Loaded through DURABLE_EXECUTION_PLUGINS under an outer Lambda wrapper (datadog-lambda-js, the OpenTelemetry
+    // instrumentation): its invocation span is the parent (SPEC §10), whose own parent the wrapper chose.
+    const outer = this.#backend.active()
+    if (outer !== undefined) return outer
+    // Without a wrapper: read the context from the operations the SDK already fetched (all pages).
     const event = SdkOperations.toEvent(info)
     const read = await this.#run(
       Effect.gen(function* () {

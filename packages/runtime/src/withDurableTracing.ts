@@ -30,6 +30,7 @@ import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import { DurableTraceError } from "@durable-trace/core/Errors"
+import type * as InvocationSpan from "@durable-trace/core/InvocationSpan"
 import * as Reader from "@durable-trace/core/Reader"
 import { report } from "@durable-trace/core/Telemetry"
 import * as Clock from "effect/Clock"
@@ -38,6 +39,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Config from "./Config.ts"
 import { withoutCarrier } from "./Invoke.ts"
+import * as OuterInvocation from "./OuterInvocation.ts"
 
 /** Options of `withDurableTracing`. Unset options fall back to the environment (see `Config.ENV`). */
 export interface WithDurableTracingOptions {
@@ -70,6 +72,12 @@ export interface WithDurableTracingOptions {
   readonly handlerName?: string | undefined
   /** The SDK's own configuration: plugins (run after ours), client, plugin settings. */
   readonly sdk?: DurableExecutionConfig | undefined
+  /**
+   * Which span is the invocation span. `auto` (default): the outer wrapper's (datadog-lambda-js, OpenTelemetry's
+   * `AwsLambdaInstrumentation`) when one is active as the handler starts, else durable-trace opens `aws.lambda`;
+   * `standalone`: always its own; `outer`: the outer wrapper's. Default: `DURABLE_TRACE_INVOCATION_SPAN`, else `auto`.
+   */
+  readonly invocationSpan?: InvocationSpan.Setting | undefined
   /** Called after each invocation with what it read and wrote. */
   readonly onInvocation?: ((report: InvocationSummary) => void) | undefined
 }
@@ -139,13 +147,16 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     writeTimeoutMillis: options.writeTimeoutMillis,
     readTimeoutMillis: options.readTimeoutMillis,
     deadlineMarginMillis: options.deadlineMarginMillis,
-    earlyCheckpoint: options.earlyCheckpoint
+    earlyCheckpoint: options.earlyCheckpoint,
+    invocationSpan: options.invocationSpan
   }
   // Validated once, here: an invalid option keeps the environment's value (or the default) and is reported
   // once the backend is up, so the mistake is visible without failing the function.
   const config = Config.merge(Config.fromEnv(), overrides)
   const invalid = Config.invalidOptions(overrides)
   const runtime = ManagedRuntime.make(options.backend)
+  // Misconfigurations are reported once per wrapped handler, at its first invocation (its cold start).
+  const coldStartWarnings = OuterInvocation.once()
   registerDisposal(runtime)
   const invocations = new Map<string, InvocationState>()
   const reports = new Map<string, InvocationReport>()
@@ -172,7 +183,9 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
   let setup: Promise<{ readonly backend: Backend["Service"]; readonly durable: DurableLambdaHandler }> | undefined
   let untraced: DurableLambdaHandler | undefined
   const ready = () =>
-    (setup ??= runtime.runPromise(Effect.service(Backend)).then(async (backend) => {
+    (setup ??= runtime.runPromise(Effect.service(Backend)).then(async (vendor) => {
+      // Spans durable-trace starts are told apart from an outer wrapper's invocation span (SPEC §10).
+      const backend = OuterInvocation.remembering(vendor)
       for (const key of invalid) {
         await runtime
           .runPromise(report(new DurableTraceError({ location: "unknown", reason: `invalid option ${key}` })))
@@ -219,6 +232,7 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     event: DurableExecutionInvocationInput,
     context: LambdaContextLike,
     executionArn: string,
+    outer: OuterInvocation.Outer,
     started: (chain: DurableClient.TokenChain) => void
   ): Promise<{
     readonly span: Span
@@ -257,32 +271,40 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       nowMillis: realNow(),
       marginMillis: config.deadlineMarginMillis
     })
-    const read = await runtime.runPromise(
-      Effect.gen(function* () {
-        const log = yield* CheckpointLog.make(event, executionArn, { timeout: `${Math.max(0, readBudget)} millis` })
-        return yield* Reader.read(event, context, { log, extractor: options.extractor })
-      }).pipe(
-        Effect.provideService(CheckpointStore, store),
-        // The bound is real time, whatever clock the process has faked.
-        Effect.provideService(Clock.Clock, realClock)
-      )
-    )
+    const read =
+      outer.span !== undefined && outer.recorded?.complete
+        ? outer.recorded.read
+        : await runtime.runPromise(
+            Effect.gen(function* () {
+              const log = yield* CheckpointLog.make(event, executionArn, {
+                timeout: `${Math.max(0, readBudget)} millis`
+              })
+              return yield* Reader.read(event, context, { log, extractor: options.extractor })
+            }).pipe(
+              Effect.provideService(CheckpointStore, store),
+              // The bound is real time, whatever clock the process has faked.
+              Effect.provideService(Clock.Clock, realClock)
+            )
+          )
     const identity = DurableEvent.parseExecutionArn(executionArn)
-    const span = backend.startSpan("aws.lambda", {
-      parent: Option.isSome(read.context) ? read.context.value.native : undefined,
-      resource: context.functionName,
-      type: "serverless",
-      kind: "server",
-      tags: {
-        "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
-        "aws.durable.execution_id": Option.isSome(identity) ? identity.value.id : undefined,
-        "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
-        cold_start: coldStart,
-        request_id: context.awsRequestId,
-        function_arn: context.invokedFunctionArn?.toLowerCase(),
-        "durable_trace.context_source": read.source
-      }
-    })
+    const span =
+      outer.span ??
+      backend.startSpan("aws.lambda", {
+        parent: Option.isSome(read.context) ? read.context.value.native : undefined,
+        resource: context.functionName,
+        type: "serverless",
+        kind: "server",
+        tags: {
+          "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
+          "aws.durable.execution_id": Option.isSome(identity) ? identity.value.id : undefined,
+          "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
+          cold_start: coldStart,
+          request_id: context.awsRequestId,
+          function_arn: context.invokedFunctionArn?.toLowerCase(),
+          "durable_trace.context_source": read.source
+        }
+      })
+    if (outer.span !== undefined) await OuterInvocation.adopt(runtime, backend, outer, event, read)
     invocations.set(executionArn, {
       store,
       deadline,
@@ -305,8 +327,15 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     const executionArn = arn.value
     let started: Awaited<ReturnType<typeof begin>> | undefined
     let chainStarted: DurableClient.TokenChain | undefined
+    let outer: Span | undefined
     try {
-      started = await begin(backend, event, context, executionArn, (chain) => {
+      const found = OuterInvocation.invocationSpan(runtime, backend, executionArn, {
+        setting: config.invocationSpan,
+        writeEnabled: config.enabled,
+        warnings: coldStartWarnings
+      })
+      outer = found.span
+      started = await begin(backend, event, context, executionArn, found, (chain) => {
         chainStarted = chain
       })
     } catch (cause) {
@@ -325,16 +354,18 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       safely(() => backend.setTags(span, { "aws.durable.execution_status": output.Status }))
       return output
     } catch (error) {
-      safely(() => backend.setError(span, error))
+      // The outer wrapper records its own span's error from the rejection.
+      if (outer === undefined) safely(() => backend.setError(span, error))
       throw error
     } finally {
-      safely(() => backend.finish(span))
+      // Under an outer wrapper, its span and its flush are its own (SPEC §10).
+      if (outer === undefined) safely(() => backend.finish(span))
       invocations.delete(executionArn)
       chain.forget()
       const written = reports.get(executionArn)
       reports.delete(executionArn)
       safely(() => options.onInvocation?.({ executionArn, read, ...written }))
-      await backend.flush().catch(() => undefined)
+      if (outer === undefined) await backend.flush().catch(() => undefined)
     }
   }
   return invoke as DurableLambdaHandler
