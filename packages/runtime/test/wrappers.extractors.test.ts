@@ -4,6 +4,7 @@
  * decide without paging.
  */
 import * as InMemory from "@durable-trace/adapters/InMemory"
+import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import { assert, describe, it } from "@effect/vitest"
 import { trace } from "@opentelemetry/api"
 import * as DatadogExtractor from "../src/DatadogExtractor.ts"
@@ -16,8 +17,8 @@ const ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders:$LATEST/durab
 
 const execution = { Id: "0", Type: "EXECUTION", Status: "STARTED", ExecutionDetails: { InputPayload: "{}" } }
 const checkpoint = (n: number, payload: Record<string, string>) => ({
-  Id: `${n}`.padStart(32, "0"),
-  Name: `_datadog_${n}`,
+  Id: Checkpoint.checkpointOperationId(Checkpoint.checkpointName(n), ARN),
+  Name: Checkpoint.checkpointName(n),
   Type: "STEP",
   SubType: "Step",
   Status: "SUCCEEDED",
