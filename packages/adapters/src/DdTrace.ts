@@ -88,7 +88,13 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
       if (spanOptions.kind !== undefined) tags["span.kind"] = spanOptions.kind
       // dd-trace's `startSpan` makes a root when `childOf` is undefined: resolve "the active span" here.
       const parent = spanOptions.parent === undefined ? tracer.scope().active() : spanOptions.parent
-      const ddOptions: DdSpanOptions = { childOf: parent as DdSpan | DdSpanContext | null, tags }
+      const ddOptions: DdSpanOptions & { integrationName?: string } = {
+        childOf: parent as DdSpan | DdSpanContext | null,
+        tags
+      }
+      // `integrationName` is how dd-trace's own plugins name themselves (`_dd.integration`, set when the span
+      // finishes, so a tag would be overwritten); `startSpan` takes it although its typings do not list it.
+      if (spanOptions.integration !== undefined) ddOptions.integrationName = spanOptions.integration
       if (spanOptions.startTime !== undefined) ddOptions.startTime = spanOptions.startTime
       return toSpan(tracer.startSpan(name, ddOptions))
     },

@@ -29,6 +29,7 @@ import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import * as Reader from "@durable-trace/core/Reader"
+import * as SpanRules from "@durable-trace/core/SpanRules"
 import { report } from "@durable-trace/core/Telemetry"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -222,10 +223,10 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       }).pipe(Effect.provideService(CheckpointStore, store))
     )
     const identity = DurableEvent.parseExecutionArn(executionArn)
-    const span = backend.startSpan("aws.lambda", {
+    const span = backend.startSpan(SpanRules.LAMBDA_SPAN, {
       parent: Option.isSome(read.context) ? read.context.value.native : undefined,
       resource: context.functionName,
-      type: "serverless",
+      type: SpanRules.SPAN_TYPE,
       kind: "server",
       tags: {
         "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
@@ -233,7 +234,11 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
         "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
         cold_start: coldStart,
         request_id: context.awsRequestId,
-        function_arn: context.invokedFunctionArn?.toLowerCase(),
+        ...SpanRules.lambdaTags({
+          invokedFunctionArn: context.invokedFunctionArn,
+          functionName: context.functionName,
+          continued: Option.isSome(read.context)
+        }),
         "durable_trace.context_source": read.source
       }
     })
