@@ -169,7 +169,15 @@ const keyOf = (span: Span): string =>
   ].join(" ")
 
 /** The trace's shape, with ids replaced by roles: what "one trace, resumed `aws.lambda` parents" means. */
-const structure = (run: Run) => {
+interface Structure {
+  readonly traces: number
+  readonly invocations: number
+  readonly lambdaParents: ReadonlyArray<string>
+  readonly executeParents: ReadonlyArray<string>
+  readonly unattached: ReadonlyArray<string>
+}
+
+const structure = (run: Run): Structure => {
   const lambdas = run.spans.filter((s) => s.name === "aws.lambda").sort((a, b) => a.invocation - b.invocation)
   const executes = run.spans.filter((s) => s.name === "aws.durable.execute").sort((a, b) => a.invocation - b.invocation)
   const anchor = executes[0]
@@ -280,7 +288,7 @@ describe("parity with Datadog's integration (datadog-lambda-js + dd-trace's dura
 
       it("keeps the same trace structure: one trace, every resumed aws.lambda under the first execute span", async () => {
         const { ours, theirs } = await both()
-        const expected = {
+        const expected: Structure = {
           traces: 1,
           invocations: scenario.invocations,
           lambdaParents: ["root", ...Array.from({ length: scenario.invocations - 1 }, () => "first execute span")],
