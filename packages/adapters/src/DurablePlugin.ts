@@ -339,7 +339,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       })
       this.#parents.set(span, { spanName: SpanRules.spanName(invoke), subType: invoke.subType })
       state.operationSpans.set(id, span)
-      this.#openedEarly.add(span)
+      this.#openedEarly.set(span, parent ?? state.executeSpan)
     }
     const invokeSpan = span
     return this.#run(
@@ -364,11 +364,13 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     if (state?.executeSpan === undefined) return undefined
     const existing = state.operationSpans.get(info.id)
     if (existing !== undefined) {
-      if (this.#openedEarly.delete(existing)) {
+      const earlyParent = this.#openedEarly.get(existing)
+      if (earlyParent !== undefined) {
         // Opened early for a chained invoke's carrier, before its name was known.
+        this.#openedEarly.delete(existing)
         const operation = { type: String(info.type), subType: info.subType, name: info.name }
         this.#backend.setTags(existing, {
-          "resource.name": SpanRules.resource(operation, undefined),
+          "resource.name": SpanRules.resource(operation, this.#parents.get(earlyParent)),
           "aws.durable.operation_name": info.name
         })
       }
@@ -394,8 +396,8 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
 
   /** What the resource rule needs of each open span: its name and subtype. */
   readonly #parents = new WeakMap<Span, SpanRules.Parent>()
-  /** Invoke spans opened by `invokeCarrier`, whose name `onOperationStart` has yet to set. */
-  readonly #openedEarly = new WeakSet<Span>()
+  /** Invoke spans opened by `invokeCarrier`, whose name `onOperationStart` has yet to set, with their parents. */
+  readonly #openedEarly = new WeakMap<Span, Span>()
 
   /** The state of the invocation an operation belongs to: the only one in flight, in practice. */
   #findState(info: OperationInfo): InvocationState | undefined {
