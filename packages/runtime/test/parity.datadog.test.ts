@@ -4,8 +4,8 @@
  * under Datadog's stack (datadog-lambda-js's `datadog()` around the SDK, dd-trace's built-in durable plugin, wired as
  * `examples/bench/` wires it) and under `withDurableTracing` with dd-trace, both through dd-trace's log exporter.
  * For each span kind, the tag keys that only one side sets must be exactly the ones the README's parity table
- * documents; no span of ours is an error where Datadog's is not; replay flags, attempts and resources agree span for
- * span; both keep one trace with every resumed `aws.lambda` under the first execute span. A tag added or removed on
+ * documents; no span of ours is an error where Datadog's is not; resources and the value of every tag both sides set
+ * (replay flags, attempts, kinds, function tags, ...) agree span for span; both keep one trace with every resumed `aws.lambda` under the first execute span. A tag added or removed on
  * either side fails it until the table says why.
  */
 import "./ddtrace.offline.ts"
@@ -256,6 +256,9 @@ const documented = (kinds: ReadonlySet<string>) => {
   return { datadogOnly: datadogOnly.sort(), oursOnly: oursOnly.sort() }
 }
 
+/** Tags whose values differ per execution or per run (ids), on either stack alike: compared by key only. */
+const PER_EXECUTION = new Set(["request_id", "aws.durable.execution_arn", "_dd.p.tid", "runtime-id", "process_id"])
+
 const SCENARIOS = [
   { name: "the retry runs in the same invocation", retrySeconds: 1, invocations: 3, declinedIn: 3 },
   { name: "the retry runs after a suspend", retrySeconds: 30, invocations: 4, declinedIn: 3 }
@@ -332,7 +335,7 @@ describe("parity with Datadog's integration (datadog-lambda-js + dd-trace's dura
         )
       })
 
-      it("agrees span for span on the replay flag, the attempt and the resource", async () => {
+      it("agrees span for span on the resource and every tag both set (replayed, attempt, kind, ...), ids aside", async () => {
         const { ours, theirs } = await both()
         const byKey = new Map(ours.spans.map((s) => [keyOf(s), s]))
         const compared: Array<string> = []
@@ -358,6 +361,11 @@ describe("parity with Datadog's integration (datadog-lambda-js + dd-trace's dura
           assert.strictEqual(mine.meta["span.kind"], their.meta["span.kind"], `${label}: span.kind`)
           assert.strictEqual(mine.type, their.type, `${label}: span.type`)
           assert.strictEqual(mine.meta.component, their.meta.component, `${label}: component`)
+          for (const key of their.keys) {
+            if (!mine.keys.has(key) || PER_EXECUTION.has(key)) continue
+            const value = (span: Span) => span.meta[key] ?? span.metrics[key] ?? span.type
+            assert.strictEqual(value(mine), value(their), `${label}: ${key}`)
+          }
         }
         // Every live operation is compared, across all invocations.
         assert.isAtLeast(compared.length, 20)
