@@ -259,6 +259,10 @@ const documented = (kinds: ReadonlySet<string>) => {
 /** Tags whose values differ per execution or per run (ids), on either stack alike: compared by key only. */
 const PER_EXECUTION = new Set(["request_id", "aws.durable.execution_arn", "_dd.p.tid", "runtime-id", "process_id"])
 
+/**
+ * The retry after 1 s runs in the invocation that failed it: past the skipped 5 s wait, the local runner's clock is
+ * ahead of its due time (in Lambda, a retry due before the deadline does the same). After 30 s it suspends.
+ */
 const SCENARIOS = [
   { name: "the retry runs in the same invocation", retrySeconds: 1, invocations: 3, declinedIn: 3 },
   { name: "the retry runs after a suspend", retrySeconds: 30, invocations: 4, declinedIn: 3 }
