@@ -1,7 +1,8 @@
 /**
  * The durable SDK plugin (its official `DurableInstrumentationPlugin` API, SPEC §7): opens
- * `aws.durable.execute` around each invocation and one span per operation (SPEC §5), enriches the SDK
- * logger's lines with trace ids (SPEC §6), and, when an invocation suspends, runs the writer (SPEC §4).
+ * `aws.durable.execute` around each invocation and one span per operation, or per attempt of a retried step, named
+ * and tagged by `SpanRules` (SPEC §5), enriches the SDK logger's lines with trace ids (SPEC §6), and, when an
+ * invocation suspends, runs the writer (SPEC §4).
  * Hooks never throw into the SDK: every failure degrades to telemetry. Completed steps fire no hooks on replay,
  * so, unlike dd-trace's own integration, replayed steps get no spans; that is the price of not reading SDK
  * internals.
