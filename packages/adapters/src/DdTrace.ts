@@ -1,6 +1,7 @@
 /**
- * The dd-trace backend: spans, propagation and telemetry through dd-trace's public API only, over the tracer the
- * user initialised (`import tracer from "dd-trace"; tracer.init()`). Propagation uses `tracer.inject`/`extract`
+ * The dd-trace backend: spans, propagation and telemetry through dd-trace's public API only (one untyped option of
+ * `startSpan`, `integrationName`, names a span's integration), over the tracer the user initialised
+ * (`import tracer from "dd-trace"; tracer.init()`). Propagation uses `tracer.inject`/`extract`
  * with the `text_map` format, so the tracer's configured styles apply (SPEC §3, §8).
  * Gotcha: dd-trace 5.13+/6.x ship their own durable plugin that writes `_datadog_{N}` too; two writers fork the
  * numbering, so `make` turns that plugin off by default (see `Options.disableBuiltInDurablePlugin`).
