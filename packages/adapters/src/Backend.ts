@@ -35,6 +35,8 @@ export interface SpanOptions {
   readonly type?: string | undefined
   /** OpenTelemetry span kind; dd-trace records it as `span.kind`. */
   readonly kind?: "internal" | "server" | "client" | undefined
+  /** The integration that made the span: dd-trace's `_dd.integration`; other backends ignore it. */
+  readonly integration?: string | undefined
   readonly tags?: Readonly<Record<string, TagValue | undefined>> | undefined
   /** Epoch milliseconds. */
   readonly startTime?: number | undefined

@@ -1,6 +1,7 @@
 /**
- * The dd-trace backend: spans, propagation and telemetry through dd-trace's public API only, over the tracer the
- * user initialised (`import tracer from "dd-trace"; tracer.init()`). Propagation uses `tracer.inject`/`extract`
+ * The dd-trace backend: spans, propagation and telemetry through dd-trace's public API only (one untyped option of
+ * `startSpan`, `integrationName`, names a span's integration), over the tracer the user initialised
+ * (`import tracer from "dd-trace"; tracer.init()`). Propagation uses `tracer.inject`/`extract`
  * with the `text_map` format, so the tracer's configured styles apply (SPEC §3, §8).
  * Gotcha: dd-trace 5.13+/6.x ship their own durable plugin that writes `_datadog_{N}` too; two writers fork the
  * numbering, so `make` turns that plugin off by default (see `Options.disableBuiltInDurablePlugin`).
@@ -90,7 +91,13 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
       if (spanOptions.kind !== undefined) tags["span.kind"] = spanOptions.kind
       // dd-trace's `startSpan` makes a root when `childOf` is undefined: resolve "the active span" here.
       const parent = spanOptions.parent === undefined ? tracer.scope().active() : spanOptions.parent
-      const ddOptions: DdSpanOptions = { childOf: parent as DdSpan | DdSpanContext | null, tags }
+      const ddOptions: DdSpanOptions & { integrationName?: string } = {
+        childOf: parent as DdSpan | DdSpanContext | null,
+        tags
+      }
+      // `integrationName` is how dd-trace's own plugins name themselves (`_dd.integration`, set when the span
+      // finishes, so a tag would be overwritten); `startSpan` takes it although its typings do not list it.
+      if (spanOptions.integration !== undefined) ddOptions.integrationName = spanOptions.integration
       if (spanOptions.startTime !== undefined) ddOptions.startTime = spanOptions.startTime
       return toSpan(tracer.startSpan(name, ddOptions))
     },

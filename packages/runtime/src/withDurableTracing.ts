@@ -32,6 +32,7 @@ import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import type * as InvocationSpan from "@durable-trace/core/InvocationSpan"
 import * as Reader from "@durable-trace/core/Reader"
+import * as SpanRules from "@durable-trace/core/SpanRules"
 import { report } from "@durable-trace/core/Telemetry"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -289,10 +290,10 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     const identity = DurableEvent.parseExecutionArn(executionArn)
     const span =
       outer.span ??
-      backend.startSpan("aws.lambda", {
+      backend.startSpan(SpanRules.LAMBDA_SPAN, {
         parent: Option.isSome(read.context) ? read.context.value.native : undefined,
         resource: context.functionName,
-        type: "serverless",
+        type: SpanRules.SPAN_TYPE,
         kind: "server",
         tags: {
           "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
@@ -300,7 +301,11 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
           "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
           cold_start: coldStart,
           request_id: context.awsRequestId,
-          function_arn: context.invokedFunctionArn?.toLowerCase(),
+          ...SpanRules.lambdaTags({
+            invokedFunctionArn: context.invokedFunctionArn,
+            functionName: context.functionName,
+            continued: Option.isSome(read.context)
+          }),
           "durable_trace.context_source": read.source
         }
       })
