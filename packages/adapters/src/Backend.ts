@@ -35,6 +35,8 @@ export interface SpanOptions {
   readonly type?: string | undefined
   /** OpenTelemetry span kind; dd-trace records it as `span.kind`. */
   readonly kind?: "internal" | "server" | "client" | undefined
+  /** The integration that made the span: dd-trace's `_dd.integration`; other backends ignore it. */
+  readonly integration?: string | undefined
   readonly tags?: Readonly<Record<string, TagValue | undefined>> | undefined
   /** Epoch milliseconds. */
   readonly startTime?: number | undefined
@@ -69,6 +71,14 @@ export interface BackendService {
   readonly ids: (span: Span) => SpanIds
   /** Flushes finished spans where the backend buffers them (before a Lambda freezes). */
   readonly flush: () => Promise<void>
+  /**
+   * Gives the trace of `span` (an outer wrapper's invocation span) the propagated state of `parent`, the context
+   * durable-trace extracted for it, when both are one trace but the wrapper kept only the ids (datadog-lambda-js
+   * rebuilds a custom extractor's context from decimal ids). Absent where nothing is lost.
+   */
+  readonly adoptPropagated?: ((span: Span, parent: unknown) => void) | undefined
+  /** Whether the vendor's own durable checkpoint writer is left on (dd-trace's built-in plugin): reported at cold start. */
+  readonly builtInWriter?: boolean | undefined
 }
 
 /** The backend in use. Its layer also provides the core ports it implements (see `layerPorts`). */

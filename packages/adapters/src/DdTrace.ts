@@ -1,6 +1,7 @@
 /**
- * The dd-trace backend: spans, propagation and telemetry through dd-trace's public API only, over the tracer the
- * user initialised (`import tracer from "dd-trace"; tracer.init()`). Propagation uses `tracer.inject`/`extract`
+ * The dd-trace backend: spans, propagation and telemetry through dd-trace's public API only (one untyped option of
+ * `startSpan`, `integrationName`, names a span's integration), over the tracer the user initialised
+ * (`import tracer from "dd-trace"; tracer.init()`). Propagation uses `tracer.inject`/`extract`
  * with the `text_map` format, so the tracer's configured styles apply (SPEC §3, §8).
  * Gotcha: dd-trace 5.13+/6.x ship their own durable plugin that writes `_datadog_{N}` too; two writers fork the
  * numbering, so `make` turns that plugin off by default (see `Options.disableBuiltInDurablePlugin`).
@@ -85,7 +86,8 @@ const hexIds = (context: DdSpanContext): HexIds => context as unknown as HexIds
  * turns dd-trace's built-in durable plugin off, once, when called.
  */
 export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
-  if (options.disableBuiltInDurablePlugin ?? true) tracer.use(BUILT_IN_DURABLE_PLUGIN, false)
+  const disableBuiltIn = options.disableBuiltInDurablePlugin ?? true
+  if (disableBuiltIn) tracer.use(BUILT_IN_DURABLE_PLUGIN, false)
 
   // Reading `tracer.dogstatsd` creates its client: flush only once something was counted.
   let counted = false
@@ -93,6 +95,7 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
 
   const backend: BackendService = {
     name: "dd-trace",
+    builtInWriter: !disableBuiltIn,
     startSpan: (name, spanOptions = {}) => {
       const tags = ddTags(spanOptions.tags)
       if (spanOptions.resource !== undefined) tags["resource.name"] = spanOptions.resource
@@ -100,7 +103,13 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
       if (spanOptions.kind !== undefined) tags["span.kind"] = spanOptions.kind
       // dd-trace's `startSpan` makes a root when `childOf` is undefined: resolve "the active span" here.
       const parent = spanOptions.parent === undefined ? tracer.scope().active() : spanOptions.parent
-      const ddOptions: DdSpanOptions = { childOf: parent as DdSpan | DdSpanContext | null, tags }
+      const ddOptions: DdSpanOptions & { integrationName?: string } = {
+        childOf: parent as DdSpan | DdSpanContext | null,
+        tags
+      }
+      // `integrationName` is how dd-trace's own plugins name themselves (`_dd.integration`, set when the span
+      // finishes, so a tag would be overwritten); `startSpan` takes it although its typings do not list it.
+      if (spanOptions.integration !== undefined) ddOptions.integrationName = spanOptions.integration
       if (spanOptions.startTime !== undefined) ddOptions.startTime = spanOptions.startTime
       return toSpan(tracer.startSpan(name, ddOptions))
     },
@@ -123,6 +132,7 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
     // dd-trace ignores a second `finish`.
     finish: (span, endTime) => fromSpan(span).finish(endTime),
     ids: (span) => ids(fromSpan(span).context()),
+    adoptPropagated: (span, parent) => adoptPropagated(fromSpan(span).context(), parent),
     // The log exporter (Lambda without the extension) writes each trace synchronously as it finishes, and the
     // agent exporter has no public flush: datadog-lambda-js flushes it at the end of the invocation.
     flush: () => {
@@ -185,6 +195,40 @@ const ids = (context: DdSpanContext): SpanIds => {
     spanId: hex.toSpanId(true),
     traceIdDecimal: context.toTraceId(),
     spanIdDecimal: context.toSpanId()
+  }
+}
+
+// dd-trace's trace-level state on a span context: not in its typings, stable since dd-trace 2.
+interface TraceState {
+  toTraceId(): string
+  readonly _trace?: { readonly tags?: Record<string, unknown> }
+  readonly _sampling?: { priority?: unknown }
+  _tracestate?: unknown
+}
+
+const PROPAGATED_TAG = "_dd.p."
+
+/**
+ * datadog-lambda-js parents `aws.lambda` on a context rebuilt from a custom extractor's decimal ids: the trace's
+ * `_dd.p.*` tags (`_dd.p.tid`, the high 64 trace-id bits; `_dd.p.dm`) and the other vendors' `tracestate` are gone,
+ * and the priority is a string, which dd-trace then does not inject. Copied back from the context durable-trace extracted, only
+ * when it is the same trace and only where the span's trace lacks them; without it, the next checkpoint would lose
+ * them too.
+ */
+const adoptPropagated = (target: DdSpanContext, parent: unknown): void => {
+  const to = target as unknown as TraceState
+  const from = parent as TraceState | undefined
+  if (typeof from?.toTraceId !== "function" || from.toTraceId() !== to.toTraceId()) return
+  const tags = to._trace?.tags
+  if (tags !== undefined) {
+    for (const [key, value] of Object.entries(from._trace?.tags ?? {})) {
+      if (key.startsWith(PROPAGATED_TAG) && tags[key] === undefined) tags[key] = value
+    }
+  }
+  if (to._tracestate === undefined && from._tracestate !== undefined) to._tracestate = from._tracestate
+  const priority = from._sampling?.priority
+  if (to._sampling !== undefined && typeof priority === "number" && typeof to._sampling.priority !== "number") {
+    to._sampling.priority = priority
   }
 }
 

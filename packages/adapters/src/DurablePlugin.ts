@@ -1,7 +1,8 @@
 /**
  * The durable SDK plugin (its official `DurableInstrumentationPlugin` API, SPEC §7): opens
- * `aws.durable.execute` around each invocation and one span per operation (SPEC §5), enriches the SDK
- * logger's lines with trace ids (SPEC §6), and, when an invocation suspends, runs the writer (SPEC §4).
+ * `aws.durable.execute` around each invocation and one span per operation, or per attempt of a retried step, named
+ * and tagged by `SpanRules` (SPEC §5), enriches the SDK logger's lines with trace ids (SPEC §6), and, when an
+ * invocation suspends, runs the writer (SPEC §4).
  * Hooks never throw into the SDK: every failure degrades to telemetry. Completed steps fire no hooks on replay,
  * so, unlike dd-trace's own integration, replayed steps get no spans; that is the price of not reading SDK
  * internals.
@@ -25,6 +26,7 @@ import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import type * as Headers from "@durable-trace/core/Headers"
 import * as Reader from "@durable-trace/core/Reader"
+import * as SpanRules from "@durable-trace/core/SpanRules"
 import { degradeWith, report, type Telemetry } from "@durable-trace/core/Telemetry"
 import { TracePropagation } from "@durable-trace/core/TracePropagation"
 import * as Writer from "@durable-trace/core/Writer"
@@ -56,6 +58,8 @@ export interface InvocationState {
   readonly parent?: Span | undefined
   executeSpan?: Span | undefined
   readonly operationSpans: Map<string, Span>
+  /** Each operation's status when the invocation started (the replay flag's input, SPEC §5). */
+  statusAtStart?: ReadonlyMap<string, string> | undefined
   /** Created by the plugin itself (no wrapper): dropped when the invocation ends. */
   readonly ownedByPlugin?: boolean | undefined
   /** The invocation's checkpoint view, shared by the early write and the suspend write. */
@@ -153,28 +157,18 @@ export const earlyCheckpoints: PiggybackSource = async (executionArn) =>
   DurableTracePlugin.forExecution(executionArn)?.earlyCheckpoint(executionArn)
 
 /** SPEC §5 span names by the SDK's operation subtype. */
-export const OPERATION_SPAN_NAMES: Readonly<Record<string, string>> = {
-  Step: "aws.durable.step",
-  Wait: "aws.durable.wait",
-  WaitForCondition: "aws.durable.wait_for_condition",
-  WaitForCallback: "aws.durable.wait_for_callback",
-  Callback: "aws.durable.create_callback",
-  Map: "aws.durable.map",
-  MapIteration: "aws.durable.child_context",
-  Parallel: "aws.durable.parallel",
-  ParallelBranch: "aws.durable.child_context",
-  RunInChildContext: "aws.durable.child_context",
-  ChainedInvoke: "aws.durable.invoke"
-}
+export const OPERATION_SPAN_NAMES = SpanRules.OPERATION_SPAN_NAMES
 
 /** The SDK's operation id for a step id: the first 16 hex of its MD5 (how the SDK names operations on the wire). */
 export const sdkOperationId = (stepId: string): string => createHash("md5").update(stepId).digest("hex").slice(0, 16)
 
-/** Subtypes whose spans inherit their parent's resource: map items and branches stay low-cardinality. */
-const INHERIT_RESOURCE = new Set(["MapIteration", "ParallelBranch"])
-
-const spanNameOf = (info: OperationInfo): string =>
-  OPERATION_SPAN_NAMES[info.subType ?? ""] ?? `aws.durable.${String(info.type).toLowerCase()}`
+const statusesOf = (info: InvocationInfo): ReadonlyMap<string, string> => {
+  const statuses = new Map<string, string>()
+  for (const [id, operation] of Object.entries(info.operations ?? {})) {
+    if (operation.status !== undefined) statuses.set(id, operation.status)
+  }
+  return statuses
+}
 
 const time = (date: Date | undefined): number | undefined =>
   date instanceof Date && Number.isFinite(date.getTime()) ? date.getTime() : undefined
@@ -218,8 +212,11 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
 
   async #parentFor(info: InvocationInfo, state: InvocationState): Promise<unknown> {
     if (state.parent !== undefined) return state.parent
-    // Loaded through DURABLE_EXECUTION_PLUGINS without the wrapper: read the context from the operations the
-    // SDK already fetched (all pages).
+    // Loaded through DURABLE_EXECUTION_PLUGINS under an outer Lambda wrapper (datadog-lambda-js, the OpenTelemetry
+    // instrumentation): its invocation span is the parent (SPEC §10), whose own parent the wrapper chose.
+    const outer = this.#backend.active()
+    if (outer !== undefined) return outer
+    // Without a wrapper: read the context from the operations the SDK already fetched (all pages).
     const event = SdkOperations.toEvent(info)
     const read = await this.#run(
       Effect.gen(function* () {
@@ -238,15 +235,17 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     let span: Span | undefined
     try {
       const parent = await this.#parentFor(info, state)
-      span = this.#backend.startSpan("aws.durable.execute", {
+      span = this.#backend.startSpan(SpanRules.EXECUTE_SPAN, {
         parent,
         resource: this.#options.handlerName,
-        tags: {
-          "aws.durable.execution_arn": info.executionArn,
-          "aws.durable.replayed": !info.isFirstInvocation
-        }
+        type: SpanRules.SPAN_TYPE,
+        kind: "internal",
+        integration: SpanRules.COMPONENT,
+        tags: SpanRules.executeTags(info.executionArn, info.isFirstInvocation)
       })
       state.executeSpan = span
+      state.statusAtStart = statusesOf(info)
+      this.#parents.set(span, { spanName: SpanRules.EXECUTE_SPAN })
       // The SDK has loaded every page already: this view needs no further request.
       const event = SdkOperations.toEvent(info)
       state.log = await this.#run(
@@ -392,13 +391,17 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     if (span === undefined) {
       const dash = stepId.lastIndexOf("-")
       const parent = dash > 0 ? state.operationSpans.get(sdkOperationId(stepId.slice(0, dash))) : undefined
-      span = this.#backend.startSpan(OPERATION_SPAN_NAMES.ChainedInvoke!, {
+      const invoke = { type: "CHAINED_INVOKE", subType: "ChainedInvoke" }
+      span = this.#backend.startSpan(SpanRules.spanName(invoke), {
         parent: parent ?? state.executeSpan,
-        kind: "client",
-        tags: { "aws.durable.operation_id": id, "aws.durable.replayed": false }
+        type: SpanRules.SPAN_TYPE,
+        kind: SpanRules.spanKind(invoke),
+        integration: SpanRules.COMPONENT,
+        tags: SpanRules.operationTags(invoke, id, state.statusAtStart?.get(id))
       })
+      this.#parents.set(span, { spanName: SpanRules.spanName(invoke), subType: invoke.subType })
       state.operationSpans.set(id, span)
-      this.#openedEarly.add(span)
+      this.#openedEarly.set(span, parent ?? state.executeSpan)
     }
     const invokeSpan = span
     return this.#run(
@@ -423,10 +426,13 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     if (state?.executeSpan === undefined) return undefined
     const existing = state.operationSpans.get(info.id)
     if (existing !== undefined) {
-      if (this.#openedEarly.delete(existing)) {
+      const earlyParent = this.#openedEarly.get(existing)
+      if (earlyParent !== undefined) {
         // Opened early for a chained invoke's carrier, before its name was known.
+        this.#openedEarly.delete(existing)
+        const operation = { type: String(info.type), subType: info.subType, name: info.name }
         this.#backend.setTags(existing, {
-          "resource.name": info.name ?? info.subType,
+          "resource.name": SpanRules.resource(operation, this.#parents.get(earlyParent)),
           "aws.durable.operation_name": info.name
         })
       }
@@ -434,29 +440,26 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     }
     const parent =
       (info.parentId !== undefined ? state.operationSpans.get(info.parentId) : undefined) ?? state.executeSpan
-    const inherit = INHERIT_RESOURCE.has(info.subType ?? "")
-    const span = this.#backend.startSpan(spanNameOf(info), {
+    const operation = { type: String(info.type), subType: info.subType, name: info.name }
+    const name = SpanRules.spanName(operation)
+    const span = this.#backend.startSpan(name, {
       parent,
-      resource: inherit ? (this.#resourceOf(parent) ?? info.subType) : (info.name ?? info.subType ?? String(info.type)),
-      kind: info.subType === "ChainedInvoke" ? "client" : "internal",
+      resource: SpanRules.resource(operation, this.#parents.get(parent)),
+      type: SpanRules.SPAN_TYPE,
+      kind: SpanRules.spanKind(operation),
+      integration: SpanRules.COMPONENT,
       startTime,
-      tags: {
-        "aws.durable.operation_name": inherit ? undefined : info.name,
-        "aws.durable.operation_id": info.id,
-        "aws.durable.replayed": info.isReplay
-      }
+      tags: SpanRules.operationTags(operation, info.id, state.statusAtStart?.get(info.id))
     })
-    this.#resources.set(span, inherit ? (this.#resourceOf(parent) ?? "") : (info.name ?? info.subType ?? ""))
+    this.#parents.set(span, { spanName: name, subType: info.subType })
     state.operationSpans.set(info.id, span)
     return span
   }
 
-  readonly #resources = new WeakMap<Span, string>()
-  /** Invoke spans opened by `invokeCarrier`, whose name `onOperationStart` has yet to set. */
-  readonly #openedEarly = new WeakSet<Span>()
-  #resourceOf(span: Span): string | undefined {
-    return this.#resources.get(span)
-  }
+  /** What the resource rule needs of each open span: its name and subtype. */
+  readonly #parents = new WeakMap<Span, SpanRules.Parent>()
+  /** Invoke spans opened by `invokeCarrier`, whose name `onOperationStart` has yet to set, with their parents. */
+  readonly #openedEarly = new WeakMap<Span, Span>()
 
   /**
    * The state of the invocation an operation hook runs for: the async context's. Operation hooks carry no
@@ -470,8 +473,9 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
   async onOperationAttemptStart(info: AttemptInfo): Promise<void> {
     this.#guard("unknown", () => {
       const span = this.#startOperation(info)
-      // The SDK counts attempts from 1; Datadog's tags count from 0 (SPEC §5).
-      if (span !== undefined) this.#backend.setTags(span, { "aws.durable.operation_attempt": info.attempt - 1 })
+      if (span !== undefined) {
+        this.#backend.setTags(span, { "aws.durable.operation_attempt": SpanRules.operationAttempt(info.attempt) })
+      }
     })
   }
 
@@ -490,9 +494,14 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
 
   async onOperationAttemptEnd(info: AttemptEndInfo): Promise<void> {
     this.#guard("unknown", () => {
-      const span = this.#findState(info)?.operationSpans.get(info.id)
-      if (span !== undefined && info.outcome === "FAILED" && info.error !== undefined) {
-        this.#backend.setError(span, info.error)
+      const state = this.#findState(info)
+      const span = state?.operationSpans.get(info.id)
+      if (span === undefined || info.outcome !== "FAILED") return
+      if (info.error !== undefined) this.#backend.setError(span, info.error)
+      // A retry follows: this attempt's span ends here, with its error; the next attempt opens its own.
+      if (SpanRules.endsWithAttempt(info.outcome, info.status)) {
+        this.#backend.finish(span)
+        state?.operationSpans.delete(info.id)
       }
     })
   }

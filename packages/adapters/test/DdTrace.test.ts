@@ -119,6 +119,22 @@ describe("DdTrace specifics", () => {
     })
   )
 
+  it.effect("names the span's integration as dd-trace's own plugins do (`_dd.integration`)", () =>
+    Effect.gen(function* () {
+      logged.length = 0
+      const backend = yield* Backend
+      backend.finish(backend.startSpan("claimed", { parent: null, integration: "aws-durable-execution-sdk-js" }))
+      backend.finish(backend.startSpan("unclaimed", { parent: null }))
+      assert.deepStrictEqual(
+        logged.map((span) => [span.name, span.tags["_dd.integration"]]),
+        [
+          ["claimed", "aws-durable-execution-sdk-js"],
+          ["unclaimed", "opentracing"]
+        ]
+      )
+    }).pipe(Effect.provide(DdTrace.make(tracer)))
+  )
+
   it.effect("layer uses the process's dd-trace singleton", () =>
     Effect.gen(function* () {
       logged.length = 0

@@ -6,6 +6,8 @@
  * Effect's `Config` module loads Schema (measured here: ~2.5x the import time of `effect/Effect`);
  * `ConfigEffect.config` reads the same keys through Effect `Config` for Effect apps.
  */
+import * as InvocationSpan from "@durable-trace/core/InvocationSpan"
+import * as Option from "effect/Option"
 
 /** Every environment variable durable-trace reads, with its default. */
 export const ENV = {
@@ -22,7 +24,9 @@ export const ENV = {
   /** Time kept free before the Lambda deadline, ms. */
   deadlineMarginMillis: { name: "DURABLE_TRACE_DEADLINE_MARGIN_MS", default: 500 },
   /** Persist `_datadog_0` in the SDK's first checkpoint batch, so a crash before suspending keeps the trace. */
-  earlyCheckpoint: { name: "DURABLE_TRACE_EARLY_CHECKPOINT", default: true }
+  earlyCheckpoint: { name: "DURABLE_TRACE_EARLY_CHECKPOINT", default: true },
+  /** Which span is the invocation span: `auto` (an outer wrapper's when one is active), `standalone`, `outer`. */
+  invocationSpan: { name: "DURABLE_TRACE_INVOCATION_SPAN", default: "auto" }
 } as const
 
 /** Resolved settings. */
@@ -34,6 +38,7 @@ export interface DurableTraceConfig {
   readonly readTimeoutMillis: number
   readonly deadlineMarginMillis: number
   readonly earlyCheckpoint: boolean
+  readonly invocationSpan: InvocationSpan.Setting
 }
 
 const TRUE = new Set(["true", "1", "yes", "on"])
@@ -74,7 +79,9 @@ const VALIDATORS: { readonly [K in keyof DurableTraceConfig]: (value: unknown) =
     writeTimeoutMillis: millisOf,
     readTimeoutMillis: millisOf,
     deadlineMarginMillis: millisOf,
-    earlyCheckpoint: booleanOf
+    earlyCheckpoint: booleanOf,
+    invocationSpan: (value) =>
+      typeof value === "string" ? Option.getOrUndefined(InvocationSpan.parseSetting(value)) : undefined
   }
 
 /** A boolean setting: `true/1/yes/on`, `false/0/no/off` (any case); anything else keeps the default. */

@@ -31,7 +31,9 @@ import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import { DurableTraceError } from "@durable-trace/core/Errors"
+import type * as InvocationSpan from "@durable-trace/core/InvocationSpan"
 import * as Reader from "@durable-trace/core/Reader"
+import * as SpanRules from "@durable-trace/core/SpanRules"
 import { degrade, report } from "@durable-trace/core/Telemetry"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -39,6 +41,7 @@ import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import * as Config from "./Config.ts"
 import { withoutCarrier } from "./Invoke.ts"
+import * as OuterInvocation from "./OuterInvocation.ts"
 import { onShutdown } from "./Shutdown.ts"
 
 /** Options of `withDurableTracing`. Unset options fall back to the environment (see `Config.ENV`). */
@@ -72,6 +75,12 @@ export interface WithDurableTracingOptions {
   readonly handlerName?: string | undefined
   /** The SDK's own configuration: plugins (run after ours), client, plugin settings. */
   readonly sdk?: DurableExecutionConfig | undefined
+  /**
+   * Which span is the invocation span. `auto` (default): the outer wrapper's (datadog-lambda-js, OpenTelemetry's
+   * `AwsLambdaInstrumentation`) when one is active as the handler starts, else durable-trace opens `aws.lambda`;
+   * `standalone`: always its own; `outer`: the outer wrapper's. Default: `DURABLE_TRACE_INVOCATION_SPAN`, else `auto`.
+   */
+  readonly invocationSpan?: InvocationSpan.Setting | undefined
   /** Called after each invocation with what it read and wrote. */
   readonly onInvocation?: ((report: InvocationSummary) => void) | undefined
 }
@@ -154,13 +163,16 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     writeTimeoutMillis: options.writeTimeoutMillis,
     readTimeoutMillis: options.readTimeoutMillis,
     deadlineMarginMillis: options.deadlineMarginMillis,
-    earlyCheckpoint: options.earlyCheckpoint
+    earlyCheckpoint: options.earlyCheckpoint,
+    invocationSpan: options.invocationSpan
   }
   // Validated once, here: an invalid option keeps the environment's value (or the default) and is reported
   // once the backend is up, so the mistake is visible without failing the function.
   const config = Config.merge(Config.fromEnv(), overrides)
   const invalid = Config.invalidOptions(overrides)
   const runtime = ManagedRuntime.make(options.backend)
+  // Misconfigurations are reported once per wrapped handler, at its first invocation (its cold start).
+  const coldStartWarnings = OuterInvocation.once()
   const { client: legacyClient, durableExecutionClient, plugins = [], ...sdkConfig } = options.sdk ?? {}
   // One source for every handler: the plugin running an execution applies its own `earlyCheckpoint`, so a client
   // shared by handlers with different settings honours each (SPEC §4.1).
@@ -184,7 +196,9 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
   let setup: Promise<{ readonly backend: Backend["Service"]; readonly durable: DurableLambdaHandler }> | undefined
   let untraced: DurableLambdaHandler | undefined
   const ready = () =>
-    (setup ??= runtime.runPromise(Effect.service(Backend)).then(async (backend) => {
+    (setup ??= runtime.runPromise(Effect.service(Backend)).then(async (vendor) => {
+      // Spans durable-trace starts are told apart from an outer wrapper's invocation span (SPEC §10).
+      const backend = OuterInvocation.remembering(vendor)
       for (const key of invalid) {
         await runtime
           .runPromise(report(new DurableTraceError({ location: "unknown", reason: `invalid option ${key}` })))
@@ -231,6 +245,7 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     event: DurableExecutionInvocationInput,
     context: LambdaContextLike,
     executionArn: string,
+    outer: OuterInvocation.Outer,
     started: (chain: DurableClient.TokenChain) => void
   ): Promise<{
     readonly span: Span
@@ -269,33 +284,45 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       nowMillis: realNow(),
       marginMillis: config.deadlineMarginMillis
     })
-    const read = await runtime.runPromise(
-      Effect.gen(function* () {
-        const log = yield* CheckpointLog.make(event, executionArn, { timeout: `${Math.max(0, readBudget)} millis` })
-        return yield* Reader.read(event, context, { log, extractor: options.extractor })
-      }).pipe(
-        Effect.provideService(CheckpointStore, store),
-        // The bound is real time, whatever clock the process has faked.
-        Effect.provideService(Clock.Clock, realClock)
-      )
-    )
+    const read =
+      outer.span !== undefined && outer.recorded?.complete
+        ? outer.recorded.read
+        : await runtime.runPromise(
+            Effect.gen(function* () {
+              const log = yield* CheckpointLog.make(event, executionArn, {
+                timeout: `${Math.max(0, readBudget)} millis`
+              })
+              return yield* Reader.read(event, context, { log, extractor: options.extractor })
+            }).pipe(
+              Effect.provideService(CheckpointStore, store),
+              // The bound is real time, whatever clock the process has faked.
+              Effect.provideService(Clock.Clock, realClock)
+            )
+          )
     const identity = DurableEvent.parseExecutionArn(executionArn)
-    const span = backend.startSpan("aws.lambda", {
-      parent: Option.isSome(read.context) ? read.context.value.native : undefined,
-      resource: context.functionName,
-      type: "serverless",
-      kind: "server",
-      tags: {
-        "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
-        "aws.durable.execution_id": Option.isSome(identity) ? identity.value.id : undefined,
-        "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
-        cold_start: coldStart,
-        request_id: typeof context.awsRequestId === "string" ? context.awsRequestId : undefined,
-        function_arn:
-          typeof context.invokedFunctionArn === "string" ? context.invokedFunctionArn.toLowerCase() : undefined,
-        "durable_trace.context_source": read.source
-      }
-    })
+    const span =
+      outer.span ??
+      backend.startSpan(SpanRules.LAMBDA_SPAN, {
+        parent: Option.isSome(read.context) ? read.context.value.native : undefined,
+        resource: stringOrUndefined(context.functionName),
+        type: SpanRules.SPAN_TYPE,
+        kind: "server",
+        tags: {
+          "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
+          "aws.durable.execution_id": Option.isSome(identity) ? identity.value.id : undefined,
+          "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
+          cold_start: coldStart,
+          // The Lambda context is untrusted too: a non-string field is no tag, and never a failed set-up.
+          request_id: stringOrUndefined(context.awsRequestId),
+          ...SpanRules.lambdaTags({
+            invokedFunctionArn: stringOrUndefined(context.invokedFunctionArn),
+            functionName: stringOrUndefined(context.functionName),
+            continued: Option.isSome(read.context)
+          }),
+          "durable_trace.context_source": read.source
+        }
+      })
+    if (outer.span !== undefined) await OuterInvocation.adopt(runtime, backend, outer, event, read)
     return {
       span,
       read,
@@ -335,8 +362,15 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     const { backend, durable } = traced
     let started: Awaited<ReturnType<typeof begin>> | undefined
     let chainStarted: DurableClient.TokenChain | undefined
+    let outer: Span | undefined
     try {
-      started = await begin(backend, event, context, executionArn, (chain) => {
+      const found = OuterInvocation.invocationSpan(runtime, backend, executionArn, {
+        setting: config.invocationSpan,
+        writeEnabled: config.enabled,
+        warnings: coldStartWarnings
+      })
+      outer = found.span
+      started = await begin(backend, event, context, executionArn, found, (chain) => {
         chainStarted = chain
       })
     } catch (cause) {
@@ -359,13 +393,15 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       safely(() => backend.setTags(span, { "aws.durable.execution_status": output.Status }))
       return output
     } catch (error) {
-      safely(() => backend.setError(span, error))
+      // The outer wrapper records its own span's error from the rejection.
+      if (outer === undefined) safely(() => backend.setError(span, error))
       throw error
     } finally {
-      safely(() => backend.finish(span))
+      // Under an outer wrapper, its span and its flush are its own (SPEC §10).
+      if (outer === undefined) safely(() => backend.finish(span))
       chain.forget()
       safely(() => options.onInvocation?.({ executionArn, read, ...state.report }))
-      await flush(backend, state.deadline)
+      if (outer === undefined) await flush(backend, state.deadline)
     }
   }
   return invoke as DurableLambdaHandler
@@ -380,6 +416,8 @@ const deadlineOf = (context: LambdaContextLike): number | undefined => {
     return undefined
   }
 }
+
+const stringOrUndefined = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined)
 
 const safely = (fn: () => void): void => {
   try {

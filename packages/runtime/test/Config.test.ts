@@ -22,7 +22,8 @@ const ENVIRONMENTS: ReadonlyArray<readonly [string, Record<string, string>]> = [
       DURABLE_TRACE_WRITE_TIMEOUT_MS: "750",
       DURABLE_TRACE_READ_TIMEOUT_MS: "300",
       DURABLE_TRACE_DEADLINE_MARGIN_MS: "250",
-      DURABLE_TRACE_EARLY_CHECKPOINT: "off"
+      DURABLE_TRACE_EARLY_CHECKPOINT: "off",
+      DURABLE_TRACE_INVOCATION_SPAN: " Outer "
     }
   ],
   [
@@ -35,7 +36,8 @@ const ENVIRONMENTS: ReadonlyArray<readonly [string, Record<string, string>]> = [
       DD_DURABLE_CROSS_INVOCATION_TRACING_ENABLED: "maybe",
       DURABLE_TRACE_WRITE_TIMEOUT_MS: "-5",
       DURABLE_TRACE_DEADLINE_MARGIN_MS: "1e3",
-      DD_SERVICE: "   "
+      DD_SERVICE: "   ",
+      DURABLE_TRACE_INVOCATION_SPAN: "datadog"
     }
   ]
 ]
@@ -49,7 +51,8 @@ describe("Config", () => {
       writeTimeoutMillis: 2000,
       readTimeoutMillis: 1000,
       deadlineMarginMillis: 500,
-      earlyCheckpoint: true
+      earlyCheckpoint: true,
+      invocationSpan: "auto"
     })
   })
 
@@ -67,7 +70,8 @@ describe("Config", () => {
       writeTimeoutMillis: 750,
       readTimeoutMillis: 300,
       deadlineMarginMillis: 250,
-      earlyCheckpoint: false
+      earlyCheckpoint: false,
+      invocationSpan: "outer"
     })
   })
 

@@ -19,6 +19,8 @@ export interface TestSpan {
   readonly parentId: string | undefined
   readonly resource: string | undefined
   readonly tags: Readonly<Record<string, unknown>>
+  /** Whether the backend flagged the span as failed (dd-trace's `error`, OpenTelemetry's ERROR status). */
+  readonly error?: boolean | undefined
 }
 
 export interface Harness {
@@ -97,6 +99,33 @@ const run = async (handler: Parameters<typeof withDurableExecution>[0] | unknown
     return { result, runner }
   } finally {
     await LocalDurableTestRunner.teardownTestEnvironment()
+  }
+}
+
+/**
+ * A step declined once and retried after a second, past a 5 s wait: the local runner's clock is then ahead of the
+ * retry's due time, so the SDK retries in the same invocation instead of suspending (as it does in Lambda for a
+ * retry due before the invocation's deadline).
+ */
+const RETRIED_IN_PROCESS: Workflow = {
+  name: "step retried in the same invocation",
+  status: "SUCCEEDED",
+  suspends: true,
+  spans: ["aws.durable.step"],
+  make: () => {
+    let attempts = 0
+    return async (_event, context) => {
+      await context.wait("settle", { seconds: 5 })
+      return context.step(
+        "charge",
+        async () => {
+          attempts++
+          if (attempts === 1) throw new Error("card declined once")
+          return "charged"
+        },
+        { retryStrategy: (_error, attempt) => ({ shouldRetry: attempt < 3, delay: { seconds: 1 } }) }
+      )
+    }
   }
 }
 
@@ -258,6 +287,25 @@ export const runE2E = (harness: Harness) => {
       assert.strictEqual(String(reserve!.tags["aws.durable.operation_attempt"]), "0")
       assert.strictEqual(String(reserve!.tags["aws.durable.replayed"]), "false")
       assert.isDefined(reserve!.tags["aws.durable.operation_id"])
+    })
+
+    it("flags only the attempt that failed: a retry in the same invocation gets its own live span", async () => {
+      const { result, spans } = await traced(RETRIED_IN_PROCESS)
+      assert.strictEqual(result.getStatus(), "SUCCEEDED")
+      assert.strictEqual(result.getInvocations().length, 2)
+      const charges = spans.filter((s) => s.tags["aws.durable.operation_name"] === "charge")
+      assert.strictEqual(new Set(charges.map((s) => s.parentId)).size, 1, "both attempts under one execute span")
+      assert.deepStrictEqual(
+        charges.map((s) => [
+          String(s.tags["aws.durable.operation_attempt"]),
+          s.error,
+          String(s.tags["aws.durable.replayed"])
+        ]),
+        [
+          ["0", true, "false"],
+          ["1", false, "false"]
+        ]
+      )
     })
 
     it("keeps map items low-cardinality: every item span shares one resource", async () => {

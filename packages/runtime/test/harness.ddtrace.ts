@@ -18,6 +18,7 @@ interface ExportedSpan {
   readonly span_id: string
   readonly parent_id: string
   readonly resource: string
+  readonly error: number
   readonly meta: Readonly<Record<string, string>>
   readonly metrics: Readonly<Record<string, number>>
 }
@@ -41,6 +42,7 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: Array<unknown>) =>
           spanId: span.span_id,
           parentId: /^0+$/.test(span.parent_id) ? undefined : span.parent_id,
           resource: span.resource,
+          error: span.error === 1,
           tags: { ...span.metrics, ...span.meta }
         })
       }

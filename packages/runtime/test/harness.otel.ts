@@ -1,6 +1,6 @@
 /** The OpenTelemetry test harness: a global SDK provider with an in-memory exporter. */
 import * as OpenTelemetry from "@durable-trace/adapters/OpenTelemetry"
-import { context, propagation, trace } from "@opentelemetry/api"
+import { context, propagation, SpanStatusCode, trace } from "@opentelemetry/api"
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks"
 import { W3CTraceContextPropagator } from "@opentelemetry/core"
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
@@ -22,6 +22,7 @@ export const otelHarness: Harness = {
       spanId: span.spanContext().spanId,
       parentId: span.parentSpanContext?.spanId,
       resource: span.attributes["resource.name"] as string | undefined,
-      tags: span.attributes
+      tags: span.attributes,
+      error: span.status.code === SpanStatusCode.ERROR
     }))
 }

@@ -1,0 +1,91 @@
+/**
+ * The extractors handed to outer Lambda wrappers (issue 18), on events built by hand: what datadog-lambda-js is
+ * given (decimal ids, the sampling priority, no `null`), and what the synchronous OpenTelemetry hook can and cannot
+ * decide without paging.
+ */
+import * as InMemory from "@durable-trace/adapters/InMemory"
+import * as Checkpoint from "@durable-trace/core/Checkpoint"
+import { assert, describe, it } from "@effect/vitest"
+import { trace } from "@opentelemetry/api"
+import * as DatadogExtractor from "../src/DatadogExtractor.ts"
+import * as OpenTelemetryExtractor from "../src/OpenTelemetryExtractor.ts"
+import * as OuterInvocation from "../src/OuterInvocation.ts"
+
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+const PARENT = "00f067aa0ba902b7"
+const ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders:$LATEST/durable-execution/run-1/0b1c"
+
+const execution = { Id: "0", Type: "EXECUTION", Status: "STARTED", ExecutionDetails: { InputPayload: "{}" } }
+const checkpoint = (n: number, payload: Record<string, string>) => ({
+  Id: Checkpoint.checkpointOperationId(Checkpoint.checkpointName(n), ARN),
+  Name: Checkpoint.checkpointName(n),
+  Type: "STEP",
+  SubType: "Step",
+  Status: "SUCCEEDED",
+  StepDetails: { Result: JSON.stringify(payload) }
+})
+const event = (operations: ReadonlyArray<unknown>, nextMarker?: string) => ({
+  DurableExecutionArn: ARN,
+  CheckpointToken: "token-1",
+  InitialExecutionState: { Operations: operations, ...(nextMarker === undefined ? {} : { NextMarker: nextMarker }) }
+})
+
+describe("DatadogExtractor", () => {
+  const extractor = DatadogExtractor.make({ backend: InMemory.make().layer })
+
+  it("gives datadog-lambda-js decimal ids and the checkpoint's sampling priority", async () => {
+    const context = await extractor(
+      event([
+        execution,
+        checkpoint(0, {
+          "x-datadog-trace-id": BigInt(`0x${TRACE_ID.slice(16)}`).toString(10),
+          "x-datadog-parent-id": BigInt(`0x${PARENT}`).toString(10),
+          "x-datadog-sampling-priority": "2",
+          traceparent: `00-${TRACE_ID}-${PARENT}-01`
+        })
+      ]),
+      {}
+    )
+    assert.deepStrictEqual(context, {
+      traceId: BigInt(`0x${TRACE_ID.slice(16)}`).toString(10),
+      parentId: BigInt(`0x${PARENT}`).toString(10),
+      sampleMode: 2,
+      source: "event"
+    })
+    assert.strictEqual(OuterInvocation.take(ARN)?.read.source, "checkpoint", "the read is handed to the wrapper")
+  })
+
+  it("takes W3C's sampled flag when Datadog's priority is absent", async () => {
+    const context = await extractor(
+      event([execution, checkpoint(0, { traceparent: `00-${TRACE_ID}-${PARENT}-00` })]),
+      {}
+    )
+    assert.strictEqual((context as DatadogExtractor.DatadogTraceContext).sampleMode, 0)
+    OuterInvocation.take(ARN)
+  })
+
+  it("answers 'no context' (never null) when there is nothing to continue, and for other events", async () => {
+    assert.deepStrictEqual(await extractor(event([execution]), {}), DatadogExtractor.NO_CONTEXT)
+    assert.deepStrictEqual(await extractor({ Records: [] }, {}), DatadogExtractor.NO_CONTEXT)
+    OuterInvocation.take(ARN)
+  })
+})
+
+describe("OpenTelemetryExtractor", () => {
+  const extractor = OpenTelemetryExtractor.make()
+  const valid = checkpoint(0, { traceparent: `00-${TRACE_ID}-${PARENT}-01` })
+
+  it("continues a checkpoint on page 1, even when more pages exist", () => {
+    const context = extractor(event([execution, valid], "page-2"), {})
+    const span = trace.getSpanContext(context)
+    assert.strictEqual(span?.traceId, TRACE_ID)
+    assert.strictEqual(span?.spanId, PARENT)
+    assert.isTrue(OuterInvocation.take(ARN)?.complete)
+  })
+
+  it("cannot page synchronously: no parent, and the wrapper is told to read every page", () => {
+    const context = extractor(event([execution], "page-2"), {})
+    assert.isUndefined(trace.getSpanContext(context))
+    assert.isFalse(OuterInvocation.take(ARN)?.complete)
+  })
+})
