@@ -5,7 +5,8 @@
  *   - `pnpm -r publish --dry-run` succeeds; every tarball: `attw` (ESM-only profile) and `publint --strict` report nothing;
  *   - `tsc` over the app with a NodeNext and a Bundler config, `skipLibCheck: false`, under TypeScript 5.9 and 7;
  *   - under Node 22 and Node 24, from node_modules, on the SDK's local runner: `withDurableTracing` with dd-trace
- *     and with OpenTelemetry, `DurableEffect`, and `DURABLE_EXECUTION_PLUGINS=@durable-trace/runtime/PluginProvider`;
+ *     and with OpenTelemetry, `DurableEffect`, datadog-lambda-js's `datadog()` with durable-trace's extractor, and
+ *     `DURABLE_EXECUTION_PLUGINS=@durable-trace/runtime/PluginProvider`;
  *   - esbuild bundles (ESM and CJS, the README's flags) of the dd-trace and OpenTelemetry handlers, run the same way;
  *   - `npx durable-trace inspect` on a fixture: output, exit codes 0/1/2, `--json`.
  * Prints one line per check and ends with `consumer: N passed, N failed`; exits 1 if any failed.
@@ -147,8 +148,8 @@ const runHandler = (nodeBin: string, module: string, env: NodeJS.ProcessEnv = {}
   }
   return { run, seen }
 }
-const oneTrace = (label: string, nodeBin: string, module: string) => {
-  const { run, seen } = runHandler(nodeBin, module)
+const oneTrace = (label: string, nodeBin: string, module: string, env: NodeJS.ProcessEnv = {}) => {
+  const { run, seen } = runHandler(nodeBin, module, env)
   const lambdas = seen.spans.filter((span) => span.name === "aws.lambda").length
   const traces = new Set(seen.spans.map((span) => span.traceId)).size
   const ok =
@@ -174,6 +175,11 @@ for (const [nodeName, nodeBin] of nodes) {
   oneTrace(`${nodeName} withDurableTracing + dd-trace`, nodeBin, "build/ddtrace.js")
   oneTrace(`${nodeName} withDurableTracing + OpenTelemetry`, nodeBin, "build/otel.js")
   oneTrace(`${nodeName} DurableEffect + OpenTelemetry`, nodeBin, "build/effect.js")
+  oneTrace(`${nodeName} datadog-lambda-js datadog() + DatadogExtractor`, nodeBin, "build/datadog.js", {
+    DD_ENHANCED_METRICS: "false",
+    DD_COLD_START_TRACING: "false",
+    DD_MERGE_XRAY_TRACES: "false"
+  })
   for (const [label, bundle] of bundles) oneTrace(`${nodeName} ${label}`, nodeBin, bundle)
 
   // Plugin mode reads (the caller's context in the input), draws spans and enriches log lines; it cannot write.

@@ -63,6 +63,22 @@ export const isCheckpointId = (id: unknown, name: string, executionArn: string):
   return id.length === 16 && HEX16.test(id) && id === ddTraceJsOperationId(name, executionArn)
 }
 
+/**
+ * A known writer, as far as its ids tell: `durable-trace` is the id ours gives, which Datadog's Python writer gives
+ * too (the two cannot be told apart by id: a Python function's checkpoints read as `durable-trace`);
+ * `dd-trace-js` is Datadog's JS writer.
+ */
+export type Writer = "durable-trace" | "dd-trace-js"
+
+/**
+ * Which known writer gives checkpoint `name` of `executionArn` the id `id`, if one does (`isCheckpointId`, telling
+ * which): none for a user's step named like a checkpoint, or for an id made for another execution.
+ */
+export const writerOf = (id: unknown, name: string, executionArn: string): Option.Option<Writer> =>
+  !isCheckpointId(id, name, executionArn)
+    ? Option.none()
+    : Option.some((id as string).length === 32 ? "durable-trace" : "dd-trace-js")
+
 /** A checkpoint operation whose payload is a valid trace context. */
 export interface Checkpoint {
   readonly n: number

@@ -21,18 +21,31 @@ import { TracePropagation } from "./TracePropagation.ts"
 /** The execution statuses of `GetDurableExecution` and `ListDurableExecutionsByFunction`. */
 export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED"
 
-/** A checkpoint one invocation wrote. */
+/** A `_datadog_{N}` operation one invocation wrote: a checkpoint, or a user's step named like one. */
 export interface Written {
   readonly name: string
   readonly n: number
   readonly id: string | undefined
-  /** `durable-trace` (our 32-hex id), `sdk` (16-hex: dd-trace's integration or a user step), or `other`. */
-  readonly writer: "durable-trace" | "sdk" | "other"
+  /**
+   * The known writer that gives this name this id in this execution (`Checkpoint.writerOf`): `durable-trace`
+   * (which Datadog's Python writer is too: the same id) or `dd-trace-js`; `none` when no known writer does, so it
+   * is not a checkpoint at all (a user's step named like one, SPEC §3.3a).
+   */
+  readonly writer: Checkpoint.Writer | "none"
   readonly valid: boolean
+  /** Why the reader cannot continue a trace from it (`not a checkpoint id` when `writer` is `none`); undefined when valid. */
+  readonly problem: Checkpoint.RejectionReason | undefined
   /** 32 lowercase hex. */
   readonly traceId: string | undefined
   /** The anchor it carries, 16 lowercase hex. */
   readonly parentId: string | undefined
+}
+
+/** A `_datadog_{N}` the reader skips, and why (as file-mode `inspect` lists it). */
+export interface Skipped {
+  readonly name: string
+  readonly id: string | undefined
+  readonly reason: Checkpoint.RejectionReason
 }
 
 /** What broke continuity at one invocation, with a stable code. */
@@ -56,8 +69,8 @@ export interface Invocation {
     readonly checkpoint: string | undefined
     readonly traceId: string | undefined
     readonly parentId: string | undefined
-    /** Checkpoints above the one continued that the reader skips, highest first. */
-    readonly skipped: ReadonlyArray<string>
+    /** `_datadog_{N}` operations above the one continued that the reader skips, highest first. */
+    readonly skipped: ReadonlyArray<Skipped>
   }
   readonly wrote: ReadonlyArray<Written>
   readonly breaks: ReadonlyArray<Break>
@@ -65,10 +78,16 @@ export interface Invocation {
   readonly error: string | undefined
 }
 
-/** The verdict on one execution, most serious first. */
+/**
+ * The verdict on one execution, most serious first. `no_checkpoint`: no `_datadog_{N}` carries a known writer's id
+ * (a user's step named like one is no checkpoint). `corrupt_latest`: the highest `_datadog_{N}` cannot continue a
+ * trace, `reason` says why (`not a checkpoint id`: a user's step named like one). `other_writer`: checkpoints with
+ * Datadog's JS writer's id (dd-trace's own integration); Datadog's Python writer gives durable-trace's id, so its
+ * checkpoints cannot be told apart and never make this verdict.
+ */
 export type Verdict =
   | { readonly _tag: "broken"; readonly invocation: number; readonly code: Break["code"]; readonly why: string }
-  | { readonly _tag: "corrupt_latest"; readonly checkpoint: string }
+  | { readonly _tag: "corrupt_latest"; readonly checkpoint: string; readonly reason: Checkpoint.RejectionReason }
   | { readonly _tag: "other_writer"; readonly checkpoints: ReadonlyArray<string> }
   | { readonly _tag: "no_checkpoint"; readonly invocations: number }
   | { readonly _tag: "running" }
@@ -91,9 +110,6 @@ export interface Analysis {
   readonly operations: ReadonlyArray<unknown>
   readonly verdict: Verdict
 }
-
-const DURABLE_TRACE_ID = /^[0-9a-f]{32}$/
-const SDK_ID = /^[0-9a-f]{16}$/
 
 const field = (value: unknown, key: string): unknown =>
   typeof value === "object" && value !== null && Object.hasOwn(value, key)
@@ -167,19 +183,16 @@ const readState = (operations: ReadonlyArray<unknown>, executionArn: string): Re
 
 const writtenOf = (operation: unknown, n: number, executionArn: string): Written => {
   const id = stringField(operation, "Id")
+  const name = Checkpoint.checkpointName(n)
   const classified = Checkpoint.classify({ n, operation }, executionArn)
   const headers = Checkpoint.isCheckpoint(classified) ? Option.some(classified.headers) : Option.none()
   return {
-    name: Checkpoint.checkpointName(n),
+    name,
     n,
     id,
-    writer:
-      id !== undefined && DURABLE_TRACE_ID.test(id)
-        ? "durable-trace"
-        : id !== undefined && SDK_ID.test(id)
-          ? "sdk"
-          : "other",
+    writer: Option.getOrElse(Checkpoint.writerOf(field(operation, "Id"), name, executionArn), () => "none" as const),
     valid: Option.isSome(headers),
+    problem: Checkpoint.isCheckpoint(classified) ? undefined : classified.reason,
     traceId: Option.getOrUndefined(Option.flatMap(headers, Headers.traceIdHex)),
     parentId: Option.getOrUndefined(Option.flatMap(headers, Headers.parentId))
   }
@@ -193,17 +206,27 @@ const errorOf = (event: unknown): string | undefined => {
   return type === undefined && message === undefined ? undefined : [type, message].filter(Boolean).join(": ")
 }
 
+/**
+ * Whether a known writer wrote any `_datadog_{N}` among `operations`, valid or not: a user's step named like one
+ * is no checkpoint, so it does not make tracing look installed.
+ */
+const anyCheckpoint = (operations: ReadonlyArray<unknown>, executionArn: string): boolean =>
+  Checkpoint.collect(operations, []).some((candidate) =>
+    Checkpoint.isCheckpointId(field(candidate.operation, "Id"), Checkpoint.checkpointName(candidate.n), executionArn)
+  )
+
 /** Why invocation `index` does not continue the trace the execution's checkpoints hold, if it does not. */
 const breaksOf = (
   index: number,
   read: Reader.ReadResult,
+  checkpointed: boolean,
   highestN: number,
   wrote: ReadonlyArray<Written>
 ): Array<Break> => {
   const breaks: Array<Break> = []
   if (index > 1 && read.source !== "checkpoint") {
     breaks.push(
-      highestN < 0
+      !checkpointed
         ? {
             code: "no_checkpoint_to_continue",
             message: "no _datadog_* checkpoint to continue: the invocations before it wrote none, so it starts anew"
@@ -242,7 +265,7 @@ const verdictOf = (
 ): Verdict => {
   const scan = Checkpoint.scan(operations, executionArn)
   // No checkpoint at all is its own verdict, not a break at every invocation: tracing never wrote.
-  if (scan.highestN < 0) {
+  if (!anyCheckpoint(operations, executionArn)) {
     return status === "RUNNING" ? { _tag: "running" } : { _tag: "no_checkpoint", invocations: invocations.length }
   }
   for (const invocation of invocations) {
@@ -251,10 +274,14 @@ const verdictOf = (
       return { _tag: "broken", invocation: invocation.index, code: first.code, why: first.message }
     }
   }
-  if (Option.isNone(scan.latest) || scan.latest.value.n !== scan.highestN) {
-    return { _tag: "corrupt_latest", checkpoint: Checkpoint.checkpointName(scan.highestN) }
+  // Anything above the latest valid checkpoint was rejected, highest first.
+  const top = scan.rejected[0]
+  const latestIsTop = Option.isSome(scan.latest) && scan.latest.value.n === scan.highestN
+  if (!latestIsTop && top !== undefined) {
+    return { _tag: "corrupt_latest", checkpoint: Checkpoint.checkpointName(top.n), reason: top.reason }
   }
-  const foreign = invocations.flatMap((i) => i.wrote).filter((w) => w.writer !== "durable-trace")
+  // The id proves the writer whatever the payload holds; a user's step (`none`) is no writer at all.
+  const foreign = invocations.flatMap((i) => i.wrote).filter((w) => w.writer === "dd-trace-js")
   if (foreign.length > 0) return { _tag: "other_writer", checkpoints: foreign.map((w) => w.name) }
   if (status === "RUNNING") return { _tag: "running" }
   const traceId = Option.getOrUndefined(Option.flatMap(scan.latest, (latest) => Headers.traceIdHex(latest.headers)))
@@ -300,10 +327,14 @@ export const analyse = (
         checkpoint: checkpoint?.name,
         traceId: context?.traceId,
         parentId: context?.spanId,
-        skipped: scan.rejected.map((rejected) => Checkpoint.checkpointName(rejected.n))
+        skipped: scan.rejected.map((rejected) => ({
+          name: Checkpoint.checkpointName(rejected.n),
+          id: rejected.operationId,
+          reason: rejected.reason
+        }))
       },
       wrote,
-      breaks: breaksOf(index, read, scan.highestN, wrote),
+      breaks: breaksOf(index, read, anyCheckpoint(seen, executionArn), scan.highestN, wrote),
       error: errorOf(end)
     })
     seen = [...relevant.values()]
@@ -341,9 +372,11 @@ export const describeVerdict = (verdict: Verdict): string => {
     case "broken":
       return `broken at invocation ${verdict.invocation}: ${verdict.why}`
     case "corrupt_latest":
-      return `corrupt latest: ${verdict.checkpoint} is not a valid checkpoint (Datadog's readers, which read only the highest N, lose the trace)`
+      return verdict.reason === "not a checkpoint id"
+        ? `corrupt latest: ${verdict.checkpoint} is not a checkpoint: its id is not what a checkpoint writer gives this name (a user's step named like one?); readers that look only at the highest N, as Datadog's do, lose the trace`
+        : `corrupt latest: ${verdict.checkpoint} is not a valid checkpoint (${verdict.reason}): Datadog's readers, which read only the highest N, lose the trace`
     case "other_writer":
-      return `written by another writer: ${verdict.checkpoints.join(", ")} (not durable-trace's 32-hex ids)`
+      return `written by another writer: ${verdict.checkpoints.join(", ")} carry dd-trace-js's ids (dd-trace's own integration writes checkpoints too)`
     case "no_checkpoint":
       return verdict.invocations <= 1
         ? "no checkpoint: one invocation, nothing to continue"

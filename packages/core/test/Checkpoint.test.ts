@@ -216,4 +216,18 @@ describe("Checkpoint id laws (SPEC §3.3a)", () => {
     assert.isFalse(Checkpoint.isCheckpointId(Checkpoint.ddTraceJsOperationId(other, arn), name, arn))
     assert.isFalse(Checkpoint.isCheckpointId(md5Hex(String(k)).slice(0, 16), name, arn))
   })
+  it.prop("writerOf names the writer of exactly the ids isCheckpointId accepts", { n, arn, k: n }, ({ n, arn, k }) => {
+    const name = Checkpoint.checkpointName(n)
+    assert.deepStrictEqual(
+      Checkpoint.writerOf(Checkpoint.checkpointOperationId(name, arn), name, arn),
+      Option.some("durable-trace")
+    )
+    assert.deepStrictEqual(
+      Checkpoint.writerOf(Checkpoint.ddTraceJsOperationId(name, arn), name, arn),
+      Option.some("dd-trace-js")
+    )
+    for (const id of [md5Hex(String(k)).slice(0, 16), Checkpoint.checkpointOperationId(name, `${arn}x`), undefined]) {
+      assert.deepStrictEqual(Checkpoint.writerOf(id, name, arn), Option.none())
+    }
+  })
 })

@@ -4,10 +4,15 @@
  * `GetDurableExecutionHistory` (the live-inspect CLI test runs the captured ones).
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as Checkpoint from "../src/Checkpoint.ts"
 import * as ExecutionHistory from "../src/ExecutionHistory.ts"
 import { ARN, ddHeaders } from "./fixtures.ts"
 
-const OURS = (n: number) => `${n}`.padStart(32, "c")
+/** The ids the known writers give checkpoint `n` of the analysed execution (SPEC §3.3a). */
+const OURS = (n: number) => Checkpoint.checkpointOperationId(Checkpoint.checkpointName(n), ARN)
+const DD_TRACE_JS = (n: number) => Checkpoint.ddTraceJsOperationId(Checkpoint.checkpointName(n), ARN)
+/** What the SDK gives a user's step: the first 16 hex of the MD5 of its position, here the first step's. */
+const SDK_STEP_ID = "c4ca4238a0b92382"
 
 let eventId = 0
 const started = () => ({
@@ -32,6 +37,8 @@ const step = (name: string, payload: unknown, id = `${name.length}`.padStart(16,
   }
 ]
 const checkpoint = (n: number, payload: unknown, id = OURS(n)) => step(`_datadog_${n}`, payload, id).slice(1) // the writer's checkpoint is one SUCCEED update
+/** A user's step that happens to be named `_datadog_{n}`: the SDK's id, START and SUCCEED. */
+const userStep = (n: number, payload: unknown) => step(`_datadog_${n}`, payload, SDK_STEP_ID)
 const wait = () => [{ EventType: "WaitStarted", SubType: "Wait", EventId: ++eventId, Id: "c81e728d9d4c2f63" }]
 const completed = (requestId: string, error?: unknown) => ({
   EventType: "InvocationCompleted",
@@ -123,17 +130,61 @@ describe("ExecutionHistory.analyse", () => {
         completed("r2"),
         completed("r3")
       ],
-      verdict: { _tag: "corrupt_latest", checkpoint: "_datadog_1" }
+      verdict: { _tag: "corrupt_latest", checkpoint: "_datadog_1", reason: "no propagation headers" }
     },
     {
-      name: "otherWriter: a checkpoint with the SDK's 16-hex id (dd-trace's integration)",
+      name: "corruptLatest: a user's step named _datadog_1 above a valid _datadog_0 is no checkpoint, and says so",
       events: () => [
         started(),
-        ...checkpoint(0, ddHeaders(ANCHOR), "c4ca4238a0b92382"),
+        ...checkpoint(0, ddHeaders(ANCHOR)),
+        completed("r1"),
+        ...userStep(1, ddHeaders(ANCHOR)),
+        completed("r2"),
+        completed("r3")
+      ],
+      verdict: { _tag: "corrupt_latest", checkpoint: "_datadog_1", reason: "not a checkpoint id" }
+    },
+    {
+      name: "otherWriter: a checkpoint with dd-trace-js's id (dd-trace's own integration)",
+      events: () => [started(), ...checkpoint(0, ddHeaders(ANCHOR), DD_TRACE_JS(0)), completed("r1"), completed("r2")],
+      verdict: { _tag: "other_writer", checkpoints: ["_datadog_0"] }
+    },
+    {
+      name: "otherWriter: dd-trace-js's checkpoint beside ours",
+      events: () => [
+        started(),
+        ...checkpoint(0, ddHeaders(ANCHOR)),
+        ...checkpoint(1, ddHeaders(ANCHOR), DD_TRACE_JS(1)),
         completed("r1"),
         completed("r2")
       ],
-      verdict: { _tag: "other_writer", checkpoints: ["_datadog_0"] }
+      verdict: { _tag: "other_writer", checkpoints: ["_datadog_1"] }
+    },
+    {
+      name: "continuous: a user's step named _datadog_0 (the SDK's id) below our checkpoint is no other writer",
+      events: () => [
+        started(),
+        ...userStep(0, ddHeaders(ANCHOR)),
+        ...checkpoint(1, ddHeaders(ANCHOR)),
+        completed("r1"),
+        completed("r2")
+      ],
+      verdict: { _tag: "continuous", invocations: 2 }
+    },
+    {
+      name: "noCheckpoint: only a user's step named _datadog_0, whatever its result holds",
+      events: () => [started(), ...userStep(0, ddHeaders(ANCHOR)), completed("r1"), completed("r2")],
+      verdict: { _tag: "no_checkpoint", invocations: 2 }
+    },
+    {
+      name: "noCheckpoint: our id, but another execution's (an id is only a checkpoint's in its own execution)",
+      events: () => [
+        started(),
+        ...checkpoint(0, ddHeaders(ANCHOR), Checkpoint.checkpointOperationId("_datadog_0", `${ARN}0`)),
+        completed("r1"),
+        completed("r2")
+      ],
+      verdict: { _tag: "no_checkpoint", invocations: 2 }
     },
     {
       name: "noCheckpoint: two invocations, tracing never wrote",
@@ -177,8 +228,46 @@ describe("ExecutionHistory.analyse", () => {
       completed("r2"),
       completed("r3")
     ])
-    assert.deepStrictEqual(invocations[2]!.continued.skipped, ["_datadog_1"])
+    assert.deepStrictEqual(invocations[2]!.continued.skipped, [
+      { name: "_datadog_1", id: OURS(1), reason: "no propagation headers" }
+    ])
     assert.strictEqual(invocations[2]!.continued.checkpoint, "_datadog_0")
+  })
+
+  it("a user's step named like a checkpoint: written by no known writer, not a checkpoint id, skipped as one", () => {
+    const { invocations } = analyse([
+      started(),
+      ...checkpoint(0, ddHeaders(ANCHOR)),
+      completed("r1"),
+      ...userStep(1, ddHeaders("2000")),
+      completed("r2"),
+      completed("r3")
+    ])
+    assert.deepStrictEqual(
+      invocations[1]!.wrote.map((w) => [w.name, w.id, w.writer, w.valid, w.problem, w.traceId]),
+      [["_datadog_1", SDK_STEP_ID, "none", false, "not a checkpoint id", undefined]]
+    )
+    assert.deepStrictEqual(invocations[1]!.breaks, [], "its headers are not a trace it wrote: no anchor_changed")
+    assert.deepStrictEqual(invocations[2]!.continued.skipped, [
+      { name: "_datadog_1", id: SDK_STEP_ID, reason: "not a checkpoint id" }
+    ])
+    assert.strictEqual(invocations[2]!.continued.checkpoint, "_datadog_0")
+  })
+
+  it("each known writer's checkpoint is named for its writer; Python's id is ours, so it reads as durable-trace", () => {
+    const { invocations } = analyse([
+      started(),
+      ...checkpoint(0, ddHeaders(ANCHOR)),
+      ...checkpoint(1, ddHeaders(ANCHOR), DD_TRACE_JS(1)),
+      completed("r1")
+    ])
+    assert.deepStrictEqual(
+      invocations[0]!.wrote.map((w) => [w.name, w.writer, w.valid, w.problem]),
+      [
+        ["_datadog_0", "durable-trace", true, undefined],
+        ["_datadog_1", "dd-trace-js", true, undefined]
+      ]
+    )
   })
 
   it("the state rebuilt from the history lists each operation once, as the state API would", () => {

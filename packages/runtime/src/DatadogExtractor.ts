@@ -37,8 +37,16 @@ export interface NoTraceContext {
 /** The value for "nothing to continue". */
 export const NO_CONTEXT: NoTraceContext = { source: "event" }
 
-/** A custom extractor as datadog-lambda-js calls it. */
-export type TraceExtractor = (event: unknown, context: unknown) => Promise<DatadogTraceContext | NoTraceContext>
+/**
+ * A custom extractor as datadog-lambda-js calls it. Its result type is a parameter, defaulting to what it returns,
+ * so that the function is assignable to datadog-lambda-js's own `TraceExtractor` (`datadog(handler,
+ * { traceExtractor })` type-checks): that type's `source` is a TypeScript enum, to which no string literal is
+ * assignable, though its value is the string `"event"` this returns (checked by the consumer test's `tsc`).
+ */
+export type TraceExtractor = <Result = DatadogTraceContext | NoTraceContext>(
+  event: unknown,
+  context: unknown
+) => Promise<Result>
 
 /** Options of `make`. */
 export interface Options {
@@ -85,7 +93,7 @@ export const toDatadog = (read: Reader.ReadResult): DatadogTraceContext | NoTrac
 export const make = (options: Options = {}): TraceExtractor => {
   let runtime: ManagedRuntime.ManagedRuntime<OuterInvocation.Services, never> | undefined
   const backend = () => (runtime ??= ManagedRuntime.make(options.backend ?? DdTrace.layer()))
-  return async (event, context) => {
+  const extract = async (event: unknown, context: unknown): Promise<DatadogTraceContext | NoTraceContext> => {
     const arn = DurableEvent.executionArn(event)
     if (Option.isNone(arn)) return NO_CONTEXT
     try {
@@ -102,6 +110,7 @@ export const make = (options: Options = {}): TraceExtractor => {
       return NO_CONTEXT
     }
   }
+  return extract as TraceExtractor
 }
 
 let shared: TraceExtractor | undefined
@@ -110,7 +119,7 @@ let shared: TraceExtractor | undefined
  * The extractor over the process's dd-trace (the one the Datadog layer initialised) and the SDK's client: what
  * `DD_TRACE_EXTRACTOR` points at.
  */
-export const traceExtractor: TraceExtractor = (event, context) => {
+export const traceExtractor: TraceExtractor = <Result>(event: unknown, context: unknown): Promise<Result> => {
   shared ??= make()
-  return shared(event, context)
+  return shared<Result>(event, context)
 }

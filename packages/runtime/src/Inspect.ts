@@ -738,6 +738,23 @@ const continuedLine = (continued: ExecutionHistory.Invocation["continued"]): str
     ? `continued ${continued.checkpoint}: trace ${continued.traceId}, parent ${continued.parentId}`
     : `continued ${SOURCE_LABELS[continued.source]}${continued.traceId === undefined ? "" : `: trace ${continued.traceId}, parent ${continued.parentId}`}`
 
+const WRITER_LABELS: Readonly<Record<ExecutionHistory.Written["writer"], string>> = {
+  "durable-trace": "durable-trace's id, which Datadog's Python writer gives too",
+  "dd-trace-js": "dd-trace-js's id: dd-trace's own integration",
+  none: "no known writer's id"
+}
+
+const writtenLine = (w: ExecutionHistory.Written): string => {
+  const id = `id ${w.id ?? "none"}`
+  if (w.valid) return `  wrote ${w.name}: trace ${w.traceId}, anchor ${w.parentId}, ${id} (${WRITER_LABELS[w.writer]})`
+  // As the file mode says it (REJECTION_MESSAGES): a user's step named like a checkpoint is not one.
+  if (w.writer === "none") {
+    return `  wrote ${w.name}: not a checkpoint: ${REJECTION_MESSAGES["not a checkpoint id"]}, ${id}`
+  }
+  const why = w.problem === undefined ? "" : ` (${REJECTION_MESSAGES[w.problem]})`
+  return `  wrote ${w.name}: NOT a valid checkpoint${why}, ${id} (${WRITER_LABELS[w.writer]})`
+}
+
 const invocationLines = (invocation: ExecutionHistory.Invocation): Array<string> => {
   const when =
     invocation.startTimestamp === undefined
@@ -747,15 +764,9 @@ const invocationLines = (invocation: ExecutionHistory.Invocation): Array<string>
     `Invocation ${invocation.index}${invocation.requestId === undefined ? "" : `  request ${invocation.requestId}`}${when}`,
     `  started from ${invocation.operationsSeen} operation${invocation.operationsSeen === 1 ? "" : "s"}; ${continuedLine(invocation.continued)}`
   ]
-  for (const skipped of invocation.continued.skipped) lines.push(`  skipped ${skipped} (not a valid checkpoint)`)
+  for (const skipped of invocation.continued.skipped) lines.push(`  skipped ${skipped.name} (${skipped.reason})`)
   if (invocation.wrote.length === 0) lines.push("  wrote no checkpoint")
-  for (const w of invocation.wrote) {
-    lines.push(
-      w.valid
-        ? `  wrote ${w.name}: trace ${w.traceId}, anchor ${w.parentId}, id ${w.id ?? "none"} (${w.writer})`
-        : `  wrote ${w.name}: NOT a valid checkpoint, id ${w.id ?? "none"} (${w.writer})`
-    )
-  }
+  for (const w of invocation.wrote) lines.push(writtenLine(w))
   for (const b of invocation.breaks) lines.push(`  BROKEN [${b.code}] ${b.message}`)
   if (invocation.error !== undefined) lines.push(`  ended in error: ${invocation.error}`)
   return lines

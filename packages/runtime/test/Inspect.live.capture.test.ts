@@ -9,8 +9,9 @@ import * as ExecutionHistory from "@durable-trace/core/ExecutionHistory"
 import { assert, describe, it } from "@effect/vitest"
 import { type CapturedExecution, captureLive, LIVE_FIXTURES } from "./fixtures/inspect/capture-live.ts"
 
+// Checked against the ARN the writer was handed: checkpoint ids hash it, and no other execution's pass (SPEC §3.3a).
 const verdicts = (executions: ReadonlyArray<CapturedExecution>) =>
-  executions.map((e) => [e.label, ExecutionHistory.analyse("arn", e.history, e.status as never).verdict._tag])
+  executions.map((e) => [e.label, ExecutionHistory.analyse(e.executionArn, e.history, e.status as never).verdict._tag])
 
 const committed = (backend: keyof typeof LIVE_FIXTURES): ReadonlyArray<CapturedExecution> =>
   JSON.parse(readFileSync(new URL(`./fixtures/inspect/${LIVE_FIXTURES[backend]}`, import.meta.url), "utf8"))

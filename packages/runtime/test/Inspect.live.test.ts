@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import { assert, describe, it } from "@effect/vitest"
 import { EXIT_INPUT, EXIT_USAGE } from "../src/cli.ts"
 import type { CapturedExecution } from "./fixtures/inspect/capture-live.ts"
@@ -27,6 +28,22 @@ const arnOf = (name: string) =>
 
 const MINUTE = 60_000
 
+/**
+ * A captured execution's events or operations as if it had run under `arn`: the local runner hands the handler a
+ * bare UUID for its ARN, the service a full one (the CLI accepts no other), and a writer's checkpoint ids hash
+ * the ARN (SPEC §2). So each id a known writer gave a checkpoint under the captured ARN becomes the one it gives
+ * under `arn`; any other id is kept as it is.
+ */
+const servedAt = (items: ReadonlyArray<unknown>, captured: string, arn: string): ReadonlyArray<unknown> =>
+  items.map((item) => {
+    const { Id: id, Name: name } = item as { Id?: unknown; Name?: unknown }
+    if (typeof name !== "string" || typeof id !== "string") return item
+    for (const writerId of [Checkpoint.checkpointOperationId, Checkpoint.ddTraceJsOperationId]) {
+      if (id === writerId(name, captured)) return { ...(item as object), Id: writerId(name, arn) }
+    }
+    return item
+  })
+
 /** Every captured execution of both backends, started a minute apart, plus one still running and one too old. */
 const seed = (): { readonly executions: ReadonlyArray<SeededExecution>; readonly expected: Map<string, string> } => {
   const now = Date.now()
@@ -35,16 +52,17 @@ const seed = (): { readonly executions: ReadonlyArray<SeededExecution>; readonly
   for (const backend of ["ddtrace", "otel"] as const) {
     captured(backend).forEach((execution, i) => {
       const name = `${backend}-${i}`
-      expected.set(arnOf(name), execution.expected)
+      const arn = arnOf(name)
+      expected.set(arn, execution.expected)
       executions.push({
-        arn: arnOf(name),
+        arn,
         name,
         functionName: "orders",
         status: execution.status,
         start: now - (executions.length + 1) * MINUTE,
         end: now - executions.length * MINUTE,
-        history: execution.history,
-        operations: execution.operations
+        history: servedAt(execution.history, execution.executionArn, arn),
+        operations: servedAt(execution.operations, execution.executionArn, arn)
       })
     })
   }
@@ -59,10 +77,18 @@ const seed = (): { readonly executions: ReadonlyArray<SeededExecution>; readonly
     status: "RUNNING",
     start: now - 30_000,
     end: undefined,
-    history: first.history.slice(0, cut + 1),
+    history: servedAt(first.history.slice(0, cut + 1), first.executionArn, arnOf("running")),
     operations: []
   })
-  executions.push({ ...executions[0]!, arn: arnOf("last-week"), name: "last-week", start: now - 7 * 24 * 60 * MINUTE })
+  const old = captured("ddtrace")[0]!
+  executions.push({
+    ...executions[0]!,
+    arn: arnOf("last-week"),
+    name: "last-week",
+    start: now - 7 * 24 * 60 * MINUTE,
+    history: servedAt(old.history, old.executionArn, arnOf("last-week")),
+    operations: servedAt(old.operations, old.executionArn, arnOf("last-week"))
+  })
   return { executions, expected }
 }
 

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs"
 import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import { assert, describe, it } from "@effect/vitest"
+import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Inspect from "../src/Inspect.ts"
 import { FIXTURES } from "./fixtures/inspect/capture.ts"
@@ -482,5 +483,80 @@ describe("Inspect on inputs too deep to analyse", () => {
     assert.isTrue(Result.isFailure(result))
     if (Result.isFailure(result))
       assert.strictEqual(result.failure.message, "nested too deeply to inspect: Maximum call stack size exceeded")
+  })
+})
+
+describe("inspectExecution: the history's invocations, in the file mode's terms", () => {
+  /** A captured execution (fixtures/inspect/capture-live.ts): three invocations, `_datadog_0` and `_datadog_1`. */
+  const live = (
+    fixture("live-otel.json") as unknown as ReadonlyArray<{
+      label: string
+      executionArn: string
+      history: ReadonlyArray<{ EventType?: string }>
+    }>
+  ).find((e) => e.label === "step, wait, step")!
+  const inspectHistory = (events: ReadonlyArray<unknown>) =>
+    Inspect.inspectExecution({
+      execution: {
+        arn: live.executionArn,
+        name: undefined,
+        functionArn: undefined,
+        status: "SUCCEEDED",
+        startTimestamp: undefined,
+        endTimestamp: undefined
+      },
+      events,
+      operations: Option.none()
+    })
+  /** The captured history with a user's step named `_datadog_7` (the SDK's id), run in the first invocation. */
+  const withUserStep = (result: unknown) => {
+    const end = live.history.findIndex((e) => e.EventType === "InvocationCompleted")
+    const step = { SubType: "Step", Id: "a87ff679a2f3e71d", Name: "_datadog_7" }
+    return [
+      ...live.history.slice(0, end),
+      { ...step, EventType: "StepStarted", EventId: 100, StepStartedDetails: {} },
+      {
+        ...step,
+        EventType: "StepSucceeded",
+        EventId: 101,
+        StepSucceededDetails: { Result: { Payload: JSON.stringify(result) }, RetryDetails: {} }
+      },
+      ...live.history.slice(end)
+    ]
+  }
+
+  it("the captured execution is continuous, each checkpoint named for its writer", () => {
+    const r = inspectHistory(live.history)
+    assert.strictEqual(r.verdict._tag, "continuous")
+    assert.match(
+      Inspect.formatExecution(r),
+      /wrote _datadog_0: trace [0-9a-f]{32}, anchor [0-9a-f]{16}, id [0-9a-f]{32} \(durable-trace's id/
+    )
+  })
+
+  it("a user's step named _datadog_7 with good headers is not a checkpoint: as the file mode says, and skipped", () => {
+    const r = inspectHistory(withUserStep(HEADERS))
+    assert.deepInclude(r.verdict, { _tag: "corrupt_latest", checkpoint: "_datadog_7", reason: "not a checkpoint id" })
+    assert.deepStrictEqual(codes(checkpoint(r.state, "_datadog_7").problems), ["not_a_checkpoint_id"])
+    const [one, two] = r.invocations
+    assert.deepStrictEqual(
+      one!.wrote.map((w) => [w.name, w.writer, w.valid, w.problem]),
+      [
+        ["_datadog_0", "durable-trace", true, undefined],
+        ["_datadog_7", "none", false, "not a checkpoint id"]
+      ]
+    )
+    assert.deepStrictEqual(two!.continued.skipped, [
+      { name: "_datadog_7", id: "a87ff679a2f3e71d", reason: "not a checkpoint id" }
+    ])
+    assert.strictEqual(two!.continued.checkpoint, "_datadog_0")
+    const text = Inspect.formatExecution(r)
+    const fileMode = checkpoint(r.state, "_datadog_7").problems[0]!.message
+    assert.include(text, `wrote _datadog_7: not a checkpoint: ${fileMode}, id a87ff679a2f3e71d`)
+    assert.include(text, "skipped _datadog_7 (not a checkpoint id)")
+    assert.include(
+      Inspect.formatExecution(r),
+      "Verdict: corrupt latest: _datadog_7 is not a checkpoint: its id is not what a checkpoint writer gives this name"
+    )
   })
 })

@@ -92,7 +92,11 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
           await ctx.waitForCallback("approve", async () => {})
           return ctx.step("ship", async () => "shipped")
         },
-        { backend: DdTrace.make(tracer) }
+        // datadog-lambda-js's own durable extractor must stay the one its aws.lambda uses (the reader under test),
+        // while durable-trace's writer follows its own reader: durable-trace opens its own aws.lambda. Under
+        // datadog() in the default (`auto`) mode without durable-trace's extractor, the writer would follow
+        // Datadog's lost trace and rightly refuse to write another trace over the checkpoint's.
+        { backend: DdTrace.make(tracer), invocationSpan: "standalone" }
       )
     )
     const handler = (event: DurableEventLike, context: unknown) => {
