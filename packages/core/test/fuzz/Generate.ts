@@ -8,6 +8,7 @@
 import * as Arbitrary from "effect/Arbitrary"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import * as Checkpoint from "../../src/Checkpoint.ts"
 
 /** A seeded PRNG (mulberry32): small, fast, and the same sequence on every platform. */
 export class Random {
@@ -173,9 +174,14 @@ const payload = (random: Random): Json =>
   ])()
 
 const operation = (random: Random, index: number): Json => {
+  const name = random.pick(NAMES)
   const op: Record<string, Json> = {
-    Id: random.pick([hex(random, 16), hex(random, 32), `${index}`, ""]),
-    Name: random.pick(NAMES),
+    // Half the time the id a known writer gives this name in this execution (ours, or Datadog's JS writer's), so
+    // the checkpoint path is reached; else ids no writer gives (the SDK's 16 hex, other forms).
+    Id: random.chance(0.5)
+      ? random.pick([Checkpoint.checkpointOperationId(name, ARN), Checkpoint.ddTraceJsOperationId(name, ARN)])
+      : random.pick([hex(random, 16), hex(random, 32), `${index}`, ""]),
+    Name: name,
     Type: random.pick(["STEP", "STEP", "WAIT", "CONTEXT", 7]),
     SubType: "Step",
     Status: random.pick(["SUCCEEDED", "STARTED", "FAILED"])
