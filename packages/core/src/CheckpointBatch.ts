@@ -6,6 +6,7 @@
  * Anything else is the SDK's own failure and must reach it unchanged: one request, its error.
  */
 import type { CheckpointUpdate } from "./CheckpointStore.ts"
+import * as Utf8 from "./Utf8.ts"
 
 /** Batch limits of `CheckpointDurableExecution`, as the SDK enforces them (SPEC §7). */
 export const MAX_UPDATES_PER_REQUEST = 250
@@ -13,24 +14,6 @@ export const MAX_REQUEST_BYTES = 750 * 1024
 
 /** Room kept for the request's other fields (ARN, keys, punctuation). */
 const ENVELOPE_BYTES = 2048
-
-/** UTF-8 length of `text`, without encoding it. */
-const utf8Length = (text: string): number => {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i)
-    if (code < 0x80) bytes += 1
-    else if (code < 0x800) bytes += 2
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const low = text.charCodeAt(i + 1)
-      if (low >= 0xdc00 && low <= 0xdfff) {
-        bytes += 4
-        i++
-      } else bytes += 3
-    } else bytes += 3
-  }
-  return bytes
-}
 
 const own = (value: unknown, key: string): unknown =>
   typeof value === "object" && value !== null && Object.hasOwn(value, key)
@@ -58,7 +41,8 @@ export const canJoin = (updates: unknown, token: unknown, extra: CheckpointUpdat
     return false
   }
   if (typeof serialised !== "string") return false
-  const bytes = utf8Length(serialised) + utf8Length(JSON.stringify(extra)) + utf8Length(token) + ENVELOPE_BYTES
+  const bytes =
+    Utf8.byteLength(serialised) + Utf8.byteLength(JSON.stringify(extra)) + Utf8.byteLength(token) + ENVELOPE_BYTES
   return bytes <= MAX_REQUEST_BYTES
 }
 

@@ -4,14 +4,14 @@
  * Build one per invocation (SPEC §4.5): a counter held in a container-wide runtime would leak into the next
  * invocation. Reader and writer share it, so the state is paged once per invocation at most.
  */
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Checkpoint from "./Checkpoint.ts"
 import { CheckpointStore } from "./CheckpointStore.ts"
 import * as DurableEvent from "./DurableEvent.ts"
-import { DurableTraceError } from "./Errors.ts"
+import { DurableTraceError, timeoutAt } from "./Errors.ts"
 import type * as Headers from "./Headers.ts"
 
 /**
@@ -92,24 +92,6 @@ const pageThrough = (
     return { ...Checkpoint.findLastCheckpoint(candidates, executionArn), pages }
   })
 
-const bounded = (
-  paging: Effect.Effect<FullScan, DurableTraceError>,
-  timeout: Duration.Input | undefined
-): Effect.Effect<FullScan, DurableTraceError> =>
-  timeout === undefined
-    ? paging
-    : Effect.timeoutOrElse(paging, {
-        duration: timeout,
-        orElse: () =>
-          Effect.fail(
-            new DurableTraceError({
-              location: "page_state",
-              reason: "timeout",
-              identifiers: { timeoutMillis: Duration.toMillis(Duration.fromInputUnsafe(timeout)) }
-            })
-          )
-      })
-
 /**
  * The checkpoint log of `event`, an invocation of execution `executionArn`. Requires the store only when
  * further pages or a counter seed are needed. Paging is bounded by `bounds` and fails (`page_state`) rather than
@@ -130,7 +112,11 @@ export const make = (
     const all = Option.isNone(marker)
       ? Effect.succeed<FullScan>({ ...firstPage, pages: 1 })
       : yield* Effect.cached(
-          bounded(pageThrough(store, firstCandidates, marker, idsOf, bounds.maxPages ?? MAX_PAGES), bounds.timeout)
+          timeoutAt(
+            pageThrough(store, firstCandidates, marker, idsOf, bounds.maxPages ?? MAX_PAGES),
+            "page_state",
+            bounds.timeout
+          )
         )
     const next = Ref.makeUnsafe<number | undefined>(undefined)
     const written = Ref.makeUnsafe<Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>>(

@@ -5,6 +5,7 @@
  * Gotcha: ids exceed `Number.MAX_SAFE_INTEGER`, so they stay strings and are converted with `BigInt` only.
  */
 import * as Option from "effect/Option"
+import * as Utf8 from "./Utf8.ts"
 
 /** Low 64 bits of the trace id, unsigned decimal. */
 export const X_DATADOG_TRACE_ID = "x-datadog-trace-id"
@@ -84,7 +85,7 @@ export const parseOrigin = (value: unknown): Option.Option<string> =>
  */
 export const parseTags = (value: unknown): Option.Option<Tags> => {
   if (typeof value !== "string" || value.length > MAX_OVERSIZE_TAGS_LENGTH) return Option.none()
-  if (value.length > MAX_TAGS_BYTES || utf8Length(value) > MAX_TAGS_BYTES) {
+  if (value.length > MAX_TAGS_BYTES || Utf8.byteLength(value) > MAX_TAGS_BYTES) {
     // Over the cap only the high half of the trace id survives: without it a 128-bit trace resumes as another.
     return Option.flatMap(parseEntries(value), (tags) => {
       const tid = tags.filter((tag) => tag.key === TAG_TID)
@@ -113,20 +114,3 @@ export const formatTags = (tags: Tags): string => tags.map((tag) => `${tag.key}=
 
 const isTag = (key: string, value: string): boolean =>
   TAG_KEY.test(key) && TAG_VALUE.test(value) && (key !== TAG_TID || (HEX16.test(value) && value !== ZERO_HEX16))
-
-// UTF-8 byte length without TextEncoder (not in core's lib): lone surrogates count as U+FFFD (3 bytes).
-const utf8Length = (value: string): number => {
-  let bytes = 0
-  for (let index = 0; index < value.length; index++) {
-    const code = value.charCodeAt(index)
-    if (code < 0x80) bytes += 1
-    else if (code < 0x800) bytes += 2
-    else if (code >= 0xd800 && code <= 0xdbff && isLowSurrogate(value.charCodeAt(index + 1))) {
-      bytes += 4
-      index++
-    } else bytes += 3
-  }
-  return bytes
-}
-
-const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff

@@ -5,6 +5,8 @@
  * `Data.TaggedError` rather than a Schema class: Schema would add ~45 ms to every cold start.
  */
 import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 
 /** Where a failure happened: the `location` tag of `integration_errors` (SPEC §4.7). */
 export type Location =
@@ -61,3 +63,26 @@ export const errorType = (error: DurableTraceError): string => {
   }
   return error.reason
 }
+
+/**
+ * `effect` bounded by `timeout`: past it, a `DurableTraceError` at `location` with reason `"timeout"` and the
+ * bound in `timeoutMillis`. No bound when `timeout` is undefined.
+ */
+export const timeoutAt = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  location: Location,
+  timeout: Duration.Input | undefined
+): Effect.Effect<A, E | DurableTraceError, R> =>
+  timeout === undefined
+    ? effect
+    : Effect.timeoutOrElse(effect, {
+        duration: timeout,
+        orElse: () =>
+          Effect.fail(
+            new DurableTraceError({
+              location,
+              reason: "timeout",
+              identifiers: { timeoutMillis: Duration.toMillis(Duration.fromInputUnsafe(timeout)) }
+            })
+          )
+      })

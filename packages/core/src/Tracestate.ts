@@ -54,28 +54,44 @@ const HEX16 = /^[0-9a-f]{16}$/
 const ZERO_HEX16 = "0000000000000000"
 
 /**
+ * The one list grammar of `tracestate` and `dd=`: `separator`-separated `key<assign>value` items with optional
+ * whitespace around them. Empty items are skipped; an item without `assign`, with an invalid key or value, or with
+ * a key already seen is dropped. None when the value is not a string, has more than `max` non-empty items, or no
+ * valid item.
+ */
+const parseList = (
+  value: unknown,
+  separator: string,
+  assign: string,
+  key: RegExp,
+  itemValue: RegExp,
+  max: number
+): Option.Option<ReadonlyArray<Member>> => {
+  if (typeof value !== "string") return Option.none()
+  const items: Array<Member> = []
+  let count = 0
+  for (const raw of value.split(separator)) {
+    const item = trimOws(raw)
+    if (item === "") continue
+    if (++count > max) return Option.none()
+    const at = item.indexOf(assign)
+    if (at === -1) continue
+    const itemKey = item.slice(0, at)
+    const rest = item.slice(at + 1)
+    if (key.test(itemKey) && itemValue.test(rest) && !items.some((m) => m.key === itemKey)) {
+      items.push({ key: itemKey, value: rest })
+    }
+  }
+  return items.length === 0 ? Option.none() : Option.some(items)
+}
+
+/**
  * Parses a `tracestate` header value. Empty list members and whitespace around `,` are ignored; a member with an
  * invalid key or value, or a repeated key, is dropped (the first, newest one wins). None when the value is not a
  * string, has more than {@link MAX_MEMBERS} members, or no valid member.
  */
-export const parse = (value: unknown): Option.Option<Tracestate> => {
-  if (typeof value !== "string") return Option.none()
-  const members: Array<Member> = []
-  let count = 0
-  for (const raw of value.split(",")) {
-    const member = trimOws(raw)
-    if (member === "") continue
-    if (++count > MAX_MEMBERS) return Option.none()
-    const separator = member.indexOf("=")
-    if (separator === -1) continue
-    const key = member.slice(0, separator)
-    const memberValue = member.slice(separator + 1)
-    if (MEMBER_KEY.test(key) && MEMBER_VALUE.test(memberValue) && !members.some((m) => m.key === key)) {
-      members.push({ key, value: memberValue })
-    }
-  }
-  return members.length === 0 ? Option.none() : Option.some(members)
-}
+export const parse = (value: unknown): Option.Option<Tracestate> =>
+  parseList(value, ",", "=", MEMBER_KEY, MEMBER_VALUE, MAX_MEMBERS)
 
 /** Formats a `tracestate` header value; the empty list formats as `""`. */
 export const format = (tracestate: Tracestate): string => tracestate.map((m) => `${m.key}=${m.value}`).join(",")
@@ -85,21 +101,8 @@ export const format = (tracestate: Tracestate): string => tracestate.map((m) => 
  * or with a repeated key is dropped. Entries are not interpreted: a malformed `p` is still a `p`.
  * None when the value is not a string or no entry survives.
  */
-export const parseDd = (value: unknown): Option.Option<DdState> => {
-  if (typeof value !== "string") return Option.none()
-  const entries: Array<DdEntry> = []
-  for (const raw of value.split(";")) {
-    const entry = trimOws(raw)
-    const separator = entry.indexOf(":")
-    if (separator === -1) continue
-    const key = entry.slice(0, separator)
-    const entryValue = entry.slice(separator + 1)
-    if (DD_KEY.test(key) && DD_VALUE.test(entryValue) && !entries.some((e) => e.key === key)) {
-      entries.push({ key, value: entryValue })
-    }
-  }
-  return entries.length === 0 ? Option.none() : Option.some(entries)
-}
+export const parseDd = (value: unknown): Option.Option<DdState> =>
+  parseList(value, ";", ":", DD_KEY, DD_VALUE, Number.POSITIVE_INFINITY)
 
 /** Formats a `dd=` member value (`k:v;k:v`, no whitespace). */
 export const formatDd = (dd: DdState): string => dd.map((e) => `${e.key}:${e.value}`).join(";")

@@ -5,13 +5,13 @@
  * to the caller; this program decides and writes. Failures are typed with their location; `saveOrReport` is
  * the boundary that reports them and never fails.
  */
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Checkpoint from "./Checkpoint.ts"
 import type { CheckpointLog } from "./CheckpointLog.ts"
 import { CheckpointStore, type CheckpointUpdate } from "./CheckpointStore.ts"
-import { DurableTraceError } from "./Errors.ts"
+import { DurableTraceError, timeoutAt } from "./Errors.ts"
 import * as Headers from "./Headers.ts"
 import { degradeWith, fromDefect, type Telemetry } from "./Telemetry.ts"
 import { TracePropagation } from "./TracePropagation.ts"
@@ -182,19 +182,7 @@ export const save = (
     const { n, name, anchor, payload, update } = prepared
     return { _tag: "Written", n, name, operationId: update.Id, anchor, payload } satisfies SaveOutcome
   })
-  if (options.timeout === undefined) return program
-  const timeout = options.timeout
-  return Effect.timeoutOrElse(program, {
-    duration: timeout,
-    orElse: () =>
-      Effect.fail(
-        new DurableTraceError({
-          location: "write_checkpoint",
-          reason: "timeout",
-          identifiers: { timeoutMillis: Duration.toMillis(Duration.fromInputUnsafe(timeout)) }
-        })
-      )
-  })
+  return timeoutAt(program, "write_checkpoint", options.timeout)
 }
 
 /**
