@@ -725,27 +725,24 @@ export const allSettled = <A, E, R, O extends CombinatorOptions<A, UserError<E>>
   ) as Effect.Effect<Array<Result.Result<A, ErrorOf<O, E>>>, DurableError, R | DurableContext>
 }
 
+// `any` and `race`: one value out of the combined promise, decoded the same way.
+const firstOf =
+  (combinator: "any" | "race") =>
+  <A, E, R, O extends CombinatorOptions<A, UserError<E>> = CombinatorOptions<A, UserError<E>>>(
+    name: string,
+    effects: ReadonlyArray<Effect.Effect<A, E, R>>,
+    options?: O
+  ): Effect.Effect<A, ErrorOf<O, E>, R | DurableContext> => {
+    const boundary = makeBoundary(name, options)
+    const { started, decodeValue } = combine(combinator, name, effects, boundary, options?.success)
+    return Effect.flatMap(started, decodeValue) as Effect.Effect<A, ErrorOf<O, E>, R | DurableContext>
+  }
+
 /** Runs `effects` concurrently as durable operations and returns the first success (fails if all fail). */
-export const any = <A, E, R, O extends CombinatorOptions<A, UserError<E>> = CombinatorOptions<A, UserError<E>>>(
-  name: string,
-  effects: ReadonlyArray<Effect.Effect<A, E, R>>,
-  options?: O
-): Effect.Effect<A, ErrorOf<O, E>, R | DurableContext> => {
-  const boundary = makeBoundary(name, options)
-  const { started, decodeValue } = combine("any", name, effects, boundary, options?.success)
-  return Effect.flatMap(started, decodeValue) as Effect.Effect<A, ErrorOf<O, E>, R | DurableContext>
-}
+export const any = firstOf("any")
 
 /** Runs `effects` concurrently as durable operations and returns the first to finish, success or failure. */
-export const race = <A, E, R, O extends CombinatorOptions<A, UserError<E>> = CombinatorOptions<A, UserError<E>>>(
-  name: string,
-  effects: ReadonlyArray<Effect.Effect<A, E, R>>,
-  options?: O
-): Effect.Effect<A, ErrorOf<O, E>, R | DurableContext> => {
-  const boundary = makeBoundary(name, options)
-  const { started, decodeValue } = combine("race", name, effects, boundary, options?.success)
-  return Effect.flatMap(started, decodeValue) as Effect.Effect<A, ErrorOf<O, E>, R | DurableContext>
-}
+export const race = firstOf("race")
 
 /**
  * A durable deadline for a workflow (or any part of it): a durable wait `name` races it, so the deadline survives
