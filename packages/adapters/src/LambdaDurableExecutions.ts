@@ -119,6 +119,19 @@ const summaryOf = (execution: {
 const markerOf = (marker: string | undefined): Option.Option<string> =>
   marker === undefined || marker === "" ? Option.none() : Option.some(marker)
 
+/** The paging fields an execution's history and state requests share: one full page from `marker` on. */
+const pageOf = (executionArn: string, marker: Option.Option<string>) => ({
+  DurableExecutionArn: executionArn,
+  MaxItems: MAX_ITEMS,
+  Marker: Option.getOrUndefined(marker)
+})
+
+/** One page of the port from a response's items and its next marker. */
+const pageFrom = <A>(items: ReadonlyArray<A> | undefined, nextMarker: string | undefined) => ({
+  items: items ?? [],
+  nextMarker: markerOf(nextMarker)
+})
+
 /** The port over a client the caller owns. Only `Get*` and `List*` commands are ever sent. */
 export const make = (client: LambdaClient): DurableExecutions["Service"] =>
   DurableExecutions.of({
@@ -133,31 +146,21 @@ export const make = (client: LambdaClient): DurableExecutions["Service"] =>
       Effect.map(
         call(ACTIONS.history, executionArn, (abortSignal) =>
           client.send(
-            new GetDurableExecutionHistoryCommand({
-              DurableExecutionArn: executionArn,
-              IncludeExecutionData: true,
-              MaxItems: MAX_ITEMS,
-              Marker: Option.getOrUndefined(marker)
-            }),
+            new GetDurableExecutionHistoryCommand({ ...pageOf(executionArn, marker), IncludeExecutionData: true }),
             { abortSignal }
           )
         ),
-        (output) => ({ items: output.Events ?? [], nextMarker: markerOf(output.NextMarker) })
+        (output) => pageFrom(output.Events, output.NextMarker)
       ),
     state: (executionArn, checkpointToken, marker) =>
       Effect.map(
         call(ACTIONS.state, executionArn, (abortSignal) =>
           client.send(
-            new GetDurableExecutionStateCommand({
-              DurableExecutionArn: executionArn,
-              CheckpointToken: checkpointToken,
-              MaxItems: MAX_ITEMS,
-              Marker: Option.getOrUndefined(marker)
-            }),
+            new GetDurableExecutionStateCommand({ ...pageOf(executionArn, marker), CheckpointToken: checkpointToken }),
             { abortSignal }
           )
         ),
-        (output) => ({ items: output.Operations ?? [], nextMarker: markerOf(output.NextMarker) })
+        (output) => pageFrom(output.Operations, output.NextMarker)
       ),
     list: (functionName, { startedAfter, marker, maxItems }) =>
       Effect.map(
