@@ -25,21 +25,9 @@ import {
 } from "@opentelemetry/api"
 import { W3CTraceContextPropagator } from "@opentelemetry/core"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import {
-  type BackendLayer,
-  type BackendService,
-  definedTags,
-  errorFields,
-  injected,
-  layerFrom,
-  propagationFailure,
-  type Span,
-  type SpanIds,
-  type SpanOptions,
-  type TagValue,
-  telemetryFrom
-} from "./Backend.ts"
+import * as Backend from "./Backend.ts"
 
 /** The instrumentation scope name of the default tracer and meter. */
 export const SCOPE_NAME = "durable-trace"
@@ -59,22 +47,22 @@ export interface Options {
 
 const KINDS = { internal: SpanKind.INTERNAL, server: SpanKind.SERVER, client: SpanKind.CLIENT } as const
 
-const toSpan = (span: OtelSpan): Span => span as unknown as Span
-const fromSpan = (span: Span): OtelSpan => span as unknown as OtelSpan
+const toSpan = (span: OtelSpan): Backend.Span => span as unknown as Backend.Span
+const fromSpan = (span: Backend.Span): OtelSpan => span as unknown as OtelSpan
 
 const isOtelSpan = (value: unknown): value is OtelSpan =>
   typeof value === "object" && value !== null && typeof (value as OtelSpan).spanContext === "function"
 
 /** The parent context of a new span: `SpanOptions.parent` resolved the OpenTelemetry way. */
-const parentContext = (parent: SpanOptions["parent"]): Context => {
+const parentContext = (parent: Backend.SpanOptions["parent"]): Context => {
   if (parent === undefined) return context.active()
   if (parent === null) return ROOT_CONTEXT
   // A backend span, or the `Context` extraction returned as `TraceContext.native`.
   return isOtelSpan(parent) ? trace.setSpan(ROOT_CONTEXT, parent) : (parent as Context)
 }
 
-const attributesOf = (options: SpanOptions): Record<string, TagValue> => {
-  const attributes = definedTags(options.tags)
+const attributesOf = (options: Backend.SpanOptions): Record<string, Backend.TagValue> => {
+  const attributes = Backend.definedTags(options.tags)
   if (options.resource !== undefined) attributes["resource.name"] = options.resource
   if (options.type !== undefined) attributes["span.type"] = options.type
   return attributes
@@ -82,7 +70,7 @@ const attributesOf = (options: SpanOptions): Record<string, TagValue> => {
 
 const lowDecimal = (hex: string): string => BigInt(`0x${hex.slice(-16)}`).toString(10)
 
-const ids = (span: OtelSpan): SpanIds => {
+const ids = (span: OtelSpan): Backend.SpanIds => {
   const { traceId, spanId } = span.spanContext()
   return { traceId, spanId, traceIdDecimal: lowDecimal(traceId), spanIdDecimal: lowDecimal(spanId) }
 }
@@ -91,7 +79,7 @@ const ids = (span: OtelSpan): SpanIds => {
  * The OpenTelemetry backend. `flush` force-flushes the global tracer provider when it has `forceFlush` (the SDK's
  * providers do); the SDK owns its exporters otherwise.
  */
-export const make = (options: Options = {}): BackendLayer => {
+export const make = (options: Options = {}): Backend.BackendLayer => {
   const tracer = options.tracer ?? trace.getTracer(SCOPE_NAME)
   const propagator = options.propagator ?? new W3CTraceContextPropagator()
   let counter: Counter | undefined
@@ -100,7 +88,7 @@ export const make = (options: Options = {}): BackendLayer => {
       description: "durable-trace failures, degraded to telemetry"
     }))
 
-  const backend: BackendService = {
+  const backend: Backend.BackendService = {
     name: "opentelemetry",
     startSpan: (name, spanOptions = {}) => {
       const span = tracer.startSpan(
@@ -121,11 +109,11 @@ export const make = (options: Options = {}): BackendLayer => {
       return span === undefined ? undefined : toSpan(span)
     },
     setTags: (span, tags) => {
-      fromSpan(span).setAttributes(definedTags(tags))
+      fromSpan(span).setAttributes(Backend.definedTags(tags))
     },
     setError: (span, error) => {
       const otelSpan = fromSpan(span)
-      const fields = errorFields(error)
+      const fields = Backend.errorFields(error)
       otelSpan.recordException({
         name: fields.type,
         message: fields.message,
@@ -150,7 +138,7 @@ export const make = (options: Options = {}): BackendLayer => {
     }
   }
 
-  return layerFrom(
+  return Backend.layerFrom(
     backend,
     {
       extract: (headers) =>
@@ -162,10 +150,10 @@ export const make = (options: Options = {}): BackendLayer => {
               ? Option.none()
               : Option.some({ traceId: spanContext.traceId, spanId: spanContext.spanId, native: extracted })
           },
-          catch: (cause) => propagationFailure("extract", "extract threw", cause)
+          catch: (cause) => Backend.propagationFailure("extract", "extract threw", cause)
         }),
       inject: (span) =>
-        injected(() => {
+        Backend.injected(() => {
           if (!isOtelSpan(span)) throw new TypeError("not an OpenTelemetry span")
           const carrier: Record<string, string> = {}
           // The span alone, on the root context: the active context's baggage has no business in a checkpoint.
@@ -176,11 +164,16 @@ export const make = (options: Options = {}): BackendLayer => {
       spanId: (span) =>
         isOtelSpan(span)
           ? Effect.succeed(span.spanContext().spanId)
-          : Effect.fail(propagationFailure("inject", "not an OpenTelemetry span"))
+          : Effect.fail(Backend.propagationFailure("inject", "not an OpenTelemetry span"))
     },
-    telemetryFrom((tags) => integrationErrors().add(1, { ...tags }))
+    Backend.telemetryFrom((tags) => integrationErrors().add(1, { ...tags }))
   )
 }
 
-/** `make()`: the global tracer provider and meter provider, W3C Trace Context propagation. */
-export const layer: BackendLayer = make()
+let defaultLayer: Backend.BackendLayer | undefined
+
+/**
+ * `make()`: the global tracer provider and meter provider, W3C Trace Context propagation. Nothing is built at
+ * import: `make()` runs when the layer is first built, and every later build shares that one backend.
+ */
+export const layer: Backend.BackendLayer = Layer.suspend(() => (defaultLayer ??= make()))
