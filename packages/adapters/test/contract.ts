@@ -21,18 +21,14 @@ import * as References from "effect/References"
 import * as Tracer from "effect/Tracer"
 import { Backend, type BackendLayer, type Span } from "../src/Backend.ts"
 import * as EffectTracer from "../src/EffectTracer.ts"
+import type * as InMemory from "../src/InMemory.ts"
 
-/** A finished span as the engine recorded it, in one shape for every backend. */
-export interface FinishedSpan {
-  readonly name: string
-  /** 32 lowercase hex (rebuilt from the low 64 bits and `_dd.p.tid` where the engine splits them). */
-  readonly traceId: string
-  /** 16 lowercase hex. */
-  readonly spanId: string
-  /** 16 lowercase hex; undefined for a root. */
-  readonly parentId: string | undefined
-  readonly resource: string | undefined
-  readonly type: string | undefined
+/**
+ * A finished span as the engine recorded it, in one shape for every backend: the in-memory backend's ids and names
+ * (the trace id rebuilt from the low 64 bits and `_dd.p.tid` where the engine splits them), the error as a flag.
+ */
+export interface FinishedSpan
+  extends Pick<InMemory.RecordedSpan, "name" | "traceId" | "spanId" | "parentId" | "resource" | "type"> {
   readonly error: boolean
   readonly errorMessage: string | undefined
   readonly tags: Readonly<Record<string, unknown>>
