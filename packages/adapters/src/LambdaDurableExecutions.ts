@@ -119,12 +119,29 @@ const summaryOf = (execution: {
 const markerOf = (marker: string | undefined): Option.Option<string> =>
   marker === undefined || marker === "" ? Option.none() : Option.some(marker)
 
-/** The paging fields an execution's history and state requests share: one full page from `marker` on. */
-const pageOf = (executionArn: string, marker: Option.Option<string>) => ({
-  DurableExecutionArn: executionArn,
-  MaxItems: MAX_ITEMS,
-  Marker: Option.getOrUndefined(marker)
-})
+/**
+ * One page of an execution's history or state from `marker` on: `send` gets the paging fields both requests share
+ * (the execution, a full page, the marker), `decode` turns the response into the port's page.
+ */
+const page = <O, P>(
+  action: Action,
+  executionArn: string,
+  marker: Option.Option<string>,
+  send: (
+    input: { readonly DurableExecutionArn: string; readonly MaxItems: number; readonly Marker: string | undefined },
+    abortSignal: AbortSignal
+  ) => Promise<O>,
+  decode: (output: O) => P
+) =>
+  Effect.map(
+    call(action, executionArn, (abortSignal) =>
+      send(
+        { DurableExecutionArn: executionArn, MaxItems: MAX_ITEMS, Marker: Option.getOrUndefined(marker) },
+        abortSignal
+      )
+    ),
+    decode
+  )
 
 /** One page of the port from a response's items and its next marker. */
 const pageFrom = <A>(items: ReadonlyArray<A> | undefined, nextMarker: string | undefined) => ({
@@ -143,23 +160,23 @@ export const make = (client: LambdaClient): DurableExecutions["Service"] =>
         summaryOf
       ),
     history: (executionArn, marker) =>
-      Effect.map(
-        call(ACTIONS.history, executionArn, (abortSignal) =>
-          client.send(
-            new GetDurableExecutionHistoryCommand({ ...pageOf(executionArn, marker), IncludeExecutionData: true }),
-            { abortSignal }
-          )
-        ),
+      page(
+        ACTIONS.history,
+        executionArn,
+        marker,
+        (input, abortSignal) =>
+          client.send(new GetDurableExecutionHistoryCommand({ ...input, IncludeExecutionData: true }), { abortSignal }),
         (output) => pageFrom(output.Events, output.NextMarker)
       ),
     state: (executionArn, checkpointToken, marker) =>
-      Effect.map(
-        call(ACTIONS.state, executionArn, (abortSignal) =>
-          client.send(
-            new GetDurableExecutionStateCommand({ ...pageOf(executionArn, marker), CheckpointToken: checkpointToken }),
-            { abortSignal }
-          )
-        ),
+      page(
+        ACTIONS.state,
+        executionArn,
+        marker,
+        (input, abortSignal) =>
+          client.send(new GetDurableExecutionStateCommand({ ...input, CheckpointToken: checkpointToken }), {
+            abortSignal
+          }),
         (output) => pageFrom(output.Operations, output.NextMarker)
       ),
     list: (functionName, { startedAfter, marker, maxItems }) =>
