@@ -13,7 +13,8 @@ import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as DurableEffect from "../src/DurableEffect.ts"
-import { captureStdout, type Harness, type TestSpan } from "./e2e.suite.ts"
+import type { Harness, TestSpan } from "./e2e.suite.ts"
+import { captureStdout } from "./support.ts"
 
 class Inventory extends Context.Service<Inventory, { readonly reserve: (sku: string) => Effect.Effect<string> }>()(
   "test/Inventory"

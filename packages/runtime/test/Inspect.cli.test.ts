@@ -10,32 +10,18 @@ import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { EXIT_INPUT, EXIT_USAGE, VERSION } from "../src/cli.ts"
 import { FIXTURES } from "./fixtures/inspect/capture.ts"
+import { type ChildOutput, outputOf } from "./support.ts"
 
 const NODE = fileURLToPath(new URL("../../../node_modules/.bin/node", import.meta.url))
 const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
 const fixture = (file: string): string => fileURLToPath(new URL(`./fixtures/inspect/${file}`, import.meta.url))
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
+const cli = (args: ReadonlyArray<string>, stdin = ""): Promise<ChildOutput> => {
+  const child = spawn(NODE, [BIN, ...args], { stdio: ["pipe", "pipe", "pipe"] })
+  const output = outputOf(child)
+  child.stdin.end(stdin)
+  return output
 }
-
-const cli = (args: ReadonlyArray<string>, stdin = ""): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(NODE, [BIN, ...args], { stdio: ["pipe", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => {
-      stdout += String(chunk)
-    })
-    child.stderr.on("data", (chunk) => {
-      stderr += String(chunk)
-    })
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(stdin)
-  })
 
 const temp = mkdtempSync(join(tmpdir(), "durable-trace-inspect-"))
 const file = (name: string, content: string): string => {
@@ -45,7 +31,7 @@ const file = (name: string, content: string): string => {
 }
 
 /** One line on stderr naming the input, nothing on stdout, exit 1. */
-const assertInputError = (run: Run, ...expected: ReadonlyArray<string>) => {
+const assertInputError = (run: ChildOutput, ...expected: ReadonlyArray<string>) => {
   assert.strictEqual(run.code, EXIT_INPUT, run.stderr)
   assert.strictEqual(run.stdout, "")
   const lines = run.stderr.split("\n").filter((line) => line.length > 0)

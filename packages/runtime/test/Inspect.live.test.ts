@@ -15,6 +15,7 @@ import { EXIT_INPUT, EXIT_USAGE } from "../src/cli.ts"
 import type { CapturedExecution } from "./fixtures/inspect/capture-live.ts"
 import { LIVE_FIXTURES } from "./fixtures/inspect/capture-live.ts"
 import { type LambdaServer, type SeededExecution, startLambdaServer } from "./lambda.server.ts"
+import { type ChildOutput, outputOf } from "./support.ts"
 
 const NODE = fileURLToPath(new URL("../../../node_modules/.bin/node", import.meta.url))
 const BIN = fileURLToPath(new URL("../src/bin.ts", import.meta.url))
@@ -101,12 +102,6 @@ const serve = (options: { historyPageSize?: number; listPageSize?: number } = {}
     ...options
   })
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /** util-linux's `script` runs a command on a pseudo-terminal: how a test sees what a terminal shows. */
 const SCRIPT = ["/usr/bin/script", "/bin/script"].find((path) => existsSync(path))
 
@@ -116,37 +111,27 @@ const cli = (
   server: LambdaServer,
   args: ReadonlyArray<string>,
   options: { readonly tty?: boolean } = {}
-): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const argv = [BIN, ...args, "--endpoint", server.endpoint]
-    const [command, commandArgs] =
-      options.tty === true && SCRIPT !== undefined
-        ? [SCRIPT, ["-qec", [NODE, ...argv].map(shellQuote).join(" "), "/dev/null"]]
-        : [NODE, argv]
-    const child = spawn(command, commandArgs, {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME,
-        AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
-        AWS_SECRET_ACCESS_KEY: "local-test-secret",
-        AWS_REGION: "us-east-1",
-        AWS_CONFIG_FILE: join(HOME, "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE: join(HOME, "no-credentials"),
-        AWS_EC2_METADATA_DISABLED: "true"
-      }
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => {
-      stdout += String(chunk)
-    })
-    child.stderr.on("data", (chunk) => {
-      stderr += String(chunk)
-    })
-    child.on("error", reject)
-    child.on("close", (code) => resolve({ code, stdout, stderr }))
+): Promise<ChildOutput> => {
+  const argv = [BIN, ...args, "--endpoint", server.endpoint]
+  const [command, commandArgs] =
+    options.tty === true && SCRIPT !== undefined
+      ? [SCRIPT, ["-qec", [NODE, ...argv].map(shellQuote).join(" "), "/dev/null"]]
+      : [NODE, argv]
+  const child = spawn(command, commandArgs, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME,
+      AWS_ACCESS_KEY_ID: "AKIDLOCALTEST",
+      AWS_SECRET_ACCESS_KEY: "local-test-secret",
+      AWS_REGION: "us-east-1",
+      AWS_CONFIG_FILE: join(HOME, "no-config"),
+      AWS_SHARED_CREDENTIALS_FILE: join(HOME, "no-credentials"),
+      AWS_EC2_METADATA_DISABLED: "true"
+    }
   })
+  return outputOf(child)
+}
 
 const withServer = async <A>(
   run: (server: LambdaServer) => Promise<A>,
@@ -161,7 +146,7 @@ const withServer = async <A>(
 }
 
 /** One line on stderr naming the command, nothing on stdout. */
-const assertOneLine = (run: Run, code: number, command: string, ...expected: ReadonlyArray<string>) => {
+const assertOneLine = (run: ChildOutput, code: number, command: string, ...expected: ReadonlyArray<string>) => {
   assert.strictEqual(run.code, code, run.stderr)
   assert.strictEqual(run.stdout, "")
   const lines = run.stderr.split("\n").filter((line) => line.length > 0)

@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import { withDurableTracing } from "../src/withDurableTracing.ts"
 import type { Harness, TestSpan } from "./e2e.suite.ts"
+import { captureStdout, isTraceLine } from "./support.ts"
 
 /** A harness that can also open a span the way user code does, with the backend's own tracer. */
 export interface ConcurrencyHarness extends Harness {
@@ -25,27 +26,6 @@ export const EXECUTIONS = 32
 
 /** Lets other invocations run: a macrotask turn (the runner fakes timers, not `setImmediate`). */
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
-
-/**
- * The lines written to stdout while `fn` runs, kept off the test output. dd-trace's trace lines still go to the
- * writer underneath (its harness collects them there).
- */
-const muteStdout = async <A>(fn: () => Promise<A>): Promise<{ result: A; lines: Array<string> }> => {
-  const lines: Array<string> = []
-  const write = process.stdout.write
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: Array<unknown>) => {
-    const text = String(chunk)
-    if (text.startsWith('{"traces":'))
-      return (write as (...args: Array<unknown>) => boolean).call(process.stdout, chunk, ...rest)
-    lines.push(...text.split("\n").filter((line) => line.length > 0))
-    return true
-  }) as typeof process.stdout.write
-  try {
-    return { result: await fn(), lines }
-  } finally {
-    process.stdout.write = write
-  }
-}
 
 const decimal = (hex: string): string => BigInt(`0x${hex.slice(-16)}`).toString(10)
 
@@ -114,7 +94,7 @@ export const runConcurrency = (harness: ConcurrencyHarness) => {
         const handler = await make()
         await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
         const ids = Array.from({ length: EXECUTIONS }, (_, i) => `e${i}`)
-        const { result: results, lines } = await muteStdout(async () => {
+        const { result: results, lines } = await captureStdout(async () => {
           try {
             return await Promise.all(
               ids.map((id) =>
@@ -146,7 +126,7 @@ export const runConcurrency = (harness: ConcurrencyHarness) => {
           arn !== undefined && traceId !== undefined && arnOfTrace.get(traceId) === arn
 
         const logs = lines
-          .filter((line) => line.startsWith("{") && line.includes('"executionArn"'))
+          .filter((line) => !isTraceLine(line) && line.startsWith("{") && line.includes('"executionArn"'))
           .map((line) => JSON.parse(line) as Record<string, string>)
         const arnOfId = new Map<string, string>()
         for (const log of logs) {

@@ -8,6 +8,7 @@ import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
 import type { BackendLayer } from "@durable-trace/adapters/Backend"
 import { assert, describe, it } from "@effect/vitest"
 import { type InvocationSummary, withDurableTracing } from "../src/withDurableTracing.ts"
+import { captureStdout } from "./support.ts"
 import { WORKFLOWS, type Workflow, type WorkflowHooks } from "./workflows.ts"
 
 /** A finished span, normalised across backends. */
@@ -30,28 +31,6 @@ export interface Harness {
   readonly reset: () => void
   /** Changes the active trace's sampling priority from user code, if the backend has one. */
   readonly keepTrace?: (() => void) | undefined
-}
-
-/**
- * Every line written to stdout while `fn` runs (the SDK logger and dd-trace's log exporter write there). Kept
- * off the test output unless `DURABLE_TRACE_TEST_VERBOSE=1`; dd-trace's trace lines still reach the writer
- * underneath, where its harness collects them.
- */
-export const captureStdout = async <A>(fn: () => Promise<A>): Promise<{ result: A; lines: Array<string> }> => {
-  const lines: Array<string> = []
-  const write = process.stdout.write.bind(process.stdout)
-  const verbose = process.env.DURABLE_TRACE_TEST_VERBOSE === "1"
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: Array<unknown>) => {
-    const text = String(chunk)
-    lines.push(...text.split("\n").filter((line) => line.length > 0))
-    if (!verbose && !text.startsWith('{"traces":')) return true
-    return (write as (...args: Array<unknown>) => boolean)(chunk, ...rest)
-  }) as typeof process.stdout.write
-  try {
-    return { result: await fn(), lines }
-  } finally {
-    process.stdout.write = write
-  }
 }
 
 const operationsOf = (result: Awaited<ReturnType<LocalDurableTestRunner["run"]>>, withCheckpoints = false) =>

@@ -25,6 +25,7 @@ import {
   type WithDurableTracingOptions,
   withDurableTracing
 } from "../src/withDurableTracing.ts"
+import { muteStdout } from "./support.ts"
 import type { Workflow } from "./workflows.ts"
 
 /** A Lambda handler as the local runner calls it. */
@@ -56,31 +57,29 @@ const isCheckpointName = (name: unknown): boolean => typeof name === "string" &&
  * Runs `handler` for `workflow` on a fresh local runner environment (the runner's fake clock otherwise carries
  * over and later waits stop suspending), with stdout muted: the SDK logger writes there.
  */
-export const runOnLocalRunner = async (
+export const runOnLocalRunner = (
   handler: LambdaHandler,
   workflow: Workflow,
   payload: unknown = { orderId: "o-1" }
-): Promise<RunResult> => {
-  const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = (() => true) as typeof process.stdout.write
-  await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
-    const driving = workflow.drive?.(runner)
-    // A run that never ends must still tear the environment down, or every later run fails to set it up.
-    const stuck = new Promise<never>((_, reject) => {
-      timer = realSetTimeout(() => reject(new Error(`no result after ${RUN_LIMIT_MILLIS} ms`)), RUN_LIMIT_MILLIS)
-    })
-    const result = await Promise.race([runner.run({ payload }), stuck])
-    await driving
-    return result
-  } finally {
-    realClearTimeout(timer)
-    await LocalDurableTestRunner.teardownTestEnvironment()
-    process.stdout.write = write
-  }
-}
+): Promise<RunResult> =>
+  muteStdout(async () => {
+    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
+      const driving = workflow.drive?.(runner)
+      // A run that never ends must still tear the environment down, or every later run fails to set it up.
+      const stuck = new Promise<never>((_, reject) => {
+        timer = realSetTimeout(() => reject(new Error(`no result after ${RUN_LIMIT_MILLIS} ms`)), RUN_LIMIT_MILLIS)
+      })
+      const result = await Promise.race([runner.run({ payload }), stuck])
+      await driving
+      return result
+    } finally {
+      realClearTimeout(timer)
+      await LocalDurableTestRunner.teardownTestEnvironment()
+    }
+  })
 
 /**
  * What a differential test compares: status, result or error, and every operation but ours. Not the number of

@@ -13,7 +13,7 @@ process.env.DD_MERGE_XRAY_TRACES = "false"
 import { createRequire } from "node:module"
 import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import { assert, describe, it } from "@effect/vitest"
-import { captureStdout } from "./e2e.suite.ts"
+import { captureStdout, exportedSpans } from "./support.ts"
 
 const require = createRequire(import.meta.url)
 const tracer = require("dd-trace") as typeof import("dd-trace").default
@@ -29,14 +29,6 @@ interface DurableEventLike {
   readonly DurableExecutionArn: string
   readonly CheckpointToken: string
   InitialExecutionState: { readonly Operations: ReadonlyArray<{ readonly Name?: string }> }
-}
-
-interface Exported {
-  readonly name: string
-  readonly trace_id: string
-  readonly span_id: string
-  readonly parent_id: string
-  readonly meta: Readonly<Record<string, string>>
 }
 
 describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
@@ -66,9 +58,7 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
     const anchor = payload?.["x-datadog-parent-id"]
     assert.isDefined(anchor)
 
-    const spans = lines
-      .filter((line) => line.startsWith('{"traces":'))
-      .flatMap((line) => (JSON.parse(line) as { traces: Array<Array<Exported>> }).traces.flat())
+    const spans = exportedSpans(lines)
     // datadog-lambda-js's own aws.lambda spans are the ones without our context-source tag.
     const theirs = spans.filter((s) => s.name === "aws.lambda" && s.meta["durable_trace.context_source"] === undefined)
     assert.strictEqual(theirs.length, 2, "one datadog-lambda-js aws.lambda per invocation")
@@ -140,9 +130,7 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
     assert.isDefined(anchor)
     assert.strictEqual(payloadOf("_datadog_2")?.["x-datadog-parent-id"], anchor, "healed with the same anchor")
 
-    const spans = lines
-      .filter((line) => line.startsWith('{"traces":'))
-      .flatMap((line) => (JSON.parse(line) as { traces: Array<Array<Exported>> }).traces.flat())
+    const spans = exportedSpans(lines)
     const theirs = spans.filter((s) => s.name === "aws.lambda" && s.meta["durable_trace.context_source"] === undefined)
     assert.strictEqual(theirs.length, 3, "one datadog-lambda-js aws.lambda per invocation")
     const [first, , third] = theirs

@@ -15,7 +15,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { captureStdout } from "./e2e.suite.ts"
+import { captureStdout } from "./support.ts"
 
 const require = createRequire(import.meta.url)
 const tracer = (require("dd-trace") as typeof import("dd-trace")).default ?? require("dd-trace")

@@ -7,7 +7,8 @@ import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
 import { assert, describe, it } from "@effect/vitest"
 import { withTraceContext } from "../src/Invoke.ts"
 import { withDurableTracing } from "../src/withDurableTracing.ts"
-import { captureStdout, type Harness } from "./e2e.suite.ts"
+import type { Harness } from "./e2e.suite.ts"
+import { captureStdout } from "./support.ts"
 
 interface ChargeRequest {
   readonly orderId: string

@@ -24,6 +24,7 @@ import { createRequire } from "node:module"
 import type { DurableContext, DurableLambdaHandler } from "@aws/durable-execution-sdk-js"
 import type { LocalDurableTestRunner as Runner } from "@aws/durable-execution-sdk-js-testing"
 import { assert, describe, it } from "@effect/vitest"
+import { type ExportedSpan, exportedSpans, interceptStdout, isTraceLine } from "./support.ts"
 
 // dd-trace instruments only what is `require`d after `init()`: Datadog's side uses the SDK's CommonJS build.
 const require = createRequire(import.meta.url)
@@ -74,22 +75,8 @@ const workflow = (retrySeconds: number) => {
   }
 }
 
-/** One span as dd-trace's log exporter prints it. */
-interface Exported {
-  readonly name: string
-  readonly resource: string
-  readonly trace_id: string
-  readonly span_id: string
-  readonly parent_id: string
-  readonly start: number
-  readonly error: number
-  readonly type?: string
-  readonly meta: Readonly<Record<string, string>>
-  readonly metrics: Readonly<Record<string, number>>
-}
-
 /** A span with the invocation it belongs to (1-based, by its `aws.lambda`'s start). */
-interface Span extends Exported {
+interface Span extends ExportedSpan {
   readonly invocation: number
   /** Every tag key, `span.type` included. */
   readonly keys: ReadonlySet<string>
@@ -102,24 +89,9 @@ interface Run {
 }
 
 /** The spans dd-trace's log exporter prints while `fn` runs, kept off the test's output. */
-const exporting = async <A>(fn: () => Promise<A>): Promise<{ result: A; exported: Array<Exported> }> => {
-  const exported: Array<Exported> = []
-  const write = process.stdout.write
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: Array<unknown>) => {
-    const text = String(chunk)
-    if (!text.startsWith('{"traces":'))
-      return (write as (...args: Array<unknown>) => boolean).call(process.stdout, chunk, ...rest)
-    for (const line of text.split("\n")) {
-      if (line.startsWith('{"traces":'))
-        exported.push(...(JSON.parse(line) as { traces: Array<Array<Exported>> }).traces.flat())
-    }
-    return true
-  }) as typeof process.stdout.write
-  try {
-    return { result: await fn(), exported }
-  } finally {
-    process.stdout.write = write
-  }
+const exporting = async <A>(fn: () => Promise<A>): Promise<{ result: A; exported: Array<ExportedSpan> }> => {
+  const { result, lines } = await interceptStdout(fn, (text) => !isTraceLine(text))
+  return { result, exported: exportedSpans(lines) }
 }
 
 const runOnce = async (handler: DurableLambdaHandler, builtInPlugin: boolean): Promise<Run> => {
@@ -143,11 +115,11 @@ const runOnce = async (handler: DurableLambdaHandler, builtInPlugin: boolean): P
   }
 }
 
-const withInvocation = (spans: ReadonlyArray<Exported>): ReadonlyArray<Span> => {
+const withInvocation = (spans: ReadonlyArray<ExportedSpan>): ReadonlyArray<Span> => {
   const byId = new Map(spans.map((span) => [span.span_id, span]))
   const lambdas = spans.filter((span) => span.name === "aws.lambda").sort((a, b) => a.start - b.start)
-  const invocationOf = (span: Exported): number => {
-    for (let at: Exported | undefined = span; at !== undefined; at = byId.get(at.parent_id)) {
+  const invocationOf = (span: ExportedSpan): number => {
+    for (let at: ExportedSpan | undefined = span; at !== undefined; at = byId.get(at.parent_id)) {
       if (at.name === "aws.lambda") return lambdas.indexOf(at) + 1
     }
     return 0

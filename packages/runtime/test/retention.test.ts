@@ -11,6 +11,7 @@ import * as DurableClient from "@durable-trace/adapters/DurableClient"
 import { assert, describe, it } from "@effect/vitest"
 import { withDurableTracing } from "../src/withDurableTracing.ts"
 import { inMemoryServices, type RunnerEvent } from "./faults.harness.ts"
+import { muteStdout } from "./support.ts"
 
 const EXECUTIONS = 20
 
@@ -33,19 +34,18 @@ const runMany = async (options: {
     seen.push({ client: event.durableExecutionClient, arn: event.DurableExecutionArn })
     return traced(event as never, (options.context?.(context) ?? context) as never)
   }
-  const write = process.stdout.write
-  process.stdout.write = (() => true) as typeof process.stdout.write
-  await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
   const statuses: Array<string> = []
-  try {
-    for (let i = 0; i < EXECUTIONS; i++) {
-      const result = await new LocalDurableTestRunner({ handlerFunction: handler as never }).run({ payload: { i } })
-      statuses.push(String(result.getStatus()))
+  await muteStdout(async () => {
+    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+    try {
+      for (let i = 0; i < EXECUTIONS; i++) {
+        const result = await new LocalDurableTestRunner({ handlerFunction: handler as never }).run({ payload: { i } })
+        statuses.push(String(result.getStatus()))
+      }
+    } finally {
+      await LocalDurableTestRunner.teardownTestEnvironment()
     }
-  } finally {
-    await LocalDurableTestRunner.teardownTestEnvironment()
-    process.stdout.write = write
-  }
+  })
   // A probe chain of each execution that ran: `overlapping` means some invocation's chain is still held.
   const retained = seen.filter(({ client, arn }) => {
     if (!DurableClient.isTracked(client)) return false

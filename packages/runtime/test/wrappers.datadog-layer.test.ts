@@ -9,7 +9,7 @@ import "./ddtrace.offline.ts"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import { captureStdout } from "./e2e.suite.ts"
+import { captureStdout, exportedSpans } from "./support.ts"
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "lambda")
 process.env.LAMBDA_TASK_ROOT = FIXTURES
@@ -38,14 +38,6 @@ const { handler } = (await import(/* @vite-ignore */ layerEntry)) as {
   handler: (event: unknown, context: unknown) => Promise<unknown>
 }
 
-interface Exported {
-  readonly name: string
-  readonly trace_id: string
-  readonly span_id: string
-  readonly parent_id: string
-  readonly meta: Readonly<Record<string, string>>
-}
-
 describe("with the Datadog layer: DD_LAMBDA_HANDLER and DD_TRACE_EXTRACTOR", () => {
   it("one aws.lambda per invocation (Datadog's), one trace, resumed invocations under the anchor", async () => {
     await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
@@ -61,9 +53,7 @@ describe("with the Datadog layer: DD_LAMBDA_HANDLER and DD_TRACE_EXTRACTOR", () 
     assert.strictEqual(result.getStatus(), "SUCCEEDED")
     const invocations = result.getInvocations().length
     assert.isAtLeast(invocations, 3)
-    const spans = lines
-      .filter((line) => line.startsWith('{"traces":'))
-      .flatMap((line) => (JSON.parse(line) as { traces: Array<Array<Exported>> }).traces.flat())
+    const spans = exportedSpans(lines)
     const lambdas = spans.filter((s) => s.name === "aws.lambda")
     assert.strictEqual(lambdas.length, invocations, "exactly one aws.lambda per invocation")
     assert.isTrue(

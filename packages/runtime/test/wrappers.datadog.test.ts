@@ -13,7 +13,7 @@ process.env.DD_MERGE_XRAY_TRACES = "false"
 
 import { createRequire } from "node:module"
 import { assert, describe, it } from "@effect/vitest"
-import { captureStdout } from "./e2e.suite.ts"
+import { captureConsoleLog, captureStdout, type ExportedSpan, exportedSpans } from "./support.ts"
 import { WORKFLOWS } from "./workflows.ts"
 
 const require = createRequire(import.meta.url)
@@ -28,14 +28,6 @@ const { LocalDurableTestRunner } = await import("@aws/durable-execution-sdk-js-t
 const DdTrace = await import("@durable-trace/adapters/DdTrace")
 const { withDurableTracing } = await import("../src/withDurableTracing.ts")
 const DatadogExtractor = await import("../src/DatadogExtractor.ts")
-
-interface Exported {
-  readonly name: string
-  readonly trace_id: string
-  readonly span_id: string
-  readonly parent_id: string
-  readonly meta: Readonly<Record<string, string>>
-}
 
 /** Three invocations: a wait, then a callback completed from outside. */
 const steady = WORKFLOWS.find((w) => w.name === "steady state: suspends twice")!
@@ -72,25 +64,21 @@ const run = async (options: {
   }
   await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
   // Effect's default logger, which the warnings go through, writes with `console.log`.
-  const logged: Array<string> = []
-  const log = console.log
-  console.log = (...args: Array<unknown>) => {
-    logged.push(args.map(String).join(" "))
-    log(...args)
-  }
-  const { result, lines } = await captureStdout(async () => {
-    try {
-      const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
-      const [result] = await Promise.all([runner.run({ payload: {} }), steady.drive?.(runner)])
-      return result
-    } finally {
-      console.log = log
-      await LocalDurableTestRunner.teardownTestEnvironment()
-    }
-  })
-  const spans = lines
-    .filter((line) => line.startsWith('{"traces":'))
-    .flatMap((line) => (JSON.parse(line) as { traces: Array<Array<Exported>> }).traces.flat())
+  const {
+    result: { result, lines },
+    logged
+  } = await captureConsoleLog(() =>
+    captureStdout(async () => {
+      try {
+        const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
+        const [result] = await Promise.all([runner.run({ payload: {} }), steady.drive?.(runner)])
+        return result
+      } finally {
+        await LocalDurableTestRunner.teardownTestEnvironment()
+      }
+    })
+  )
+  const spans = exportedSpans(lines)
   const checkpoints = result.getOperations().filter((op) => op.getName()?.startsWith("_datadog_"))
   const anchorDecimal = (
     checkpoints.find((op) => op.getName() === "_datadog_0")?.getStepDetails()?.result as
@@ -102,7 +90,7 @@ const run = async (options: {
   return { result, spans, checkpoints, anchor, warnings }
 }
 
-const byName = (spans: ReadonlyArray<Exported>, name: string) => spans.filter((span) => span.name === name)
+const byName = (spans: ReadonlyArray<ExportedSpan>, name: string) => spans.filter((span) => span.name === name)
 
 describe("with datadog-lambda-js: datadog() and durable-trace's extractor", () => {
   it("one aws.lambda per invocation, one trace, resumed invocations under the anchor, each checkpoint written once", async () => {

@@ -11,6 +11,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { AwsLambdaInstrumentation } from "@opentelemetry/instrumentation-aws-lambda"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node"
+import { captureConsoleLog } from "./support.ts"
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "lambda")
 // What Lambda sets, and the instrumentation reads when it is constructed.
@@ -78,41 +79,32 @@ const run = async (options: {
   const instrumentation = new AwsLambdaInstrumentation(options.ours ? { eventContextExtractor } : {})
   instrumentation.setTracerProvider(provider)
   exporter.reset()
-  const logged: Array<string> = []
-  const log = console.log
-  console.log = (...args: Array<unknown>) => {
-    logged.push(args.map(String).join(" "))
-    log(...args)
-  }
   try {
-    const summaries: Array<InvocationSummary> = []
-    const patched = patchedHandler(
-      options.pluginOnly
-        ? withDurableExecution(steady.make({}), { plugins: [durableExecutionPluginProvider.createPlugin()] })
-        : withDurableTracing(steady.make({}), {
-            backend: OpenTelemetry.make(),
-            onInvocation: (summary) => summaries.push(summary)
-          })
-    )
-    const handler = (event: PagedEvent, context: unknown) => {
-      if (options.checkpointsOnPageTwo) checkpointsOnPageTwo(event)
-      return patched(event, context)
-    }
-    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
-    try {
-      const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
-      const [result] = await Promise.all([runner.run({ payload: options.payload ?? {} }), steady.drive?.(runner)])
-      return {
-        result,
-        summaries,
-        spans: exporter.getFinishedSpans(),
-        warnings: logged.filter((l) => l.includes("durable-trace: "))
+    const { result: run, logged } = await captureConsoleLog(async () => {
+      const summaries: Array<InvocationSummary> = []
+      const patched = patchedHandler(
+        options.pluginOnly
+          ? withDurableExecution(steady.make({}), { plugins: [durableExecutionPluginProvider.createPlugin()] })
+          : withDurableTracing(steady.make({}), {
+              backend: OpenTelemetry.make(),
+              onInvocation: (summary) => summaries.push(summary)
+            })
+      )
+      const handler = (event: PagedEvent, context: unknown) => {
+        if (options.checkpointsOnPageTwo) checkpointsOnPageTwo(event)
+        return patched(event, context)
       }
-    } finally {
-      await LocalDurableTestRunner.teardownTestEnvironment()
-    }
+      await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+      try {
+        const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
+        const [result] = await Promise.all([runner.run({ payload: options.payload ?? {} }), steady.drive?.(runner)])
+        return { result, summaries, spans: exporter.getFinishedSpans() }
+      } finally {
+        await LocalDurableTestRunner.teardownTestEnvironment()
+      }
+    })
+    return { ...run, warnings: logged.filter((l) => l.includes("durable-trace: ")) }
   } finally {
-    console.log = log
     instrumentation.disable()
   }
 }
