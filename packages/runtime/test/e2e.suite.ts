@@ -9,7 +9,7 @@ import type { BackendLayer } from "@durable-trace/adapters/Backend"
 import { assert, describe, it } from "@effect/vitest"
 import { type InvocationSummary, withDurableTracing } from "../src/withDurableTracing.ts"
 import { captureStdout } from "./support.ts"
-import { WORKFLOWS, type Workflow, type WorkflowHooks } from "./workflows.ts"
+import { chargeDeclinedOnce, WORKFLOWS, type Workflow, type WorkflowHooks } from "./workflows.ts"
 
 /** A finished span, normalised across backends. */
 export interface TestSpan {
@@ -92,18 +92,10 @@ const RETRIED_IN_PROCESS: Workflow = {
   suspends: true,
   spans: ["aws.durable.step"],
   make: () => {
-    let attempts = 0
+    const charge = chargeDeclinedOnce(1)
     return async (_event, context) => {
       await context.wait("settle", { seconds: 5 })
-      return context.step(
-        "charge",
-        async () => {
-          attempts++
-          if (attempts === 1) throw new Error("card declined once")
-          return "charged"
-        },
-        { retryStrategy: (_error, attempt) => ({ shouldRetry: attempt < 3, delay: { seconds: 1 } }) }
-      )
+      return charge(context)
     }
   }
 }

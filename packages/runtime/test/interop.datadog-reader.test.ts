@@ -4,11 +4,7 @@
  * `_datadog_{N}` on every invocation; our checkpoint must be what it continues.
  */
 import "./ddtrace.offline.ts"
-
-process.env.DD_ENHANCED_METRICS = "false"
-process.env.DD_COLD_START_TRACING = "false"
-process.env.DD_LOGS_INJECTION = "false"
-process.env.DD_MERGE_XRAY_TRACES = "false"
+import "./datadog-lambda.offline.ts"
 
 import { createRequire } from "node:module"
 import * as Checkpoint from "@durable-trace/core/Checkpoint"

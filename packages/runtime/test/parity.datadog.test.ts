@@ -9,15 +9,10 @@
  * either side fails it until the table says why.
  */
 import "./ddtrace.offline.ts"
+import "./datadog-lambda.offline.ts"
 
 // As in Lambda, the function is the process: dd-trace's default service is this name, as datadog-lambda-js's is.
 process.env.AWS_LAMBDA_FUNCTION_NAME = "my-function-name"
-// Spans and the trace only, as the benchmark runs Datadog's stack: no enhanced metrics, cold-start spans, console
-// patching or X-Ray merging.
-process.env.DD_ENHANCED_METRICS = "false"
-process.env.DD_COLD_START_TRACING = "false"
-process.env.DD_LOGS_INJECTION = "false"
-process.env.DD_MERGE_XRAY_TRACES = "false"
 
 import { readFileSync } from "node:fs"
 import { createRequire } from "node:module"

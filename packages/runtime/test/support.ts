@@ -1,10 +1,11 @@
 /**
  * Test support shared by the runtime's suites: dd-trace's log exporter read back (its `{"traces":[[...]]}` lines
- * on stdout), stdout and `console.log` capture, and a child process's output. Each helper restores what it patched
+ * on stdout), stdout and `console.log` capture, a child process's output, and one run on the local runner. Each helper restores what it patched
  * when its function settles, so a failing test leaves the process as it found it.
  */
 import type { ChildProcess } from "node:child_process"
 import type { TestSpan } from "./e2e.suite.ts"
+import type { Workflow } from "./workflows.ts"
 
 /** One span as dd-trace's log exporter prints it (ids as 16 hex, the high 64 trace bits in `_dd.p.tid`). */
 export interface ExportedSpan {
@@ -134,3 +135,20 @@ export const outputOf = (child: ChildProcess): Promise<ChildOutput> =>
     child.on("error", reject)
     child.on("close", (code) => resolve({ code, stdout, stderr }))
   })
+
+/**
+ * Runs `handler` once on a fresh local-runner environment (the runner's fake clock otherwise carries over and later
+ * waits stop suspending), with `workflow.drive` alongside. The runner is imported when called, so that a test file
+ * decides when the SDK loads (after `tracer.init()`, for instance).
+ */
+export const runOnce = async (handler: unknown, workflow: Pick<Workflow, "drive">, payload: unknown = {}) => {
+  const { LocalDurableTestRunner } = await import("@aws/durable-execution-sdk-js-testing")
+  await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+  try {
+    const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
+    const [result] = await Promise.all([runner.run({ payload }), workflow.drive?.(runner)])
+    return result
+  } finally {
+    await LocalDurableTestRunner.teardownTestEnvironment()
+  }
+}

@@ -2,7 +2,7 @@
  * The end-to-end workflows (issue 5): each a durable handler factory (fresh state per run), how to drive it
  * on the local runner, and what tracing must produce.
  */
-import type { DurableExecutionHandler } from "@aws/durable-execution-sdk-js"
+import type { DurableContext, DurableExecutionHandler } from "@aws/durable-execution-sdk-js"
 import { type LocalDurableTestRunner, WaitingOperationStatus } from "@aws/durable-execution-sdk-js-testing"
 
 export interface Workflow {
@@ -21,6 +21,24 @@ export interface Workflow {
 export interface WorkflowHooks {
   /** Runs inside the first step of a resumed invocation. */
   readonly onResume?: (() => void) | undefined
+}
+
+/**
+ * Step `charge`, declined the first time it runs and retried after `retrySeconds`. Make one per run: the decline is
+ * remembered across the run's invocations.
+ */
+export const chargeDeclinedOnce = (retrySeconds: number) => {
+  let attempts = 0
+  return (context: DurableContext) =>
+    context.step(
+      "charge",
+      async () => {
+        attempts++
+        if (attempts === 1) throw new Error("card declined once")
+        return "charged"
+      },
+      { retryStrategy: (_error, attempt) => ({ shouldRetry: attempt < 3, delay: { seconds: retrySeconds } }) }
+    )
 }
 
 /** Completes callback `name` from outside once the workflow has submitted it, as a payment provider would. */
@@ -87,19 +105,8 @@ export const WORKFLOWS: ReadonlyArray<Workflow> = [
     suspends: true,
     spans: ["aws.durable.step"],
     make: () => {
-      let attempts = 0
-      return async (_event, context) => {
-        const charged = await context.step(
-          "charge",
-          async () => {
-            attempts++
-            if (attempts === 1) throw new Error("card declined once")
-            return "charged"
-          },
-          { retryStrategy: (_error, attempt) => ({ shouldRetry: attempt < 3, delay: { seconds: 10 } }) }
-        )
-        return { charged }
-      }
+      const charge = chargeDeclinedOnce(10)
+      return async (_event, context) => ({ charged: await charge(context) })
     }
   },
   {

@@ -5,22 +5,18 @@
  * local runner with dd-trace's log exporter: one `aws.lambda` per invocation, one trace, under the anchor.
  */
 import "./ddtrace.offline.ts"
+import "./datadog-lambda.offline.ts"
 
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
-import { captureStdout, exportedSpans } from "./support.ts"
+import { captureStdout, exportedSpans, runOnce } from "./support.ts"
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "lambda")
 process.env.LAMBDA_TASK_ROOT = FIXTURES
 process.env.DD_LAMBDA_HANDLER = "dd-layer-handler.handler"
 process.env.DD_TRACE_EXTRACTOR = "dd-layer-handler.traceExtractor"
-process.env.DD_ENHANCED_METRICS = "false"
-process.env.DD_COLD_START_TRACING = "false"
-process.env.DD_LOGS_INJECTION = "false"
-process.env.DD_MERGE_XRAY_TRACES = "false"
 
-const { LocalDurableTestRunner } = await import("@aws/durable-execution-sdk-js-testing")
 const DdTrace = await import("@durable-trace/adapters/DdTrace")
 const { withDurableTracing } = await import("../src/withDurableTracing.ts")
 const { traceExtractor } = await import("../src/DatadogExtractor.ts")
@@ -40,16 +36,7 @@ const { handler } = (await import(/* @vite-ignore */ layerEntry)) as {
 
 describe("with the Datadog layer: DD_LAMBDA_HANDLER and DD_TRACE_EXTRACTOR", () => {
   it("one aws.lambda per invocation (Datadog's), one trace, resumed invocations under the anchor", async () => {
-    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
-    const { result, lines } = await captureStdout(async () => {
-      try {
-        const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
-        const [result] = await Promise.all([runner.run({ payload: {} }), steady.drive?.(runner)])
-        return result
-      } finally {
-        await LocalDurableTestRunner.teardownTestEnvironment()
-      }
-    })
+    const { result, lines } = await captureStdout(() => runOnce(handler, steady))
     assert.strictEqual(result.getStatus(), "SUCCEEDED")
     const invocations = result.getInvocations().length
     assert.isAtLeast(invocations, 3)

@@ -5,15 +5,11 @@
  * skipped because our extractor runs before datadog-lambda-js's own.
  */
 import "./ddtrace.offline.ts"
-
-process.env.DD_ENHANCED_METRICS = "false"
-process.env.DD_COLD_START_TRACING = "false"
-process.env.DD_LOGS_INJECTION = "false"
-process.env.DD_MERGE_XRAY_TRACES = "false"
+import "./datadog-lambda.offline.ts"
 
 import { createRequire } from "node:module"
 import { assert, describe, it } from "@effect/vitest"
-import { captureConsoleLog, captureStdout, type ExportedSpan, exportedSpans } from "./support.ts"
+import { captureConsoleLog, captureStdout, type ExportedSpan, exportedSpans, runOnce } from "./support.ts"
 import { WORKFLOWS } from "./workflows.ts"
 
 const require = createRequire(import.meta.url)
@@ -24,7 +20,6 @@ const { datadog } = require("datadog-lambda-js") as {
 }
 const tracer = require("dd-trace") as typeof import("dd-trace").default
 tracer.init()
-const { LocalDurableTestRunner } = await import("@aws/durable-execution-sdk-js-testing")
 const DdTrace = await import("@durable-trace/adapters/DdTrace")
 const { withDurableTracing } = await import("../src/withDurableTracing.ts")
 const DatadogExtractor = await import("../src/DatadogExtractor.ts")
@@ -62,22 +57,11 @@ const run = async (options: {
     if (options.corruptLatest && operations?.some((op) => op.Name === "_datadog_0")) operations.push(CORRUPT)
     return (wrapped as unknown as (event: Event, context: unknown) => Promise<unknown>)(event, context)
   }
-  await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
   // Effect's default logger, which the warnings go through, writes with `console.log`.
   const {
     result: { result, lines },
     logged
-  } = await captureConsoleLog(() =>
-    captureStdout(async () => {
-      try {
-        const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
-        const [result] = await Promise.all([runner.run({ payload: {} }), steady.drive?.(runner)])
-        return result
-      } finally {
-        await LocalDurableTestRunner.teardownTestEnvironment()
-      }
-    })
-  )
+  } = await captureConsoleLog(() => captureStdout(() => runOnce(handler, steady)))
   const spans = exportedSpans(lines)
   const checkpoints = result.getOperations().filter((op) => op.getName()?.startsWith("_datadog_"))
   const anchorDecimal = (

@@ -11,7 +11,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { AwsLambdaInstrumentation } from "@opentelemetry/instrumentation-aws-lambda"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node"
-import { captureConsoleLog } from "./support.ts"
+import { captureConsoleLog, runOnce } from "./support.ts"
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "lambda")
 // What Lambda sets, and the instrumentation reads when it is constructed.
@@ -22,7 +22,6 @@ const exporter = new InMemorySpanExporter()
 const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
 provider.register()
 
-const { LocalDurableTestRunner } = await import("@aws/durable-execution-sdk-js-testing")
 const OpenTelemetry = await import("@durable-trace/adapters/OpenTelemetry")
 const { withDurableTracing } = await import("../src/withDurableTracing.ts")
 type InvocationSummary = import("../src/withDurableTracing.ts").InvocationSummary
@@ -94,14 +93,8 @@ const run = async (options: {
         if (options.checkpointsOnPageTwo) checkpointsOnPageTwo(event)
         return patched(event, context)
       }
-      await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
-      try {
-        const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
-        const [result] = await Promise.all([runner.run({ payload: options.payload ?? {} }), steady.drive?.(runner)])
-        return { result, summaries, spans: exporter.getFinishedSpans() }
-      } finally {
-        await LocalDurableTestRunner.teardownTestEnvironment()
-      }
+      const result = await runOnce(handler, steady, options.payload)
+      return { result, summaries, spans: exporter.getFinishedSpans() }
     })
     return { ...run, warnings: logged.filter((l) => l.includes("durable-trace: ")) }
   } finally {

@@ -3,28 +3,18 @@
  * many follow, and never changing an outcome. The decisions are core's (`InvocationSpan.misconfigurations`); this
  * checks the runtime feeds it what it sees.
  */
-import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
 import * as InMemory from "@durable-trace/adapters/InMemory"
 import { assert, describe, it } from "@effect/vitest"
 import { type WithDurableTracingOptions, withDurableTracing } from "../src/withDurableTracing.ts"
-import { captureConsoleLog } from "./support.ts"
+import { captureConsoleLog, runOnce } from "./support.ts"
 import { WORKFLOWS } from "./workflows.ts"
 
 const steady = WORKFLOWS.find((w) => w.name === "steady state: suspends twice")!
 
 const run = async (options: Omit<WithDurableTracingOptions, "backend">) => {
   const memory = InMemory.make()
-  const { result, logged } = await captureConsoleLog(async () => {
-    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
-    try {
-      const handler = withDurableTracing(steady.make({}), { backend: memory.layer, ...options })
-      const runner = new LocalDurableTestRunner({ handlerFunction: handler as never })
-      const [result] = await Promise.all([runner.run({ payload: {} }), steady.drive?.(runner)])
-      return result
-    } finally {
-      await LocalDurableTestRunner.teardownTestEnvironment()
-    }
-  })
+  const handler = withDurableTracing(steady.make({}), { backend: memory.layer, ...options })
+  const { result, logged } = await captureConsoleLog(() => runOnce(handler, steady))
   return { result, spans: memory.spans(), warnings: logged.filter((line) => line.includes("durable-trace: ")) }
 }
 
