@@ -9,6 +9,7 @@ import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Inspect from "../src/Inspect.ts"
 import { FIXTURES } from "./fixtures/inspect/capture.ts"
+import { stepOperation } from "./support.ts"
 
 type Json = Record<string, unknown>
 type Operation = Record<string, unknown>
@@ -38,14 +39,7 @@ const withOperation = (event: Json, operation: Operation) => withOperations(even
 const byName = (event: Json, name: string): Operation => operationsOf(event).find((op) => op.Name === name)!
 
 /** A checkpoint operation as read back (SPEC §2), with `result` as its `StepDetails.Result`. */
-const step = (name: string, id: string, result: unknown): Operation => ({
-  Id: id,
-  Name: name,
-  Type: "STEP",
-  SubType: "Step",
-  Status: "SUCCEEDED",
-  StepDetails: { Attempt: 1, Result: result }
-})
+const step = (name: string, id: string, result: unknown): Operation => stepOperation(name, id, result, 1)
 
 const HEADERS = {
   "x-datadog-trace-id": "1",

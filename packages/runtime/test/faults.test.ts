@@ -10,7 +10,6 @@
 import type { CheckpointDurableExecutionRequest } from "@aws/durable-execution-sdk-js"
 import type { BackendLayer } from "@durable-trace/adapters/Backend"
 import * as InMemory from "@durable-trace/adapters/InMemory"
-import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import { errorType } from "@durable-trace/core/Errors"
 import * as Headers from "@durable-trace/core/Headers"
 import { Telemetry } from "@durable-trace/core/Telemetry"
@@ -33,6 +32,7 @@ import {
   traced,
   untraced
 } from "./faults.harness.ts"
+import { checkpointOperation } from "./support.ts"
 import { WORKFLOWS, type Workflow } from "./workflows.ts"
 
 /** One traced run's set-up: the backend, where its failures are read, and how the run is altered. */
@@ -92,14 +92,8 @@ const FAULT_MARKER = "durable-trace-fault-page"
  * A prior whose trace id is valid but whose parent id is not (`0` is "no id"): the reader must skip it, the
  * writer must not invent an anchor (SPEC §4.4). Its id is the one our writer gives `_datadog_0` of the execution.
  */
-const malformedPrior = (executionArn: string) => ({
-  Id: Checkpoint.checkpointOperationId("_datadog_0", executionArn),
-  Name: "_datadog_0",
-  Type: "STEP",
-  SubType: "Step",
-  Status: "SUCCEEDED",
-  StepDetails: { Attempt: 1, Result: JSON.stringify({ "x-datadog-trace-id": "4242", "x-datadog-parent-id": "0" }) }
-})
+const malformedPrior = (executionArn: string) =>
+  checkpointOperation(0, executionArn, JSON.stringify({ "x-datadog-trace-id": "4242", "x-datadog-parent-id": "0" }), 1)
 
 const withMalformedPrior = (handler: LambdaHandler): LambdaHandler =>
   beforeEach(handler, (event: RunnerEvent) => {

@@ -5,7 +5,6 @@
  * checked on the real engine (the local runner's stored operations); reads through the core reader, the event
  * carriers and the inspect CLI.
  */
-import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
@@ -22,6 +21,7 @@ import * as Result from "effect/Result"
 import { ALLOWED } from "../../core/test/fuzz/Oracle.js"
 import * as Inspect from "../src/Inspect.ts"
 import { checkpointsOf, inMemoryServices, layerFrom, runOnLocalRunner, traced } from "./faults.harness.ts"
+import { checkpointOperation } from "./support.ts"
 import { WORKFLOWS } from "./workflows.ts"
 
 const ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders:$LATEST/durable-execution/order-1/3f1c9a"
@@ -77,14 +77,7 @@ const assertSanitised = (headers: Headers.Headers, where: string) => {
   assert.isAtMost((headers["x-datadog-tags"] ?? "").length, Headers.MAX_TAGS_BYTES, `${where}: 512 B tags cap`)
 }
 
-const checkpoint = (n: number, payload: unknown) => ({
-  Id: Checkpoint.checkpointOperationId(`_datadog_${n}`, ARN),
-  Name: `_datadog_${n}`,
-  Type: "STEP",
-  SubType: "Step",
-  Status: "SUCCEEDED",
-  StepDetails: { Attempt: 1, Result: payload }
-})
+const checkpoint = (n: number, payload: unknown) => checkpointOperation(n, ARN, payload, 1)
 
 const eventWith = (...operations: ReadonlyArray<unknown>) => ({
   DurableExecutionArn: ARN,

@@ -7,9 +7,8 @@ import "./ddtrace.offline.ts"
 import "./datadog-lambda.offline.ts"
 
 import { createRequire } from "node:module"
-import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import { assert, describe, it } from "@effect/vitest"
-import { captureStdout, exportedSpans } from "./support.ts"
+import { captureStdout, checkpointOperation, exportedSpans } from "./support.ts"
 
 const require = createRequire(import.meta.url)
 const tracer = require("dd-trace") as typeof import("dd-trace").default
@@ -88,15 +87,7 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
     const handler = (event: DurableEventLike, context: unknown) => {
       const state = event.InitialExecutionState
       if (state.Operations.some((op) => op.Name === "_datadog_0")) {
-        const name = "_datadog_1"
-        const corrupt = {
-          Id: Checkpoint.checkpointOperationId(name, event.DurableExecutionArn),
-          Name: name,
-          Type: "STEP",
-          SubType: "Step",
-          Status: "SUCCEEDED",
-          StepDetails: { Attempt: 1, Result: "{not json" }
-        }
+        const corrupt = checkpointOperation(1, event.DurableExecutionArn, "{not json", 1)
         event.InitialExecutionState = { ...state, Operations: [...state.Operations, corrupt] }
       }
       return traced(event as never, context as never)

@@ -1,9 +1,11 @@
 /**
  * Test support shared by the runtime's suites: dd-trace's log exporter read back (its `{"traces":[[...]]}` lines
- * on stdout), stdout and `console.log` capture, a child process's output, and one run on the local runner. Each helper restores what it patched
+ * on stdout), stdout and `console.log` capture, a child process's output, one run on the local runner, and the
+ * operations events are built of. Each helper restores what it patched
  * when its function settles, so a failing test leaves the process as it found it.
  */
 import type { ChildProcess } from "node:child_process"
+import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import type { TestSpan } from "./e2e.suite.ts"
 import type { Workflow } from "./workflows.ts"
 
@@ -152,3 +154,22 @@ export const runOnce = async (handler: unknown, workflow: Pick<Workflow, "drive"
     await LocalDurableTestRunner.teardownTestEnvironment()
   }
 }
+
+/** A succeeded step operation as an event carries it, `result` as its `StepDetails.Result` (`Attempt` if given). */
+export const stepOperation = (name: string, id: string, result: unknown, attempt?: number) => ({
+  Id: id,
+  Name: name,
+  Type: "STEP",
+  SubType: "Step",
+  Status: "SUCCEEDED",
+  StepDetails: attempt === undefined ? { Result: result } : { Attempt: attempt, Result: result }
+})
+
+/** Checkpoint `_datadog_{n}` of `executionArn` under our writer's operation id, `payload` as its result. */
+export const checkpointOperation = (n: number, executionArn: string, payload: unknown, attempt?: number) =>
+  stepOperation(
+    Checkpoint.checkpointName(n),
+    Checkpoint.checkpointOperationId(Checkpoint.checkpointName(n), executionArn),
+    payload,
+    attempt
+  )

@@ -9,7 +9,14 @@ import "./datadog-lambda.offline.ts"
 
 import { createRequire } from "node:module"
 import { assert, describe, it } from "@effect/vitest"
-import { captureConsoleLog, captureStdout, type ExportedSpan, exportedSpans, runOnce } from "./support.ts"
+import {
+  captureConsoleLog,
+  captureStdout,
+  type ExportedSpan,
+  exportedSpans,
+  runOnce,
+  stepOperation
+} from "./support.ts"
 import { WORKFLOWS } from "./workflows.ts"
 
 const require = createRequire(import.meta.url)
@@ -32,14 +39,7 @@ interface Event {
 }
 
 /** A checkpoint above every real one whose payload is not JSON: what a crashed or foreign writer can leave. */
-const CORRUPT = {
-  Id: "c".repeat(32),
-  Name: "_datadog_7",
-  Type: "STEP",
-  SubType: "Step",
-  Status: "SUCCEEDED",
-  StepDetails: { Result: "{not json" }
-}
+const CORRUPT = stepOperation("_datadog_7", "c".repeat(32), "{not json")
 
 const run = async (options: {
   readonly ours: boolean

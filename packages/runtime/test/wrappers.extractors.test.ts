@@ -4,26 +4,19 @@
  * decide without paging.
  */
 import * as InMemory from "@durable-trace/adapters/InMemory"
-import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import { assert, describe, it } from "@effect/vitest"
 import { trace } from "@opentelemetry/api"
 import * as DatadogExtractor from "../src/DatadogExtractor.ts"
 import * as OpenTelemetryExtractor from "../src/OpenTelemetryExtractor.ts"
 import * as OuterInvocation from "../src/OuterInvocation.ts"
+import { checkpointOperation } from "./support.ts"
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 const PARENT = "00f067aa0ba902b7"
 const ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders:$LATEST/durable-execution/run-1/0b1c"
 
 const execution = { Id: "0", Type: "EXECUTION", Status: "STARTED", ExecutionDetails: { InputPayload: "{}" } }
-const checkpoint = (n: number, payload: Record<string, string>) => ({
-  Id: Checkpoint.checkpointOperationId(Checkpoint.checkpointName(n), ARN),
-  Name: Checkpoint.checkpointName(n),
-  Type: "STEP",
-  SubType: "Step",
-  Status: "SUCCEEDED",
-  StepDetails: { Result: JSON.stringify(payload) }
-})
+const checkpoint = (n: number, payload: Record<string, string>) => checkpointOperation(n, ARN, JSON.stringify(payload))
 const event = (operations: ReadonlyArray<unknown>, nextMarker?: string) => ({
   DurableExecutionArn: ARN,
   CheckpointToken: "token-1",
