@@ -2,7 +2,8 @@
  * Benchmark 2, the writer's decision at suspend: durable-trace's `Writer.save` against dd-trace's
  * `saveTraceContextCheckpointIfUpdated` (its built-in plugin's `trace-checkpoint.js`), each with a recording
  * checkpoint sink, over the same events and the same dd-trace. Three scenarios: the first save (no checkpoint
- * yet), an unchanged resume (same trace: nothing to write) and a changed resume (another trace: write N+1).
+ * yet), an unchanged resume (same trace: nothing to write) and a changed resume (same trace, the user kept it: the
+ * sampling priority changed, write N+1).
  * Each side resumes from the checkpoint it wrote itself. Ours is timed as a pure decision (the same steps
  * without Effect) and as the Effect program the plugin runs (`CheckpointLog.make` + `Writer.save` with its
  * timeout, `runSync` on a prebuilt runtime). Ours includes the scan of the operations, which the binding
@@ -119,6 +120,15 @@ const pureSave = (event: unknown, span: Span, write: (update: CheckpointUpdate) 
 const resumedSpan = (payload: string): Span =>
   tracer.startSpan("aws.durable.execute", { childOf: tracer.extract("text_map", JSON.parse(payload)) })
 
+/**
+ * The same trace, kept by the user (sampling priority 2): the context changed, so both writers write N+1. (A
+ * different trace would not do: durable-trace never writes another trace over an execution's checkpoint.)
+ */
+const kept = (span: Span): Span => {
+  span.setTag("manual.keep", true)
+  return span
+}
+
 export const run = async (): Promise<ReadonlyArray<WriterResult>> => {
   const theirs = new Recorder()
   const ours = new Recorder()
@@ -157,7 +167,7 @@ export const run = async (): Promise<ReadonlyArray<WriterResult>> => {
       },
       "changed resume": {
         events: [resumedTheirs, resumedOurs],
-        spans: [tracer.startSpan("aws.durable.execute"), tracer.startSpan("aws.durable.execute")],
+        spans: [kept(resumedSpan(theirPayload)), kept(resumedSpan(JSON.stringify(ourOutcome.payload)))],
         writes: "_datadog_1"
       }
     }
