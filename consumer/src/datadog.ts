@@ -12,4 +12,4 @@ import { workflow } from "./workflow.js"
 
 tracer.init()
 
-export const handler = datadog(withDurableTracing(workflow, { backend: DdTrace.make(tracer) }), { traceExtractor })
+export const handler = datadog(withDurableTracing(workflow, { backend: DdTrace.layer(tracer) }), { traceExtractor })

@@ -6,4 +6,4 @@ import { workflow } from "./workflow.js"
 
 tracer.init()
 
-export const handler = withDurableTracing(workflow, { backend: DdTrace.make(tracer) })
+export const handler = withDurableTracing(workflow, { backend: DdTrace.layer(tracer) })

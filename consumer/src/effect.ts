@@ -16,7 +16,7 @@ class Inventory extends Context.Service<Inventory, { readonly reserve: (id: stri
 }
 
 export const handler = DurableEffect.handler({
-  backend: OpenTelemetry.make(),
+  backend: OpenTelemetry.layer(),
   layer: Inventory.layer,
   handler: (order: Order) =>
     Effect.gen(function* () {

@@ -9,12 +9,9 @@ import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import type { DurableExecutionClient, withDurableExecution } from "@aws/durable-execution-sdk-js"
 import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
-import { Backend, layerFrom } from "@durable-trace/adapters/Backend"
+import * as Backend from "@durable-trace/adapters/Backend"
 import * as InMemory from "@durable-trace/adapters/InMemory"
-import { Telemetry } from "@durable-trace/core/Telemetry"
-import { TracePropagation } from "@durable-trace/core/TracePropagation"
 import { withDurableTracing } from "@durable-trace/runtime/withDurableTracing"
-import * as Effect from "effect/Effect"
 import { now } from "./measure.ts"
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>
@@ -28,11 +25,7 @@ const median = (values: ReadonlyArray<number>): number => {
 
 const services = () => {
   const memory = InMemory.make()
-  const [backend, propagation, telemetry] = Effect.runSync(
-    Effect.all([Effect.service(Backend), Effect.service(TracePropagation), Effect.service(Telemetry)]).pipe(
-      Effect.provide(memory.layer)
-    )
-  )
+  const { backend, propagation, telemetry } = memory
   return { memory, backend, propagation, telemetry }
 }
 
@@ -103,20 +96,22 @@ const writeBound = async () => {
     const options = { earlyCheckpoint: false, writeTimeoutMillis: 300 }
     reference.push(
       (
-        await invocationMillis(withDurableTracing(step, { backend: services().memory.layer, ...options }) as Handler)
+        await invocationMillis(
+          withDurableTracing(step, { backend: InMemory.layer(services().memory), ...options }) as Handler
+        )
       )[0]!
     )
     hung.push(
       (
         await invocationMillis(
-          withDurableTracing(step, { backend: services().memory.layer, ...options }) as Handler,
+          withDurableTracing(step, { backend: InMemory.layer(services().memory), ...options }) as Handler,
           hangOurWrites
         )
       )[0]!
     )
     const nearDeadline = withDurableTracing(step, {
       ...options,
-      backend: services().memory.layer,
+      backend: InMemory.layer(services().memory),
       writeTimeoutMillis: 2000
     }) as Handler
     left.push(
@@ -139,12 +134,16 @@ const flushBound = async () => {
     reference.push(
       (
         await invocationMillis(
-          withDurableTracing(single, { backend: plain.memory.layer, writeTimeoutMillis: 300 }) as Handler
+          withDurableTracing(single, { backend: InMemory.layer(plain.memory), writeTimeoutMillis: 300 }) as Handler
         )
       )[0]!
     )
     const { backend, propagation, telemetry } = services()
-    const layer = layerFrom({ ...backend, flush: () => new Promise<void>(() => {}) }, propagation, telemetry)
+    const layer = Backend.layer({
+      backend: { ...backend, flush: () => new Promise<void>(() => {}) },
+      propagation,
+      telemetry
+    })
     stalled.push(
       (await invocationMillis(withDurableTracing(single, { backend: layer, writeTimeoutMillis: 300 }) as Handler))[0]!
     )
@@ -186,7 +185,7 @@ const sigterm = async () => {
 /** `executions` interleaved executions through one handler; misplaced = operation spans outside their execution's trace. */
 const concurrent = async (executions: number) => {
   const { memory } = services()
-  const handler = withDurableTracing(step, { backend: memory.layer })
+  const handler = withDurableTracing(step, { backend: InMemory.layer(memory) })
   const write = process.stdout.write
   process.stdout.write = (() => true) as typeof process.stdout.write
   await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })

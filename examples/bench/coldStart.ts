@@ -120,7 +120,7 @@ const buildDocumented = async (): Promise<{ readonly traced: string; readonly un
   mkdirSync(dir, { recursive: true })
   const workflow = "async (event, context) => context.step('a', async () => event)"
   const sources = {
-    traced: `import { withDurableTracing } from "@durable-trace/runtime"\nimport * as InMemory from "@durable-trace/runtime/InMemory"\nexport const handler = withDurableTracing(${workflow}, { backend: InMemory.make().layer })\n`,
+    traced: `import { withDurableTracing } from "@durable-trace/runtime"\nimport * as InMemory from "@durable-trace/runtime/InMemory"\nexport const handler = withDurableTracing(${workflow}, { backend: InMemory.layer() })\n`,
     untraced: `import { withDurableExecution } from "@aws/durable-execution-sdk-js"\nexport const handler = withDurableExecution(${workflow})\n`
   }
   const urls: Record<string, string> = {}

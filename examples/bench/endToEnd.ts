@@ -68,7 +68,7 @@ const variants = (): ReadonlyArray<Variant> => {
     { name: "untraced: `withDurableExecution`", handler: withDurableExecution(orderWorkflow()), traced: false },
     {
       name: "durable-trace, in-memory backend",
-      handler: withDurableTracing(orderWorkflow(), { backend: memory.layer }),
+      handler: withDurableTracing(orderWorkflow(), { backend: InMemory.layer(memory) }),
       traced: true,
       afterRun: () => {
         memoryFailures += memory.increments().length
@@ -78,7 +78,7 @@ const variants = (): ReadonlyArray<Variant> => {
     },
     {
       name: "durable-trace, dd-trace backend",
-      handler: withDurableTracing(orderWorkflow(), { backend: DdTrace.make(tracer) }),
+      handler: withDurableTracing(orderWorkflow(), { backend: DdTrace.layer(tracer) }),
       traced: true,
       failures: () => metricIncrements.get(DdTrace.INTEGRATION_ERRORS_METRIC) ?? 0
     },

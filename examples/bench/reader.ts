@@ -51,7 +51,7 @@ const checkpointPayload = (): string => {
 
 export const run = async (): Promise<ReadonlyArray<ReaderResult>> => {
   const datadog = new DurableExecutionEventTraceExtractor(new TracerWrapper())
-  const runtime = ManagedRuntime.make(Layer.mergeAll(DdTrace.make(tracer), CheckpointStore.layerTest()))
+  const runtime = ManagedRuntime.make(Layer.mergeAll(DdTrace.layer(tracer), CheckpointStore.layerTest()))
   await runtime.context()
 
   const pure = (event: unknown): Extracted | null => {

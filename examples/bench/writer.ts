@@ -133,7 +133,7 @@ export const run = async (): Promise<ReadonlyArray<WriterResult>> => {
   const theirs = new Recorder()
   const ours = new Recorder()
   const durableContext = { checkpointManager: theirs.checkpointManager }
-  const runtime = ManagedRuntime.make(Layer.mergeAll(DdTrace.make(tracer), Layer.succeed(CheckpointStore, ours.store)))
+  const runtime = ManagedRuntime.make(Layer.mergeAll(DdTrace.layer(tracer), Layer.succeed(CheckpointStore, ours.store)))
   await runtime.context()
 
   const datadogSave = (event: unknown, span: Span) =>

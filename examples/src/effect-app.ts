@@ -128,11 +128,11 @@ const workflow = (event: unknown) =>
     }
   }).pipe(Effect.withSpan("order.workflow"))
 
-// Swap for DdTrace.make(tracer) or OpenTelemetry.make() in production; in memory keeps this example self-contained.
+// Swap for DdTrace.layer(tracer) or OpenTelemetry.layer() in production; in memory keeps this example self-contained.
 const tracing = InMemory.make()
 
 export const handler = DurableEffect.handler({
-  backend: tracing.layer,
+  backend: InMemory.layer(tracing),
   layer: Layer.mergeAll(Inventory.layer, Payments.layer, Approvals.layer),
   handler: workflow
 })

@@ -21,7 +21,7 @@ export const handler = withDurableTracing(
     await context.wait("grace-period", { hours: 1 })
     return context.step("send-invoice", async () => ({ invoiceId: event.invoiceId, total }))
   },
-  { backend: OpenTelemetry.make() }
+  { backend: OpenTelemetry.layer() }
 )
 
 if (import.meta.main) {

@@ -21,7 +21,7 @@ export const handler = withDurableTracing(
     await context.wait("cool-off", { minutes: 10 })
     return context.step("ship", async () => ({ reservation, shipped: true }))
   },
-  { backend: DdTrace.make(tracer) }
+  { backend: DdTrace.layer(tracer) }
 )
 
 if (import.meta.main) await runLocally(handler, { orderId: "o-1" })

@@ -79,7 +79,7 @@ export const ddTrace = async (): Promise<Collector> => {
     }
     return true
   }) as typeof process.stdout.write
-  return { name: "dd-trace (log exporter)", backend: DdTrace.make(tracer), spans: () => spans }
+  return { name: "dd-trace (log exporter)", backend: DdTrace.layer(tracer), spans: () => spans }
 }
 
 /** OpenTelemetry's SDK with an in-memory exporter, registered globally. */
@@ -98,7 +98,7 @@ export const openTelemetry = async (): Promise<Collector> => {
   const millis = ([seconds, nanos]: readonly [number, number]) => seconds * 1000 + nanos / 1e6
   return {
     name: "OpenTelemetry (in-memory exporter)",
-    backend: OpenTelemetry.make(),
+    backend: OpenTelemetry.layer(),
     spans: () =>
       exporter.getFinishedSpans().map((span) => ({
         name: span.name,

@@ -87,15 +87,22 @@ export class Backend extends Context.Service<Backend, BackendService>()("@durabl
 /** A backend together with the core ports it implements: what each adapter's `layer` provides. */
 export type BackendLayer = Layer.Layer<Backend | TracePropagation | Telemetry>
 
-/** Builds a backend layer from its three services. */
-export const layerFrom = (
-  backend: BackendService,
-  propagation: TracePropagation["Service"],
-  telemetry: Telemetry["Service"]
-): BackendLayer =>
-  Layer.succeedContext(
-    Context.make(Backend, backend).pipe(Context.add(TracePropagation, propagation), Context.add(Telemetry, telemetry))
+/** A backend and the core ports it implements: what each adapter's `make` builds. */
+export interface BackendServices {
+  readonly backend: BackendService
+  readonly propagation: TracePropagation["Service"]
+  readonly telemetry: Telemetry["Service"]
+}
+
+/** The three services of `services` as a context. */
+export const context = (services: BackendServices): Context.Context<Backend | TracePropagation | Telemetry> =>
+  Context.make(Backend, services.backend).pipe(
+    Context.add(TracePropagation, services.propagation),
+    Context.add(Telemetry, services.telemetry)
   )
+
+/** The layer of services an adapter's `make` built. */
+export const layer = (services: BackendServices): BackendLayer => Layer.succeedContext(context(services))
 
 /** `tags` without its `undefined` values: what every vendor's tag setter accepts. */
 export const definedTags = (

@@ -5,6 +5,8 @@
  * with the `text_map` format, so the tracer's configured styles apply (SPEC §3, §8).
  * Gotcha: dd-trace 5.13+/6.x ship their own durable plugin that writes `_datadog_{N}` too; two writers fork the
  * numbering, so `make` turns that plugin off by default (see `Options.disableBuiltInDurablePlugin`).
+ * `make(tracer)` builds the backend; `layer(tracer)` provides it; `layerGlobal()` provides it over the process's
+ * dd-trace singleton, imported when the layer is built.
  */
 
 import type { TraceContext } from "@durable-trace/core/TracePropagation"
@@ -20,10 +22,11 @@ import * as Option from "effect/Option"
 import {
   type BackendLayer,
   type BackendService,
+  type BackendServices,
   definedTags,
   errorFields,
   injected,
-  layerFrom,
+  layer as layerOf,
   propagationFailure,
   type Span,
   type SpanIds,
@@ -85,7 +88,7 @@ const hexIds = (context: DdSpanContext): HexIds => context as unknown as HexIds
  * The dd-trace backend over `tracer`, with its propagation and DogStatsD telemetry. With the default options this
  * turns dd-trace's built-in durable plugin off, once, when called.
  */
-export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
+export const make = (tracer: DdTracer, options: Options = {}): BackendServices => {
   const disableBuiltIn = options.disableBuiltInDurablePlugin ?? true
   if (disableBuiltIn) tracer.use(BUILT_IN_DURABLE_PLUGIN, false)
 
@@ -145,9 +148,9 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
     }
   }
 
-  return layerFrom(
+  return {
     backend,
-    {
+    propagation: {
       extract: (headers) =>
         Effect.try({
           try: () => Option.flatMap(Option.fromNullishOr(tracer.extract(TEXT_MAP, { ...headers })), contextOf),
@@ -166,19 +169,22 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
           catch: (cause) => propagationFailure("inject", "not a dd-trace span", cause)
         })
     },
-    telemetryFrom((tags) => {
+    telemetry: telemetryFrom((tags) => {
       counted = true
       tracer.dogstatsd.increment(INTEGRATION_ERRORS_METRIC, 1, { ...tags })
     })
-  )
+  }
 }
 
+/** The dd-trace backend over `tracer` as a layer: `make(tracer, options)`, made now. */
+export const layer = (tracer: DdTracer, options: Options = {}): BackendLayer => layerOf(make(tracer, options))
+
 /**
- * `make` over the process's dd-trace singleton (`import("dd-trace")`), which must be initialised before the layer
- * is built.
+ * The dd-trace backend over the process's dd-trace singleton (`import("dd-trace")`), which must be initialised
+ * before the layer is built. Nothing is imported or made before the layer is built.
  */
-export const layer = (options: Options = {}): BackendLayer =>
-  Layer.unwrap(Effect.promise(() => import("dd-trace")).pipe(Effect.map((dd) => make(dd.default, options))))
+export const layerGlobal = (options: Options = {}): BackendLayer =>
+  Layer.unwrap(Effect.promise(() => import("dd-trace")).pipe(Effect.map((dd) => layer(dd.default, options))))
 
 // dd-trace files a boolean as a numeric metric (0/1); Datadog's integrations tag "true"/"false" strings.
 const ddTags = (tags: Readonly<Record<string, TagValue | undefined>> | undefined): Record<string, string | number> => {

@@ -1,7 +1,7 @@
 /**
  * Effect spans in the durable trace: an Effect `Tracer` that mirrors every `Effect.withSpan` span into the chosen
  * backend, under its Effect parent or, at the top, under the backend's active span (the durable operation running
- * the effect). Provide `layerTracer` next to a backend layer; it works for every backend. OpenTelemetry users may use
+ * the effect). Provide `layer` next to a backend layer; it works for every backend. OpenTelemetry users may use
  * `@effect/opentelemetry/OtelTracer`'s `layerGlobal` instead, which parents onto the active OTel span the same way.
  * Gotcha: while a mirrored span's effect runs, its backend span is the active one, so vendor instrumentation inside
  * (an HTTP client, a `backend.startSpan` with no parent) nests under the Effect span, not beside it.
@@ -109,7 +109,7 @@ export const make = (backend: BackendService): Tracer.Tracer => {
 }
 
 /** Installs the tracer over the `Backend` in context: `Effect.withSpan` spans land in that backend. */
-export const layerTracer: Layer.Layer<never, never, Backend> = Layer.effect(
+export const layer: Layer.Layer<never, never, Backend> = Layer.effect(
   Tracer.Tracer,
   Effect.map(Effect.service(Backend), make)
 )

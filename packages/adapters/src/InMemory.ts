@@ -4,7 +4,8 @@
  * headers, SPEC §8) and extracts any context core's `Headers` accepts. The active span lives in an
  * `AsyncLocalStorage`, so `activate` holds across `await`.
  * Gotcha: ids come from counters (trace `0064757261626c65` + `0000000000000001`, span `0000000000000001`, ...) that
- * start over on `reset()`; each `make()` has its own.
+ * start over on `reset()`; each `make()` has its own. `make()` builds the backend and its recorder; `layer(memory)`
+ * provides it.
  */
 import { AsyncLocalStorage } from "node:async_hooks"
 import * as DatadogHeaders from "@durable-trace/core/DatadogHeaders"
@@ -18,11 +19,12 @@ import * as Option from "effect/Option"
 import {
   type BackendLayer,
   type BackendService,
+  type BackendServices,
   definedTags,
   type ErrorFields,
   errorFields,
   type FailureTags,
-  layerFrom,
+  layer as layerOf,
   type Span,
   type SpanOptions,
   type TagValue,
@@ -51,8 +53,7 @@ export interface RecordedSpan {
 }
 
 /** An in-memory backend and what it recorded. */
-export interface InMemory {
-  readonly layer: BackendLayer
+export interface InMemory extends BackendServices {
   /** Finished spans, in finishing order. */
   readonly spans: () => ReadonlyArray<RecordedSpan>
   /** `integration_errors` increments, in order. */
@@ -258,36 +259,35 @@ export const make = (): InMemory => {
     flush: () => Promise.resolve()
   }
 
-  const layer = layerFrom(
-    backend,
-    {
-      extract: (headers) =>
-        Effect.succeed(
-          Option.flatMap(Headers.fromCarrier(headers), (clean) =>
-            Option.map(contextOf(clean), (context) => ({
-              traceId: context.traceId,
-              spanId: context.spanId,
-              native: new RemoteContext(remoteTraceState(context.traceId, clean), context.spanId)
-            }))
-          )
-        ),
-      inject: (span) =>
-        Option.match(span instanceof InMemorySpan ? Headers.fromCarrier(injectHeaders(span)) : Option.none(), {
-          onNone: () => Effect.fail(new DurableTraceError({ location: "inject", reason: "not an in-memory span" })),
-          onSome: Effect.succeed
-        }),
-      spanId: (span) =>
-        span instanceof InMemorySpan
-          ? Effect.succeed(span.spanId)
-          : Effect.fail(new DurableTraceError({ location: "inject", reason: "not an in-memory span" }))
-    },
-    telemetryFrom((tags) => {
-      increments.push(tags)
-    })
-  )
+  const propagation: BackendServices["propagation"] = {
+    extract: (headers) =>
+      Effect.succeed(
+        Option.flatMap(Headers.fromCarrier(headers), (clean) =>
+          Option.map(contextOf(clean), (context) => ({
+            traceId: context.traceId,
+            spanId: context.spanId,
+            native: new RemoteContext(remoteTraceState(context.traceId, clean), context.spanId)
+          }))
+        )
+      ),
+    inject: (span) =>
+      Option.match(span instanceof InMemorySpan ? Headers.fromCarrier(injectHeaders(span)) : Option.none(), {
+        onNone: () => Effect.fail(new DurableTraceError({ location: "inject", reason: "not an in-memory span" })),
+        onSome: Effect.succeed
+      }),
+    spanId: (span) =>
+      span instanceof InMemorySpan
+        ? Effect.succeed(span.spanId)
+        : Effect.fail(new DurableTraceError({ location: "inject", reason: "not an in-memory span" }))
+  }
+  const telemetry = telemetryFrom((tags) => {
+    increments.push(tags)
+  })
 
   return {
-    layer,
+    backend,
+    propagation,
+    telemetry,
     spans: () => recorded,
     increments: () => increments,
     reset: () => {
@@ -298,3 +298,6 @@ export const make = (): InMemory => {
     }
   }
 }
+
+/** The layer of `memory` (a fresh backend by default): what `withDurableTracing`'s `backend` takes. */
+export const layer = (memory: InMemory = make()): BackendLayer => layerOf(memory)

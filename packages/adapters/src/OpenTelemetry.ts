@@ -3,6 +3,7 @@
  * propagation through a `TextMapPropagator`, telemetry through an OTel counter. Use it when the function already
  * runs an OpenTelemetry SDK. Gotcha: the default propagator is W3C Trace Context only, so Datadog-only carriers
  * (`x-datadog-*` without `traceparent`) are not extracted; pass a composite propagator to honour other styles.
+ * `make(options)` builds the backend; `layer(options)` provides it; `layerGlobal` provides it over the global API.
  */
 import { INTEGRATION_ERRORS } from "@durable-trace/core/Telemetry"
 import type { TraceContext } from "@durable-trace/core/TracePropagation"
@@ -79,7 +80,7 @@ const ids = (span: OtelSpan): Backend.SpanIds => {
  * The OpenTelemetry backend. `flush` force-flushes the global tracer provider when it has `forceFlush` (the SDK's
  * providers do); the SDK owns its exporters otherwise.
  */
-export const make = (options: Options = {}): Backend.BackendLayer => {
+export const make = (options: Options = {}): Backend.BackendServices => {
   const tracer = options.tracer ?? trace.getTracer(SCOPE_NAME)
   const propagator = options.propagator ?? new W3CTraceContextPropagator()
   let counter: Counter | undefined
@@ -138,9 +139,9 @@ export const make = (options: Options = {}): Backend.BackendLayer => {
     }
   }
 
-  return Backend.layerFrom(
+  return {
     backend,
-    {
+    propagation: {
       extract: (headers) =>
         Effect.try({
           try: (): Option.Option<TraceContext> => {
@@ -166,14 +167,17 @@ export const make = (options: Options = {}): Backend.BackendLayer => {
           ? Effect.succeed(span.spanContext().spanId)
           : Effect.fail(Backend.propagationFailure("inject", "not an OpenTelemetry span"))
     },
-    Backend.telemetryFrom((tags) => integrationErrors().add(1, { ...tags }))
-  )
+    telemetry: Backend.telemetryFrom((tags) => integrationErrors().add(1, { ...tags }))
+  }
 }
 
-let defaultLayer: Backend.BackendLayer | undefined
+/** The OpenTelemetry backend as a layer: `make(options)`, made now. */
+export const layer = (options: Options = {}): Backend.BackendLayer => Backend.layer(make(options))
+
+let globalLayer: Backend.BackendLayer | undefined
 
 /**
- * `make()`: the global tracer provider and meter provider, W3C Trace Context propagation. Nothing is built at
- * import: `make()` runs when the layer is first built, and every later build shares that one backend.
+ * The backend over the global tracer provider and meter provider, with W3C Trace Context propagation. Nothing is
+ * built at import: `make()` runs when the layer is first built, and every later build shares that one backend.
  */
-export const layer: Backend.BackendLayer = Layer.suspend(() => (defaultLayer ??= make()))
+export const layerGlobal: Backend.BackendLayer = Layer.suspend(() => (globalLayer ??= layer()))

@@ -55,12 +55,12 @@ const injectedUnder = (parent: unknown, adoptFrom: Option.Option<unknown>) =>
     backend.finish(execute)
     backend.finish(lambda)
     return headers
-  }).pipe(Effect.provide(DdTrace.make(tracer)))
+  }).pipe(Effect.provide(DdTrace.layer(tracer)))
 
 const extracted = Effect.gen(function* () {
   const propagation = yield* TracePropagation
   return Option.getOrThrow(yield* propagation.extract(CHECKPOINT)).native
-}).pipe(Effect.provide(DdTrace.make(tracer)))
+}).pipe(Effect.provide(DdTrace.layer(tracer)))
 
 describe("DdTrace.adoptPropagated", () => {
   it.effect("restores the high trace-id bits, the decision maker, the numeric priority and tracestate", () =>

@@ -74,7 +74,7 @@ const makeHarness = async () => {
     increment(stat, value, tags)
   }
   return {
-    layer: DdTrace.make(tracer),
+    layer: DdTrace.layer(tracer),
     spans: () => logged,
     increments: async () => increments,
     reset: () => {
@@ -96,8 +96,8 @@ describe("DdTrace specifics", () => {
     Effect.sync(() => {
       const calls: Array<unknown> = []
       const fake = { use: (...args: Array<unknown>) => calls.push(args) } as unknown as DdTracer
-      DdTrace.make(fake)
-      DdTrace.make(fake, { disableBuiltInDurablePlugin: false })
+      DdTrace.layer(fake)
+      DdTrace.layer(fake, { disableBuiltInDurablePlugin: false })
       assert.deepStrictEqual(calls, [["aws-durable-execution-sdk-js", false]])
     })
   )
@@ -112,7 +112,7 @@ describe("DdTrace specifics", () => {
       const exit = yield* Effect.exit(
         Effect.flatMap(Effect.service(Telemetry), (telemetry) =>
           telemetry.failure(new DurableTraceError({ location: "inject", reason: "inject threw" }))
-        ).pipe(Effect.provide(DdTrace.make(tracer)))
+        ).pipe(Effect.provide(DdTrace.layer(tracer)))
       )
       dogstatsd.increment = increment
       assert.strictEqual(exit._tag, "Success")
@@ -132,7 +132,7 @@ describe("DdTrace specifics", () => {
           ["unclaimed", "opentracing"]
         ]
       )
-    }).pipe(Effect.provide(DdTrace.make(tracer)))
+    }).pipe(Effect.provide(DdTrace.layer(tracer)))
   )
 
   it.effect("layer uses the process's dd-trace singleton", () =>
@@ -145,6 +145,6 @@ describe("DdTrace specifics", () => {
         logged.map((span) => span.name),
         ["from-singleton"]
       )
-    }).pipe(Effect.provide(DdTrace.layer()))
+    }).pipe(Effect.provide(DdTrace.layerGlobal()))
   )
 })

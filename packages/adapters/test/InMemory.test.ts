@@ -5,7 +5,7 @@ import { runContract } from "./contract.ts"
 runContract("in-memory", async () => {
   const backend = InMemory.make()
   return {
-    layer: backend.layer,
+    layer: InMemory.layer(backend),
     spans: () =>
       backend.spans().map((span) => ({
         name: span.name,

@@ -1,5 +1,5 @@
 /**
- * `OpenTelemetry.layer` builds nothing at import (issue 12 item 4): the default backend is made when the layer is
+ * `OpenTelemetry.layerGlobal` builds nothing at import (issue 12 item 4): the default backend is made when the layer is
  * first built, from the global providers registered by then, and every later build shares it.
  */
 import { assert, describe, it } from "@effect/vitest"
@@ -18,16 +18,16 @@ trace.setGlobalTracerProvider({
 const { Backend } = await import("../src/Backend.ts")
 const OpenTelemetry = await import("../src/OpenTelemetry.ts")
 
-describe("OpenTelemetry.layer", () => {
+describe("OpenTelemetry.layerGlobal", () => {
   it("asks the global provider for nothing at import", () => {
     assert.deepStrictEqual(asked, [])
   })
 
   it.effect("is made at its first build, and later builds share that backend", () =>
     Effect.gen(function* () {
-      const first = yield* Effect.provide(Effect.service(Backend), OpenTelemetry.layer)
+      const first = yield* Effect.provide(Effect.service(Backend), OpenTelemetry.layerGlobal)
       assert.deepStrictEqual(asked, [OpenTelemetry.SCOPE_NAME])
-      const second = yield* Effect.provide(Effect.service(Backend), OpenTelemetry.layer)
+      const second = yield* Effect.provide(Effect.service(Backend), OpenTelemetry.layerGlobal)
       assert.strictEqual(second, first)
       assert.deepStrictEqual(asked, [OpenTelemetry.SCOPE_NAME])
     })

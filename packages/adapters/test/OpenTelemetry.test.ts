@@ -76,7 +76,7 @@ const collect = async () => {
 }
 
 // The defaults (global tracer and meter), with the SDK's usual composite propagator: baggage could be injected.
-const layer = OpenTelemetry.make({
+const layer = OpenTelemetry.layer({
   propagator: new CompositePropagator({
     propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()]
   })
@@ -106,7 +106,7 @@ describe("OpenTelemetry specifics", () => {
       const before = flushes
       yield* Effect.promise(() => backend.flush())
       assert.strictEqual(flushes, before + 1)
-    }).pipe(Effect.provide(OpenTelemetry.layer))
+    }).pipe(Effect.provide(OpenTelemetry.layerGlobal))
   )
 
   it.effect("@effect/opentelemetry's OtelTracer.layerGlobal also nests Effect spans under the durable span", () =>

@@ -444,12 +444,12 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
       })
     )
 
-    describe("Effect spans (EffectTracer.layerTracer)", () => {
+    describe("Effect spans (EffectTracer.layer)", () => {
       const runInside = <A, E>(span: Span, effect: Effect.Effect<A, E, Services>) =>
         Effect.gen(function* () {
           const backend = yield* Backend
           // As the Lambda binding does: user code runs inside the durable span, then runs its own Effect program.
-          const layer = EffectTracer.layerTracer.pipe(Layer.provideMerge(h.layer))
+          const layer = EffectTracer.layer.pipe(Layer.provideMerge(h.layer))
           return yield* Effect.promise(() =>
             backend.activate(span, () => Effect.runPromise(Effect.provide(effect, layer)))
           )

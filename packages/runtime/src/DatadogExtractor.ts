@@ -50,7 +50,7 @@ export type TraceExtractor = <Result = DatadogTraceContext | NoTraceContext>(
 
 /** Options of `make`. */
 export interface Options {
-  /** The backend whose propagator extracts (its configured styles apply). Default: `DdTrace.layer()`. */
+  /** The backend whose propagator extracts (its configured styles apply). Default: `DdTrace.layerGlobal()`. */
   readonly backend?: BackendLayer | undefined
   /** The client further state pages come through when the event carries none. Default: the SDK's. */
   readonly durableExecutionClient?: DurableExecutionClient | undefined
@@ -92,7 +92,7 @@ export const toDatadog = (read: Reader.ReadResult): DatadogTraceContext | NoTrac
  */
 export const make = (options: Options = {}): TraceExtractor => {
   let runtime: ManagedRuntime.ManagedRuntime<OuterInvocation.Services, never> | undefined
-  const backend = () => (runtime ??= ManagedRuntime.make(options.backend ?? DdTrace.layer()))
+  const backend = () => (runtime ??= ManagedRuntime.make(options.backend ?? DdTrace.layerGlobal()))
   const extract = async (event: unknown, context: unknown): Promise<DatadogTraceContext | NoTraceContext> => {
     const arn = DurableEvent.executionArn(event)
     if (Option.isNone(arn)) return NO_CONTEXT

@@ -1,5 +1,5 @@
 /**
- * The dd-trace backend: `DdTrace.make(tracer)` over the tracer you initialised.
+ * The dd-trace backend: `DdTrace.layer(tracer)` over the tracer you initialised.
  * Re-exported from `@durable-trace/adapters/DdTrace` so that an application installs one package.
  */
 export * from "@durable-trace/adapters/DdTrace"

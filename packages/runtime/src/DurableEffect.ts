@@ -818,7 +818,7 @@ export const layer = (options: LayerOptions): Layer.Layer<DurableRuntime, Config
         }
       }))
     ),
-    EffectTracer.layerTracer.pipe(Layer.provide(backend))
+    EffectTracer.layer.pipe(Layer.provide(backend))
   )
 }
 
@@ -892,7 +892,7 @@ export interface HandlerOptions<TEvent, A, E, R> extends Omit<WithDurableTracing
  * import * as DurableEffect from "@durable-trace/runtime/DurableEffect"
  *
  * export const handler = DurableEffect.handler({
- *   backend: OpenTelemetry.layer,
+ *   backend: OpenTelemetry.layerGlobal,
  *   layer: Payments.layer,
  *   handler: (order: Order) =>
  *     Effect.gen(function* () {

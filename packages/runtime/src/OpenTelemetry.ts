@@ -1,5 +1,5 @@
 /**
- * The OpenTelemetry backend: `OpenTelemetry.layer` over the global OpenTelemetry API your SDK registered.
+ * The OpenTelemetry backend: `OpenTelemetry.layerGlobal` over the global OpenTelemetry API your SDK registered.
  * Re-exported from `@durable-trace/adapters/OpenTelemetry` so that an application installs one package.
  */
 export * from "@durable-trace/adapters/OpenTelemetry"

@@ -23,7 +23,7 @@ export type EventContextExtractor = (event: unknown, lambdaContext: unknown) => 
 
 /** Options of `make`. */
 export interface Options {
-  /** A synchronous backend layer whose propagator extracts. Default: `OpenTelemetry.layer` (W3C Trace Context). */
+  /** A synchronous backend layer whose propagator extracts. Default: `OpenTelemetry.layerGlobal` (W3C Trace Context). */
   readonly backend?: BackendLayer | undefined
   /** Consulted first, as `withDurableTracing`'s own `extractor` (SPEC §3 step 1). */
   readonly extractor?: Reader.Extractor | undefined
@@ -38,7 +38,7 @@ const UNREACHABLE: CheckpointStore["Service"] = {
 /** An `eventContextExtractor` running durable-trace's reader on durable events. */
 export const make = (options: Options = {}): EventContextExtractor => {
   let runtime: ManagedRuntime.ManagedRuntime<OuterInvocation.Services, never> | undefined
-  const backend = () => (runtime ??= ManagedRuntime.make(options.backend ?? OpenTelemetry.layer))
+  const backend = () => (runtime ??= ManagedRuntime.make(options.backend ?? OpenTelemetry.layerGlobal))
   return (event, lambdaContext) => {
     const arn = DurableEvent.executionArn(event)
     // Not a durable event: nothing of ours to continue (the instrumentation then starts a new trace).

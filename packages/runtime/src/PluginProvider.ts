@@ -34,12 +34,12 @@ export const backendFromEnv = async (name = process.env[BACKEND_ENV] ?? "dd-trac
     case "dd-trace":
     case "datadog": {
       const DdTrace = await import("@durable-trace/adapters/DdTrace")
-      return DdTrace.layer()
+      return DdTrace.layerGlobal()
     }
     case "opentelemetry":
     case "otel": {
       const OpenTelemetry = await import("@durable-trace/adapters/OpenTelemetry")
-      return OpenTelemetry.make()
+      return OpenTelemetry.layer()
     }
     default:
       throw new Error(`${BACKEND_ENV}=${name}: expected "dd-trace" or "opentelemetry"`)

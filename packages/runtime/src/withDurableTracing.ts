@@ -46,7 +46,7 @@ import { onShutdown } from "./Shutdown.ts"
 
 /** Options of `withDurableTracing`. Unset options fall back to the environment (see `Config.ENV`). */
 export interface WithDurableTracingOptions {
-  /** The tracer backend: `DdTrace.make(tracer)`, `OpenTelemetry.layer`, `InMemory.make().layer`, or any. */
+  /** The tracer backend: `DdTrace.layer(tracer)`, `OpenTelemetry.layerGlobal`, `InMemory.layer()`, or any. */
   readonly backend: BackendLayer
   /** Write checkpoints on suspend. Default: `DD_DURABLE_CROSS_INVOCATION_TRACING_ENABLED`, else true. */
   readonly enabled?: boolean | undefined
@@ -149,7 +149,7 @@ interface LambdaContextLike {
  *   const stock = await context.step("reserve", () => reserve(event.orderId))
  *   await context.wait("cool-off", { seconds: 60 })
  *   return context.step("ship", () => ship(stock))
- * }, { backend: DdTrace.make(tracer) })
+ * }, { backend: DdTrace.layer(tracer) })
  * ```
  */
 export const withDurableTracing = <TEvent = unknown, TResult = unknown>(

@@ -56,7 +56,7 @@ const operation = (result: Awaited<ReturnType<typeof run>>, name: string) => {
 
 /** A handler on the in-memory backend with no services of its own. */
 const plain = <A, E>(workflow: () => Effect.Effect<A, E, DurableEffect.DurableContext>) =>
-  DurableEffect.handler({ backend: InMemory.make().layer, layer: Layer.empty, handler: workflow })
+  DurableEffect.handler({ backend: InMemory.layer(), layer: Layer.empty, handler: workflow })
 
 const noRetry = { retryStrategy: () => ({ shouldRetry: false }) }
 
@@ -64,7 +64,7 @@ describe("DurableEffect", () => {
   it("runs an Effect workflow with its layer; app spans nest under durable spans in one trace", async () => {
     const memory = InMemory.make()
     const handler = DurableEffect.handler({
-      backend: memory.layer,
+      backend: InMemory.layer(memory),
       layer: Payments.layer,
       handler: (event: { readonly orderId: string }) =>
         Effect.gen(function* () {
@@ -95,7 +95,7 @@ describe("DurableEffect", () => {
 
   it("reads its settings through Effect Config: the flag off in the app's ConfigProvider writes nothing", async () => {
     const handler = DurableEffect.handler({
-      backend: InMemory.make().layer,
+      backend: InMemory.layer(),
       layer: Layer.empty,
       configProvider: ConfigProvider.fromEnvRecord({ DD_DURABLE_CROSS_INVOCATION_TRACING_ENABLED: "false" }),
       handler: () =>
@@ -393,7 +393,7 @@ describe("DurableEffect", () => {
 
     it("an invoked workflow's typed failure reaches the caller with the same error schema", async () => {
       const caller = DurableEffect.handler({
-        backend: InMemory.make().layer,
+        backend: InMemory.layer(),
         layer: Layer.empty,
         handler: () =>
           DurableEffect.invoke("reserve", "inventory", { sku: "sku-4" }, { error: OutOfStock }).pipe(
@@ -402,7 +402,7 @@ describe("DurableEffect", () => {
           )
       })
       const callee = DurableEffect.handler({
-        backend: InMemory.make().layer,
+        backend: InMemory.layer(),
         layer: Layer.empty,
         error: OutOfStock,
         handler: (request: { readonly sku: string }) =>
@@ -565,7 +565,7 @@ describe("DurableEffect", () => {
 
   describe("the durable runtime as a Layer", () => {
     const memory = InMemory.make()
-    const Durable = DurableEffect.layer({ backend: memory.layer }).pipe(
+    const Durable = DurableEffect.layer({ backend: InMemory.layer(memory) }).pipe(
       Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({}))),
       Layer.merge(Payments.layer)
     )

@@ -7,6 +7,7 @@
  * (`examples/src/bench/bounded.ts`). The early checkpoint is off: it rides in the SDK's own request, and this is
  * about the write durable-trace makes alone.
  */
+import * as InMemory from "@durable-trace/adapters/InMemory"
 import { assert, describe, it } from "@effect/vitest"
 import { vi } from "vitest"
 import type { InvocationSummary } from "../src/withDurableTracing.ts"
@@ -55,7 +56,7 @@ interface Run {
 /** Runs the workflow with a client whose `_datadog_` requests never settle, and `remainingMillis` left. */
 const start = (options: { readonly writeTimeoutMillis: number; readonly remainingMillis?: number }): Run => {
   const { memory } = inMemoryServices()
-  const { handler, summaries } = traced(workflow, memory.layer, {
+  const { handler, summaries } = traced(workflow, InMemory.layer(memory), {
     writeTimeoutMillis: options.writeTimeoutMillis,
     deadlineMarginMillis: MARGIN_MILLIS,
     earlyCheckpoint: false

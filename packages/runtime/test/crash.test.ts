@@ -27,7 +27,12 @@ const crashOnce = async (earlyCheckpoint: boolean) => {
       await context.wait("settle", { seconds: 30 })
       return context.step("ship", async () => "shipped")
     },
-    { backend: memory.layer, earlyCheckpoint, writeTimeoutMillis: 100, onInvocation: (s) => summaries.push(s) }
+    {
+      backend: InMemory.layer(memory),
+      earlyCheckpoint,
+      writeTimeoutMillis: 100,
+      onInvocation: (s) => summaries.push(s)
+    }
   )
   const handler = async (event: { durableExecutionClient: ClientLike }, context: never) => {
     invocations++

@@ -14,11 +14,9 @@ import type {
 } from "@aws/durable-execution-sdk-js"
 import { withDurableExecution } from "@aws/durable-execution-sdk-js"
 import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
-import { Backend, type BackendLayer, layerFrom } from "@durable-trace/adapters/Backend"
+import { type BackendLayer, type BackendServices, layer } from "@durable-trace/adapters/Backend"
 import * as InMemory from "@durable-trace/adapters/InMemory"
 import * as RealClock from "@durable-trace/adapters/RealClock"
-import { Telemetry } from "@durable-trace/core/Telemetry"
-import { TracePropagation } from "@durable-trace/core/TracePropagation"
 import * as Effect from "effect/Effect"
 import {
   type InvocationSummary,
@@ -187,11 +185,7 @@ export const awsError = (name: string, message: string): Error => Object.assign(
 
 /** The three services of a fresh in-memory backend, to rebuild with faults (`layerFrom`). */
 export const inMemoryServices = (memory: InMemory.InMemory = InMemory.make()) => {
-  const [backend, propagation, telemetry] = Effect.runSync(
-    Effect.all([Effect.service(Backend), Effect.service(TracePropagation), Effect.service(Telemetry)]).pipe(
-      Effect.provide(memory.layer)
-    )
-  )
+  const { backend, propagation, telemetry } = memory
   return { memory, backend, propagation, telemetry }
 }
 
@@ -211,8 +205,12 @@ export const traced = (
   return { handler, summaries }
 }
 
-/** Any backend layer built from services (re-exported for the tests that compose their own). */
-export { layerFrom }
+/** Any backend layer built from services, for the tests that compose their own. */
+export const layerFrom = (
+  backend: BackendServices["backend"],
+  propagation: BackendServices["propagation"],
+  telemetry: BackendServices["telemetry"]
+): BackendLayer => layer({ backend, propagation, telemetry })
 
 /** Real elapsed milliseconds of `fn`, whatever the runner did to `Date`. */
 export const timed = async <A>(fn: () => Promise<A>): Promise<{ readonly value: A; readonly millis: number }> => {

@@ -70,7 +70,7 @@ const plain =
   (options?: Partial<WithDurableTracingOptions>) =>
   (): FaultRun => {
     const { memory } = inMemoryServices()
-    return { backend: memory.layer, reported: reportedBy(memory), wrap, options }
+    return { backend: InMemory.layer(memory), reported: reportedBy(memory), wrap, options }
   }
 
 const WRITE_BOUND_MILLIS = 50
@@ -251,7 +251,7 @@ const FAULTS: ReadonlyArray<Fault> = [
     name: "a user step named _datadog_3 returns no headers",
     setup: () => {
       const { memory } = inMemoryServices()
-      return { backend: memory.layer, reported: reportedBy(memory), workflow: withUserCheckpointStep }
+      return { backend: InMemory.layer(memory), reported: reportedBy(memory), workflow: withUserCheckpointStep }
     },
     // `_datadog_0` rides with the first SDK batch. The next invocation skips the higher `_datadog_3` (the SDK's id,
     // not a checkpoint's) and continues `_datadog_0`; if it suspends, it writes the same context again as

@@ -61,7 +61,7 @@ const runWith = async (processor: (exporter: SpanExporter) => SpanProcessor) => 
   // OpenTelemetry spans and propagation; telemetry recorded in memory, to see what was counted.
   const { memory, telemetry } = inMemoryServices()
   const [backend, propagation] = Effect.runSync(
-    Effect.all([Effect.service(Backend), Effect.service(TracePropagation)]).pipe(Effect.provide(OpenTelemetry.make()))
+    Effect.all([Effect.service(Backend), Effect.service(TracePropagation)]).pipe(Effect.provide(OpenTelemetry.layer()))
   )
   const { handler, summaries } = traced(workflow, layerFrom(backend, propagation, telemetry), {
     writeTimeoutMillis: BOUND_MILLIS

@@ -19,7 +19,7 @@ consumeTraceLines((chunk) => exported.push(...testSpansOf(chunk)))
 /** dd-trace, initialised once per test process. */
 export const ddTraceHarness: Harness = {
   name: "dd-trace (log exporter)",
-  backend: () => DdTrace.make(tracer),
+  backend: () => DdTrace.layer(tracer),
   reset: () => {
     exported.length = 0
   },

@@ -13,7 +13,7 @@ propagation.setGlobalPropagator(new W3CTraceContextPropagator())
 
 export const otelHarness: Harness = {
   name: "OpenTelemetry (in-memory exporter)",
-  backend: () => OpenTelemetry.make(),
+  backend: () => OpenTelemetry.layer(),
   reset: () => exporter.reset(),
   spans: () =>
     exporter.getFinishedSpans().map((span) => ({

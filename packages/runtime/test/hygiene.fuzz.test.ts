@@ -32,7 +32,7 @@ const timeout = (budget.millis ?? 0) + 60_000
 const captureRealEvents = async (): Promise<Array<unknown>> => {
   const events: Array<unknown> = []
   for (const workflow of WORKFLOWS) {
-    const { handler } = traced(workflow, InMemory.make().layer)
+    const { handler } = traced(workflow, InMemory.layer())
     await runOnLocalRunner(
       beforeEach(handler, (event) => {
         events.push(structuredClone({ ...event, durableExecutionClient: undefined }))

@@ -35,7 +35,7 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
           await ctx.wait("pause", { seconds: 2 })
           return ctx.step("ship", async () => "shipped")
         },
-        { backend: DdTrace.make(tracer) }
+        { backend: DdTrace.layer(tracer) }
       )
     )
     await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
@@ -81,7 +81,7 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
         // while durable-trace's writer follows its own reader: durable-trace opens its own aws.lambda. Under
         // datadog() in the default (`auto`) mode without durable-trace's extractor, the writer would follow
         // Datadog's lost trace and rightly refuse to write another trace over the checkpoint's.
-        { backend: DdTrace.make(tracer), invocationSpan: "standalone" }
+        { backend: DdTrace.layer(tracer), invocationSpan: "standalone" }
       )
     )
     const handler = (event: DurableEventLike, context: unknown) => {

@@ -61,7 +61,7 @@ describe("interop: dd-trace's writer, durable-trace's reader", () => {
       Effect.gen(function* () {
         const log = yield* CheckpointLog.make(resumed, Option.getOrThrow(DurableEvent.executionArn(resumed)))
         return yield* Reader.read(resumed, undefined, { log })
-      }).pipe(Effect.provide(Layer.merge(DdTrace.make(tracer), CheckpointStore.layerTest())))
+      }).pipe(Effect.provide(Layer.merge(DdTrace.layer(tracer), CheckpointStore.layerTest())))
     )
     assert.strictEqual(read.source, "checkpoint")
     const context = Option.getOrThrow(read.context)

@@ -243,7 +243,7 @@ describe("parity with Datadog's integration (datadog-lambda-js + dd-trace's dura
         (runs ??= (async () => {
           const theirs = await runOnce(datadog(sdk.withDurableExecution(workflow(scenario.retrySeconds))), true)
           const ours = await runOnce(
-            withDurableTracing(workflow(scenario.retrySeconds), { backend: DdTrace.make(tracer) }),
+            withDurableTracing(workflow(scenario.retrySeconds), { backend: DdTrace.layer(tracer) }),
             false
           )
           return { ours, theirs }

@@ -125,7 +125,7 @@ describe("the SDK's own checkpoint failure reaches it as without us (issue 14, i
       )
       const run = failFirst(fail)
       const memory = InMemory.make()
-      const { handler } = traced(stepWaitStep, memory.layer)
+      const { handler } = traced(stepWaitStep, InMemory.layer(memory))
       const actual = await settle(runOnLocalRunner(run.wrap(handler), stepWaitStep))
       assert.deepStrictEqual(actual, expected, "the traced run ends as the untraced one")
       assert.strictEqual(run.counted.sdkRequests, reference.counted.sdkRequests, "as many SDK requests")
@@ -174,7 +174,7 @@ describe("a checkpoint token of any type passes through (issue 14, item 5)", () 
       )
       assert.strictEqual(expected.status, "SUCCEEDED", "the untraced run succeeds")
       const memory = InMemory.make()
-      const { handler } = traced(stepWaitStep, memory.layer)
+      const { handler } = traced(stepWaitStep, InMemory.layer(memory))
       const actual = outcomeOf(await runOnLocalRunner(withToken(token)(handler), stepWaitStep))
       assert.deepStrictEqual(actual, expected)
     })
@@ -201,7 +201,7 @@ describe("the input's _datadog is removed only when we wrote it (issue 14, item 
     it(`kept: ${label}`, async () => {
       const expected = outcomeOf(await untraced(echo, payload))
       const memory = InMemory.make()
-      const actual = outcomeOf(await runOnLocalRunner(traced(echo, memory.layer).handler, echo, payload))
+      const actual = outcomeOf(await runOnLocalRunner(traced(echo, InMemory.layer(memory)).handler, echo, payload))
       assert.deepStrictEqual(actual, expected, label)
       assert.deepStrictEqual(actual.outcome, payload, label)
     })
@@ -209,7 +209,7 @@ describe("the input's _datadog is removed only when we wrote it (issue 14, item 
   it("removed: a carrier as withTraceContext writes one", async () => {
     const memory = InMemory.make()
     const payload = { orderId: "o-1", _datadog: CALLER }
-    const actual = outcomeOf(await runOnLocalRunner(traced(echo, memory.layer).handler, echo, payload))
+    const actual = outcomeOf(await runOnLocalRunner(traced(echo, InMemory.layer(memory)).handler, echo, payload))
     assert.deepStrictEqual(actual.outcome, { orderId: "o-1" })
   })
 })
@@ -236,8 +236,8 @@ describe("a client shared by two handlers keeps each one's earlyCheckpoint (issu
           event.durableExecutionClient = shared
         })
     const memory = InMemory.make()
-    const first = traced(stepWaitStep, memory.layer)
-    const second = traced(stepWaitStep, memory.layer, { earlyCheckpoint: false })
+    const first = traced(stepWaitStep, InMemory.layer(memory))
+    const second = traced(stepWaitStep, InMemory.layer(memory), { earlyCheckpoint: false })
     await runOnLocalRunner(share("first")(first.handler), stepWaitStep)
     await runOnLocalRunner(share("second")(second.handler), stepWaitStep)
     assert.isDefined(first.summaries[0]?.early, "the first handler wrote early")
@@ -279,7 +279,7 @@ describe("paging is bounded (issue 14, item 3)", () => {
   it("a page that never settles costs the read bound, not the invocation", async () => {
     const expected = outcomeOf(await untraced(stepWaitStep))
     const memory = InMemory.make()
-    const { handler, summaries } = traced(stepWaitStep, memory.layer, { readTimeoutMillis: 100 })
+    const { handler, summaries } = traced(stepWaitStep, InMemory.layer(memory), { readTimeoutMillis: 100 })
     const result = await runOnLocalRunner(withOurPage(() => new Promise(() => {}))(handler), stepWaitStep)
     assert.deepStrictEqual(outcomeOf(result), expected)
     // Only an invocation whose first page has no checkpoint pages: the first one.
@@ -294,7 +294,7 @@ describe("paging is bounded (issue 14, item 3)", () => {
     const expected = outcomeOf(await untraced(stepWaitStep))
     const memory = InMemory.make()
     const requests: Array<string> = []
-    const { handler } = traced(stepWaitStep, memory.layer)
+    const { handler } = traced(stepWaitStep, InMemory.layer(memory))
     const endless = withOurPage(async (marker) => {
       requests.push(marker)
       return { Operations: [], NextMarker: `${marker}+` }
@@ -316,7 +316,7 @@ describe("an unreadable state lets no other context take over (issue 14, item 11
     const payload = { orderId: "o-1", _datadog: CALLER }
     const expected = outcomeOf(await untraced(suspendsTwice, payload))
     const memory = InMemory.make()
-    const { handler, summaries } = traced(suspendsTwice, memory.layer)
+    const { handler, summaries } = traced(suspendsTwice, InMemory.layer(memory))
     const failing = withOurPage(() => Promise.reject(awsError("ServiceException", "state unavailable")))
     const result = await runOnLocalRunner(failing(handler), suspendsTwice, payload)
     assert.deepStrictEqual(outcomeOf(result), expected)
@@ -350,7 +350,7 @@ describe("a user step named _datadog_N is no checkpoint (issue 14, item 12)", ()
   }
   it("every invocation stays in the execution's own trace", async () => {
     const memory = InMemory.make()
-    const { handler, summaries } = traced(hijacking, memory.layer)
+    const { handler, summaries } = traced(hijacking, InMemory.layer(memory))
     const result = await runOnLocalRunner(handler, hijacking)
     assert.strictEqual(result.getStatus(), "SUCCEEDED")
     assert.deepStrictEqual(
@@ -366,7 +366,7 @@ describe("a user step named _datadog_N is no checkpoint (issue 14, item 12)", ()
 describe("options in code are validated like the environment (issue 14, item 8)", () => {
   it("a negative deadlineMarginMillis keeps the default margin: the write stays before the deadline", async () => {
     const memory = InMemory.make()
-    const { handler, summaries } = traced(stepWaitStep, memory.layer, {
+    const { handler, summaries } = traced(stepWaitStep, InMemory.layer(memory), {
       earlyCheckpoint: false,
       deadlineMarginMillis: -100_000
     })

@@ -6,11 +6,11 @@
  * after every run, the executions of which the tracked clients still hold a chain.
  */
 import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
-import { type BackendService, layerFrom } from "@durable-trace/adapters/Backend"
+import type { BackendService } from "@durable-trace/adapters/Backend"
 import * as DurableClient from "@durable-trace/adapters/DurableClient"
 import { assert, describe, it } from "@effect/vitest"
 import { withDurableTracing } from "../src/withDurableTracing.ts"
-import { inMemoryServices, type RunnerEvent } from "./faults.harness.ts"
+import { inMemoryServices, layerFrom, type RunnerEvent } from "./faults.harness.ts"
 import { muteStdout } from "./support.ts"
 
 const EXECUTIONS = 20

@@ -24,8 +24,8 @@ const { WORKFLOWS } = await import("./workflows.ts")
 
 const steady = WORKFLOWS.find((w) => w.name === "steady state: suspends twice")!
 ;(globalThis as Record<symbol, unknown>)[Symbol.for("@durable-trace/test/dd-layer-handler")] = {
-  // The layer initialises dd-trace before it loads the handler module: `DdTrace.layer()` takes that tracer.
-  handler: withDurableTracing(steady.make({}), { backend: DdTrace.layer() }),
+  // The layer initialises dd-trace before it loads the handler module: `DdTrace.layerGlobal()` takes that tracer.
+  handler: withDurableTracing(steady.make({}), { backend: DdTrace.layerGlobal() }),
   traceExtractor
 }
 // The layer's entry point: what `handler` of a function using the Datadog layer is set to.

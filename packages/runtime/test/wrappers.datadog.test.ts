@@ -47,7 +47,7 @@ const run = async (options: {
   readonly invocationSpan?: "standalone" | undefined
   readonly keepBuiltInWriter?: boolean
 }) => {
-  const backend = DdTrace.make(tracer, { disableBuiltInDurablePlugin: !options.keepBuiltInWriter })
+  const backend = DdTrace.layer(tracer, { disableBuiltInDurablePlugin: !options.keepBuiltInWriter })
   const wrapped = datadog(
     withDurableTracing(steady.make({}), { backend, invocationSpan: options.invocationSpan }),
     options.ours ? { traceExtractor: DatadogExtractor.traceExtractor } : {}

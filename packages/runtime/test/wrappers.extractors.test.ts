@@ -24,7 +24,7 @@ const event = (operations: ReadonlyArray<unknown>, nextMarker?: string) => ({
 })
 
 describe("DatadogExtractor", () => {
-  const extractor = DatadogExtractor.make({ backend: InMemory.make().layer })
+  const extractor = DatadogExtractor.make({ backend: InMemory.layer() })
 
   it("gives datadog-lambda-js decimal ids and the checkpoint's sampling priority", async () => {
     const context = await extractor(

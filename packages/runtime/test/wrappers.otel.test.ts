@@ -85,7 +85,7 @@ const run = async (options: {
         options.pluginOnly
           ? withDurableExecution(steady.make({}), { plugins: [durableExecutionPluginProvider.createPlugin()] })
           : withDurableTracing(steady.make({}), {
-              backend: OpenTelemetry.make(),
+              backend: OpenTelemetry.layer(),
               onInvocation: (summary) => summaries.push(summary)
             })
       )

@@ -13,7 +13,7 @@ const steady = WORKFLOWS.find((w) => w.name === "steady state: suspends twice")!
 
 const run = async (options: Omit<WithDurableTracingOptions, "backend">) => {
   const memory = InMemory.make()
-  const handler = withDurableTracing(steady.make({}), { backend: memory.layer, ...options })
+  const handler = withDurableTracing(steady.make({}), { backend: InMemory.layer(memory), ...options })
   const { result, logged } = await captureConsoleLog(() => runOnce(handler, steady))
   return { result, spans: memory.spans(), warnings: logged.filter((line) => line.includes("durable-trace: ")) }
 }

@@ -12,4 +12,4 @@ import { fulfilOrder } from "./workflow.ts"
 // A no-op when the layer's handler has initialised dd-trace already; needed when running without the redirect.
 tracer.init()
 
-export const handler = withDurableTracing(fulfilOrder, { backend: DdTrace.make(tracer) })
+export const handler = withDurableTracing(fulfilOrder, { backend: DdTrace.layer(tracer) })

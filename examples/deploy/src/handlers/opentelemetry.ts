@@ -27,4 +27,4 @@ trace.setGlobalTracerProvider(
   })
 )
 
-export const handler = withDurableTracing(fulfilOrder, { backend: OpenTelemetry.make() })
+export const handler = withDurableTracing(fulfilOrder, { backend: OpenTelemetry.layer() })
