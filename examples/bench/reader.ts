@@ -62,7 +62,7 @@ export const run = async (): Promise<ReadonlyArray<ReaderResult>> => {
     const read = runtime.runSync(
       Effect.flatMap(CheckpointLog.make(event, EXECUTION_ARN), (log) => Reader.read(event, undefined, { log }))
     )
-    return Option.isSome(read.context) ? (read.context.value.native as Extracted) : null
+    return Option.isSome(read.context) ? DdTrace.native.fromRemote(read.context.value.native) : null
   }
 
   const results: Array<ReaderResult> = []

@@ -142,7 +142,7 @@ export const run = async (): Promise<ReadonlyArray<WriterResult>> => {
   const effectSave = (event: unknown, span: Span) =>
     runtime.runSync(
       Effect.flatMap(CheckpointLog.make(event, EXECUTION_ARN), (log) =>
-        Writer.save({ log, executeSpan: span, timeout: "2 seconds" })
+        Writer.save({ log, executeSpan: DdTrace.native.toSpan(span), timeout: "2 seconds" })
       )
     )
 

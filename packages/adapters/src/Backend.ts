@@ -1,35 +1,47 @@
 /**
  * The tracer backend contract: the span operations the Lambda binding needs, plus the core ports
  * (`TracePropagation`, `Telemetry`) a backend implements. dd-trace, OpenTelemetry and the in-memory tracer each
- * provide one; swapping backends is swapping the `Backend` layer. Spans are the vendor's own objects behind an
- * opaque type, so no vendor type crosses this boundary.
+ * provide one; swapping backends is swapping the `Backend` layer. Spans and extracted contexts are the vendor's own
+ * objects behind core's opaque types (`Span`, `RemoteContext`), so no vendor type crosses this boundary; each
+ * adapter converts through its one `natives()` pair.
  */
 import { DurableTraceError, errorType, type Location } from "@durable-trace/core/Errors"
 import * as Headers from "@durable-trace/core/Headers"
 import { INTEGRATION, Telemetry } from "@durable-trace/core/Telemetry"
-import { TracePropagation } from "@durable-trace/core/TracePropagation"
+import { type Parent, type RemoteContext, type Span, TracePropagation } from "@durable-trace/core/TracePropagation"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 
-declare const SpanBrand: unique symbol
+export type { Parent, RemoteContext, Span } from "@durable-trace/core/TracePropagation"
+export { parentOf, parentRemote, parentSpan, ROOT } from "@durable-trace/core/TracePropagation"
 
-/** A vendor span, opaque to everything but its backend. */
-export interface Span {
-  readonly [SpanBrand]: "Span"
+/** Converts a vendor's span and context objects to and from core's opaque types: an adapter's one conversion. */
+export interface Natives<VendorSpan, VendorContext> {
+  readonly toSpan: (span: VendorSpan) => Span
+  readonly fromSpan: (span: Span) => VendorSpan
+  readonly toRemote: (context: VendorContext) => RemoteContext
+  readonly fromRemote: (context: RemoteContext) => VendorContext
 }
+
+/**
+ * The conversions of a backend whose spans are `VendorSpan` and whose extracted contexts are `VendorContext`. Only
+ * that backend ever sees its opaque values again, so the conversion is the identity.
+ */
+export const natives = <VendorSpan, VendorContext>(): Natives<VendorSpan, VendorContext> =>
+  IDENTITY as unknown as Natives<VendorSpan, VendorContext>
+
+const identity = <A>(value: A): A => value
+const IDENTITY = { toSpan: identity, fromSpan: identity, toRemote: identity, fromRemote: identity }
 
 /** Tag values a span accepts. */
 export type TagValue = string | number | boolean
 
 /** Options of `Backend.startSpan`. */
 export interface SpanOptions {
-  /**
-   * The parent: a `Span` of this backend, a `TraceContext.native` from extraction, `null` for a new trace, or
-   * `undefined` for the backend's active span.
-   */
-  readonly parent?: Span | unknown | null | undefined
+  /** The parent (a span of this backend, a context it extracted, or `ROOT`); `undefined`: the active span. */
+  readonly parent?: Parent | undefined
   readonly resource?: string | undefined
   /** Datadog span type (`serverless`); backends without one record it as an attribute. */
   readonly type?: string | undefined
@@ -76,7 +88,7 @@ export interface BackendService {
    * durable-trace extracted for it, when both are one trace but the wrapper kept only the ids (datadog-lambda-js
    * rebuilds a custom extractor's context from decimal ids). Absent where nothing is lost.
    */
-  readonly adoptPropagated?: ((span: Span, parent: unknown) => void) | undefined
+  readonly adoptPropagated?: ((span: Span, parent: RemoteContext) => void) | undefined
   /** Whether the vendor's own durable checkpoint writer is left on (dd-trace's built-in plugin): reported at cold start. */
   readonly builtInWriter?: boolean | undefined
 }

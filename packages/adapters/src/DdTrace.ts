@@ -27,8 +27,9 @@ import {
   errorFields,
   injected,
   layer as layerOf,
+  natives,
+  type Parent,
   propagationFailure,
-  type Span,
   type SpanIds,
   type TagValue,
   telemetryFrom
@@ -80,9 +81,10 @@ export interface Options {
 /** Whether this process runs in Lambda, which freezes it between invocations. */
 const inLambda = (): boolean => typeof process.env.AWS_LAMBDA_FUNCTION_NAME === "string"
 
-const toSpan = (span: DdSpan): Span => span as unknown as Span
-const fromSpan = (span: Span): DdSpan => span as unknown as DdSpan
-const hexIds = (context: DdSpanContext): HexIds => context as unknown as HexIds
+/** The one conversion between dd-trace's spans and span contexts and core's opaque `Span` and `RemoteContext`. */
+export const native = natives<DdSpan, DdSpanContext>()
+const { toSpan, fromSpan, toRemote, fromRemote } = native
+const hexIds = (context: DdSpanContext): HexIds => context as DdSpanContext & HexIds
 
 /**
  * The dd-trace backend over `tracer`, with its propagation and DogStatsD telemetry. With the default options this
@@ -96,6 +98,13 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendServices =
   let counted = false
   const flushMetrics = options.flushMetrics ?? inLambda()
 
+  // dd-trace's `startSpan` makes a root when `childOf` is undefined: resolve "the active span" here.
+  const childOf = (parent: Parent | undefined): DdSpan | DdSpanContext | null => {
+    if (parent === undefined) return tracer.scope().active()
+    if (parent._tag === "Span") return fromSpan(parent.span)
+    return parent._tag === "Remote" ? fromRemote(parent.context) : null
+  }
+
   const backend: BackendService = {
     name: "dd-trace",
     builtInWriter: !disableBuiltIn,
@@ -104,10 +113,8 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendServices =
       if (spanOptions.resource !== undefined) tags["resource.name"] = spanOptions.resource
       if (spanOptions.type !== undefined) tags["span.type"] = spanOptions.type
       if (spanOptions.kind !== undefined) tags["span.kind"] = spanOptions.kind
-      // dd-trace's `startSpan` makes a root when `childOf` is undefined: resolve "the active span" here.
-      const parent = spanOptions.parent === undefined ? tracer.scope().active() : spanOptions.parent
       const ddOptions: DdSpanOptions & { integrationName?: string } = {
-        childOf: parent as DdSpan | DdSpanContext | null,
+        childOf: childOf(spanOptions.parent),
         tags
       }
       // `integrationName` is how dd-trace's own plugins name themselves (`_dd.integration`, set when the span
@@ -135,7 +142,7 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendServices =
     // dd-trace ignores a second `finish`.
     finish: (span, endTime) => fromSpan(span).finish(endTime),
     ids: (span) => ids(fromSpan(span).context()),
-    adoptPropagated: (span, parent) => adoptPropagated(fromSpan(span).context(), parent),
+    adoptPropagated: (span, parent) => adoptPropagated(fromSpan(span).context(), fromRemote(parent)),
     // The log exporter (Lambda without the extension) writes each trace synchronously as it finishes, and the
     // agent exporter has no public flush: datadog-lambda-js flushes it at the end of the invocation.
     flush: () => {
@@ -160,12 +167,12 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendServices =
         injected(() => {
           const carrier: Record<string, unknown> = {}
           // Public `inject` forces the sampling decision first (SPEC §4.2.1); it logs and swallows its own errors.
-          tracer.inject(span as DdSpan, TEXT_MAP, carrier)
+          tracer.inject(fromSpan(span), TEXT_MAP, carrier)
           return carrier
         }),
       spanId: (span) =>
         Effect.try({
-          try: () => ids((span as DdSpan).context()).spanId,
+          try: () => ids(fromSpan(span).context()).spanId,
           catch: (cause) => propagationFailure("inject", "not a dd-trace span", cause)
         })
     },
@@ -221,9 +228,9 @@ const PROPAGATED_TAG = "_dd.p."
  * when it is the same trace and only where the span's trace lacks them; without it, the next checkpoint would lose
  * them too.
  */
-const adoptPropagated = (target: DdSpanContext, parent: unknown): void => {
-  const to = target as unknown as TraceState
-  const from = parent as TraceState | undefined
+const adoptPropagated = (target: DdSpanContext, parent: DdSpanContext): void => {
+  const to = target as DdSpanContext & TraceState
+  const from = parent as DdSpanContext & TraceState
   if (typeof from?.toTraceId !== "function" || from.toTraceId() !== to.toTraceId()) return
   const tags = to._trace?.tags
   if (tags !== undefined) {
@@ -244,7 +251,7 @@ const contextOf = (context: DdSpanContext): Option.Option<TraceContext> => {
   try {
     const { traceId, spanId } = ids(context)
     return HEX32.test(traceId) && !ZERO32.test(traceId) && HEX16.test(spanId) && !ZERO16.test(spanId)
-      ? Option.some({ traceId, spanId, native: context })
+      ? Option.some({ traceId, spanId, native: toRemote(context) })
       : Option.none()
   } catch {
     return Option.none()

@@ -62,7 +62,7 @@ export const isTracked = (
  * can die). `committed` runs once the batch succeeded; `abandoned` when it was not sent or was rejected.
  */
 export interface Piggyback {
-  readonly update: OperationUpdate
+  readonly update: CheckpointUpdate
   readonly committed: () => void
   readonly abandoned: (cause: unknown) => void
 }
@@ -118,7 +118,7 @@ export const track = (client: DurableExecutionClient, piggyback?: PiggybackSourc
     if (extra === undefined) return undefined
     let joins = false
     try {
-      joins = CheckpointBatch.canJoin(params.Updates, params.CheckpointToken, extra.update as CheckpointUpdate)
+      joins = CheckpointBatch.canJoin(params.Updates, params.CheckpointToken, extra.update)
     } catch {
       joins = false
     }
@@ -130,10 +130,13 @@ export const track = (client: DurableExecutionClient, piggyback?: PiggybackSourc
     if (extra === undefined) return remember(params, await checkpoint(params, logger))
     let response: CheckpointDurableExecutionResponse
     try {
-      response = await checkpoint({ ...params, Updates: [...(params.Updates ?? []), extra.update] }, logger)
+      response = await checkpoint(
+        { ...params, Updates: [...(params.Updates ?? []), toOperationUpdate(extra.update)] },
+        logger
+      )
     } catch (cause) {
       extra.abandoned(cause)
-      if (!CheckpointBatch.isRejectionOf(cause, extra.update as CheckpointUpdate)) throw cause
+      if (!CheckpointBatch.isRejectionOf(cause, extra.update)) throw cause
       return remember(params, await checkpoint(params, logger))
     }
     extra.committed()
@@ -164,6 +167,9 @@ export const track = (client: DurableExecutionClient, piggyback?: PiggybackSourc
   patched[TRACKED] = tracked
   return tracked
 }
+
+/** The checkpoint update as the SDK's client sends it: the one conversion from core's update to the SDK's. */
+export const toOperationUpdate = (update: CheckpointUpdate): OperationUpdate => update
 
 const errorName = (cause: unknown): string =>
   typeof cause === "object" && cause !== null && typeof (cause as { name?: unknown }).name === "string"
@@ -207,7 +213,7 @@ export const checkpointStore = (
           tracked.client.checkpoint({
             DurableExecutionArn: executionArn,
             CheckpointToken: chain.token(),
-            Updates: [update as unknown as OperationUpdate]
+            Updates: [toOperationUpdate(update)]
           }),
         catch: (cause) =>
           new DurableTraceError({

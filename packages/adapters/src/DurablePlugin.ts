@@ -33,7 +33,8 @@ import * as Writer from "@durable-trace/core/Writer"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
-import type { Backend, Span } from "./Backend.ts"
+import * as Option from "effect/Option"
+import { type Backend, type Parent, parentOf, parentSpan, type Span } from "./Backend.ts"
 import type { Piggyback, PiggybackSource } from "./DurableClient.ts"
 import * as RealClock from "./RealClock.ts"
 import * as SdkOperations from "./SdkOperations.ts"
@@ -210,12 +211,12 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     }
   }
 
-  async #parentFor(info: InvocationInfo, state: InvocationState): Promise<unknown> {
-    if (state.parent !== undefined) return state.parent
+  async #parentFor(info: InvocationInfo, state: InvocationState): Promise<Parent | undefined> {
+    if (state.parent !== undefined) return parentSpan(state.parent)
     // Loaded through DURABLE_EXECUTION_PLUGINS under an outer Lambda wrapper (datadog-lambda-js, the OpenTelemetry
     // instrumentation): its invocation span is the parent (SPEC §10), whose own parent the wrapper chose.
     const outer = this.#backend.active()
-    if (outer !== undefined) return outer
+    if (outer !== undefined) return parentSpan(outer)
     // Without a wrapper: read the context from the operations the SDK already fetched (all pages).
     const event = SdkOperations.toEvent(info)
     const read = await this.#run(
@@ -224,7 +225,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
         return yield* Reader.read(event, undefined, { log })
       }).pipe(Effect.provideService(CheckpointStore, SdkOperations.noPaging))
     )
-    return read?.context._tag === "Some" ? read.context.value.native : undefined
+    return read === undefined ? undefined : Option.getOrUndefined(parentOf(read.context))
   }
 
   async wrapInvocation(
@@ -358,7 +359,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     const prepared = await this.#run(Writer.prepare({ log, executeSpan }).pipe(degradeWith((): undefined => undefined)))
     if (prepared === undefined || "_tag" in prepared) return undefined
     return {
-      update: prepared.update as unknown as Piggyback["update"],
+      update: prepared.update,
       committed: () => {
         Effect.runSync(log.recordWrite(prepared.n, prepared.payload))
         state.earlyWritten = { name: prepared.name, anchor: prepared.anchor, operationId: prepared.update.Id }
@@ -393,7 +394,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       const parent = dash > 0 ? state.operationSpans.get(sdkOperationId(stepId.slice(0, dash))) : undefined
       const invoke = { type: "CHAINED_INVOKE", subType: "ChainedInvoke" }
       span = this.#backend.startSpan(SpanRules.spanName(invoke), {
-        parent: parent ?? state.executeSpan,
+        parent: parentSpan(parent ?? state.executeSpan),
         type: SpanRules.SPAN_TYPE,
         kind: SpanRules.spanKind(invoke),
         integration: SpanRules.COMPONENT,
@@ -443,7 +444,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     const operation = { type: String(info.type), subType: info.subType, name: info.name }
     const name = SpanRules.spanName(operation)
     const span = this.#backend.startSpan(name, {
-      parent,
+      parent: parentSpan(parent),
       resource: SpanRules.resource(operation, this.#parents.get(parent)),
       type: SpanRules.SPAN_TYPE,
       kind: SpanRules.spanKind(operation),

@@ -12,7 +12,15 @@ import type * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
-import { Backend, type BackendService, type Span as BackendSpan, type SpanOptions, type TagValue } from "./Backend.ts"
+import {
+  Backend,
+  type BackendService,
+  type Span as BackendSpan,
+  parentSpan,
+  ROOT,
+  type SpanOptions,
+  type TagValue
+} from "./Backend.ts"
 
 type StartOptions = Parameters<Tracer.Tracer["span"]>[0]
 
@@ -89,7 +97,7 @@ export const make = (backend: BackendService): Tracer.Tracer => {
       const parent = Option.getOrUndefined(options.parent)
       // An Effect parent of ours, else a new trace when asked for a root, else the backend's active span (an
       // external parent has no backend object to start under).
-      const backendParent = mirrored(parent) ? parent.backendSpan : options.root ? null : undefined
+      const backendParent = mirrored(parent) ? parentSpan(parent.backendSpan) : options.root ? ROOT : undefined
       const kind = KINDS[options.kind]
       const startTime = toMillis(options.startTime)
       const span = backend.startSpan(options.name, {

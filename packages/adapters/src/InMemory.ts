@@ -25,6 +25,7 @@ import {
   errorFields,
   type FailureTags,
   layer as layerOf,
+  natives,
   type Span,
   type SpanOptions,
   type TagValue,
@@ -99,7 +100,7 @@ class InMemorySpan {
 }
 
 /** The native context `extract` returns: a remote parent. */
-class RemoteContext {
+class InMemoryRemote {
   readonly trace: TraceState
   readonly spanId: string
 
@@ -118,9 +119,12 @@ const hex16 = (n: bigint): string => n.toString(16).padStart(16, "0")
 export const TRACE_ID_HIGH = "0064757261626c65"
 const ZERO16 = "0000000000000000"
 
-const toSpan = (span: InMemorySpan): Span => span as unknown as Span
+// The one conversion between this backend's objects and core's opaque spans and contexts.
+const native = natives<InMemorySpan, InMemoryRemote>()
+const toSpan = native.toSpan
 const fromSpan = (span: Span): InMemorySpan => {
-  if (span instanceof InMemorySpan) return span
+  const own = native.fromSpan(span)
+  if (own instanceof InMemorySpan) return own
   throw new TypeError("not a span of this in-memory backend")
 }
 
@@ -200,15 +204,21 @@ export const make = (): InMemory => {
     vendors: []
   })
 
+  const parentOf = (parent: SpanOptions["parent"]): InMemorySpan | InMemoryRemote | undefined => {
+    if (parent === undefined) return storage.getStore()
+    if (parent._tag === "Span") return native.fromSpan(parent.span)
+    return parent._tag === "Remote" ? native.fromRemote(parent.context) : undefined
+  }
+
   const backend: BackendService = {
     name: "in-memory",
     startSpan: (name, options = {}) => {
-      const parent = options.parent === undefined ? storage.getStore() : options.parent
+      const parent = parentOf(options.parent)
       let trace: TraceState
       let parentId: string | undefined
-      if (parent === null || parent === undefined) {
+      if (parent === undefined) {
         trace = newTrace()
-      } else if (parent instanceof InMemorySpan || parent instanceof RemoteContext) {
+      } else if (parent instanceof InMemorySpan || parent instanceof InMemoryRemote) {
         trace = parent.trace
         parentId = parent.spanId
       } else {
@@ -266,19 +276,23 @@ export const make = (): InMemory => {
           Option.map(contextOf(clean), (context) => ({
             traceId: context.traceId,
             spanId: context.spanId,
-            native: new RemoteContext(remoteTraceState(context.traceId, clean), context.spanId)
+            native: native.toRemote(new InMemoryRemote(remoteTraceState(context.traceId, clean), context.spanId))
           }))
         )
       ),
-    inject: (span) =>
-      Option.match(span instanceof InMemorySpan ? Headers.fromCarrier(injectHeaders(span)) : Option.none(), {
+    inject: (opaque) => {
+      const span = native.fromSpan(opaque)
+      return Option.match(span instanceof InMemorySpan ? Headers.fromCarrier(injectHeaders(span)) : Option.none(), {
         onNone: () => Effect.fail(new DurableTraceError({ location: "inject", reason: "not an in-memory span" })),
         onSome: Effect.succeed
-      }),
-    spanId: (span) =>
-      span instanceof InMemorySpan
+      })
+    },
+    spanId: (opaque) => {
+      const span = native.fromSpan(opaque)
+      return span instanceof InMemorySpan
         ? Effect.succeed(span.spanId)
         : Effect.fail(new DurableTraceError({ location: "inject", reason: "not an in-memory span" }))
+    }
   }
   const telemetry = telemetryFrom((tags) => {
     increments.push(tags)

@@ -48,8 +48,12 @@ export interface Options {
 
 const KINDS = { internal: SpanKind.INTERNAL, server: SpanKind.SERVER, client: SpanKind.CLIENT } as const
 
-const toSpan = (span: OtelSpan): Backend.Span => span as unknown as Backend.Span
-const fromSpan = (span: Backend.Span): OtelSpan => span as unknown as OtelSpan
+/**
+ * The one conversion between OpenTelemetry's spans and contexts and core's opaque `Span` and `RemoteContext` (an
+ * extracted `TraceContext.native` is the OpenTelemetry `Context` extraction returned).
+ */
+export const native = Backend.natives<OtelSpan, Context>()
+const { toSpan, fromSpan, toRemote, fromRemote } = native
 
 const isOtelSpan = (value: unknown): value is OtelSpan =>
   typeof value === "object" && value !== null && typeof (value as OtelSpan).spanContext === "function"
@@ -57,9 +61,9 @@ const isOtelSpan = (value: unknown): value is OtelSpan =>
 /** The parent context of a new span: `SpanOptions.parent` resolved the OpenTelemetry way. */
 const parentContext = (parent: Backend.SpanOptions["parent"]): Context => {
   if (parent === undefined) return context.active()
-  if (parent === null) return ROOT_CONTEXT
+  if (parent._tag === "Root") return ROOT_CONTEXT
   // A backend span, or the `Context` extraction returned as `TraceContext.native`.
-  return isOtelSpan(parent) ? trace.setSpan(ROOT_CONTEXT, parent) : (parent as Context)
+  return parent._tag === "Span" ? trace.setSpan(ROOT_CONTEXT, fromSpan(parent.span)) : fromRemote(parent.context)
 }
 
 const attributesOf = (options: Backend.SpanOptions): Record<string, Backend.TagValue> => {
@@ -95,7 +99,7 @@ export const make = (options: Options = {}): Backend.BackendServices => {
       const span = tracer.startSpan(
         name,
         {
-          root: spanOptions.parent === null,
+          root: spanOptions.parent?._tag === "Root",
           attributes: attributesOf(spanOptions),
           ...(spanOptions.kind === undefined ? {} : { kind: KINDS[spanOptions.kind] }),
           ...(spanOptions.startTime === undefined ? {} : { startTime: spanOptions.startTime })
@@ -149,22 +153,23 @@ export const make = (options: Options = {}): Backend.BackendServices => {
             const spanContext = trace.getSpanContext(extracted)
             return spanContext === undefined || !isSpanContextValid(spanContext)
               ? Option.none()
-              : Option.some({ traceId: spanContext.traceId, spanId: spanContext.spanId, native: extracted })
+              : Option.some({ traceId: spanContext.traceId, spanId: spanContext.spanId, native: toRemote(extracted) })
           },
           catch: (cause) => Backend.propagationFailure("extract", "extract threw", cause)
         }),
       inject: (span) =>
         Backend.injected(() => {
-          if (!isOtelSpan(span)) throw new TypeError("not an OpenTelemetry span")
+          const otelSpan = fromSpan(span)
+          if (!isOtelSpan(otelSpan)) throw new TypeError("not an OpenTelemetry span")
           const carrier: Record<string, string> = {}
           // The span alone, on the root context: the active context's baggage has no business in a checkpoint.
           // Sampling was decided when the span started; its flags are in `traceparent`.
-          propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, defaultTextMapSetter)
+          propagator.inject(trace.setSpan(ROOT_CONTEXT, otelSpan), carrier, defaultTextMapSetter)
           return carrier
         }),
       spanId: (span) =>
-        isOtelSpan(span)
-          ? Effect.succeed(span.spanContext().spanId)
+        isOtelSpan(fromSpan(span))
+          ? Effect.succeed(fromSpan(span).spanContext().spanId)
           : Effect.fail(Backend.propagationFailure("inject", "not an OpenTelemetry span"))
     },
     telemetry: Backend.telemetryFrom((tags) => integrationErrors().add(1, { ...tags }))

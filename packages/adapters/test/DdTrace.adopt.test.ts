@@ -13,10 +13,10 @@ process.env.DD_TRACE_STARTUP_LOGS = "false"
 import { createRequire } from "node:module"
 import { TracePropagation } from "@durable-trace/core/TracePropagation"
 import { assert, describe, it } from "@effect/vitest"
-import type { Tracer as DdTracer } from "dd-trace"
+import type { SpanContext as DdSpanContext, Tracer as DdTracer } from "dd-trace"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Backend, type Span } from "../src/Backend.ts"
+import { Backend, parentRemote, parentSpan, type RemoteContext, type Span } from "../src/Backend.ts"
 import * as DdTrace from "../src/DdTrace.ts"
 
 const require = createRequire(import.meta.url)
@@ -25,7 +25,7 @@ tracer.init()
 // What datadog-lambda-js builds a custom extractor's context with.
 const SpanContext = require("dd-trace/packages/dd-trace/src/opentracing/span_context") as new (
   props: unknown
-) => unknown
+) => DdSpanContext
 const id = require("dd-trace/packages/dd-trace/src/id") as (value: string, radix: number) => unknown
 
 const TID = "6b0fb92100000000"
@@ -44,13 +44,13 @@ const CHECKPOINT = {
 const rebuilt = (traceLow: string) =>
   new SpanContext({ traceId: id(decimal(traceLow), 10), spanId: id(decimal(PARENT), 10), sampling: { priority: "2" } })
 
-const injectedUnder = (parent: unknown, adoptFrom: Option.Option<unknown>) =>
+const injectedUnder = (parent: DdSpanContext, adoptFrom: Option.Option<RemoteContext>) =>
   Effect.gen(function* () {
     const backend = yield* Backend
     const propagation = yield* TracePropagation
-    const lambda: Span = backend.startSpan("aws.lambda", { parent })
+    const lambda: Span = backend.startSpan("aws.lambda", { parent: parentRemote(DdTrace.native.toRemote(parent)) })
     if (Option.isSome(adoptFrom)) backend.adoptPropagated?.(lambda, adoptFrom.value)
-    const execute = backend.startSpan("aws.durable.execute", { parent: lambda })
+    const execute = backend.startSpan("aws.durable.execute", { parent: parentSpan(lambda) })
     const headers = yield* propagation.inject(execute)
     backend.finish(execute)
     backend.finish(lambda)

@@ -14,7 +14,7 @@ import { Telemetry } from "@durable-trace/core/Telemetry"
 import { assert, describe, it } from "@effect/vitest"
 import type { Tracer as DdTracer } from "dd-trace"
 import * as Effect from "effect/Effect"
-import { Backend } from "../src/Backend.ts"
+import { Backend, ROOT } from "../src/Backend.ts"
 import * as DdTrace from "../src/DdTrace.ts"
 import { type FinishedSpan, type Increment, runContract } from "./contract.ts"
 
@@ -123,8 +123,8 @@ describe("DdTrace specifics", () => {
     Effect.gen(function* () {
       logged.length = 0
       const backend = yield* Backend
-      backend.finish(backend.startSpan("claimed", { parent: null, integration: "aws-durable-execution-sdk-js" }))
-      backend.finish(backend.startSpan("unclaimed", { parent: null }))
+      backend.finish(backend.startSpan("claimed", { parent: ROOT, integration: "aws-durable-execution-sdk-js" }))
+      backend.finish(backend.startSpan("unclaimed", { parent: ROOT }))
       assert.deepStrictEqual(
         logged.map((span) => [span.name, span.tags["_dd.integration"]]),
         [
@@ -140,7 +140,7 @@ describe("DdTrace specifics", () => {
       logged.length = 0
       const backend = yield* Backend
       assert.strictEqual(backend.name, "dd-trace")
-      backend.finish(backend.startSpan("from-singleton", { parent: null }))
+      backend.finish(backend.startSpan("from-singleton", { parent: ROOT }))
       assert.deepStrictEqual(
         logged.map((span) => span.name),
         ["from-singleton"]

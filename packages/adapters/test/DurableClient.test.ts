@@ -101,7 +101,7 @@ describe("DurableClient: the early checkpoint and the SDK's own request (issue 1
   const piggyback =
     (outcome: { committed: number; abandoned: number }): DurableClient.PiggybackSource =>
     async () => ({
-      update: OURS as unknown as OperationUpdate,
+      update: OURS,
       committed: () => {
         outcome.committed++
       },

@@ -13,7 +13,7 @@ import {
   type SpanProcessor
 } from "@opentelemetry/sdk-trace-base"
 import * as Effect from "effect/Effect"
-import { Backend } from "../src/Backend.ts"
+import { Backend, ROOT } from "../src/Backend.ts"
 import * as OpenTelemetry from "../src/OpenTelemetry.ts"
 import { type FinishedSpan, runContract } from "./contract.ts"
 
@@ -99,7 +99,7 @@ describe("OpenTelemetry specifics", () => {
   it.effect("layer: the global providers and W3C Trace Context; flush force-flushes the global tracer provider", () =>
     Effect.gen(function* () {
       const backend = yield* Backend
-      const span = backend.startSpan("defaults", { parent: null })
+      const span = backend.startSpan("defaults", { parent: ROOT })
       const injected = yield* (yield* TracePropagation).inject(span)
       backend.finish(span)
       assert.deepStrictEqual(Object.keys(injected), ["traceparent"])
@@ -113,7 +113,7 @@ describe("OpenTelemetry specifics", () => {
     Effect.gen(function* () {
       exporter.reset()
       const backend = yield* Backend
-      const durable = backend.startSpan("aws.durable.step", { parent: null })
+      const durable = backend.startSpan("aws.durable.step", { parent: ROOT })
       yield* Effect.promise(() =>
         backend.activate(durable, () =>
           Effect.runPromise(

@@ -10,7 +10,7 @@ import { DurableTraceError } from "@durable-trace/core/Errors"
 import type * as Headers from "@durable-trace/core/Headers"
 import * as Reader from "@durable-trace/core/Reader"
 import { INTEGRATION, Telemetry } from "@durable-trace/core/Telemetry"
-import { TracePropagation } from "@durable-trace/core/TracePropagation"
+import { TracePropagation, testSpan } from "@durable-trace/core/TracePropagation"
 import * as Writer from "@durable-trace/core/Writer"
 import { assert, beforeAll, beforeEach, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -19,7 +19,7 @@ import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as References from "effect/References"
 import * as Tracer from "effect/Tracer"
-import { Backend, type BackendLayer, type Span } from "../src/Backend.ts"
+import { Backend, type BackendLayer, parentOf, parentRemote, parentSpan, ROOT, type Span } from "../src/Backend.ts"
 import * as EffectTracer from "../src/EffectTracer.ts"
 import type * as InMemory from "../src/InMemory.ts"
 
@@ -121,7 +121,7 @@ export const invocation = (event: unknown) =>
     const log = yield* CheckpointLog.make(event, ARN)
     const read = yield* Reader.read(event, {}, { log })
     const span = backend.startSpan("aws.durable.execute", {
-      parent: Option.match(read.context, { onNone: () => null, onSome: (context) => context.native }),
+      parent: Option.getOrElse(parentOf(read.context), () => ROOT),
       resource: "handler"
     })
     const outcome = yield* Writer.saveOrReport({ log, executeSpan: span })
@@ -152,7 +152,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
       provide(
         Effect.gen(function* () {
           const backend = yield* Backend
-          const span = backend.startSpan("ids", { parent: null })
+          const span = backend.startSpan("ids", { parent: ROOT })
           const ids = backend.ids(span)
           backend.finish(span)
           assert.match(ids.traceId, HEX32)
@@ -172,7 +172,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
         Effect.gen(function* () {
           const backend = yield* Backend
           const span = backend.startSpan("tagged", {
-            parent: null,
+            parent: ROOT,
             resource: "orders-handler",
             type: "serverless",
             kind: "server",
@@ -197,7 +197,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
         Effect.gen(function* () {
           const backend = yield* Backend
           const propagation = yield* TracePropagation
-          const span = backend.startSpan("upstream", { parent: null })
+          const span = backend.startSpan("upstream", { parent: ROOT })
           const ids = backend.ids(span)
           const injected = yield* propagation.inject(span)
           const extracted = yield* propagation.extract(injected)
@@ -205,7 +205,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
           const context = Option.getOrThrow(extracted)
           assert.deepStrictEqual([context.traceId, context.spanId], [ids.traceId, ids.spanId])
 
-          const child = backend.startSpan("downstream", { parent: context.native })
+          const child = backend.startSpan("downstream", { parent: parentRemote(context.native) })
           const reinjected = yield* propagation.inject(child)
           backend.finish(child)
           backend.finish(span)
@@ -223,7 +223,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
           const backend = yield* Backend
           const propagation = yield* TracePropagation
           const context = Option.getOrThrow(yield* propagation.extract(datadogAndW3c("0")))
-          const child = backend.startSpan("dropped", { parent: context.native })
+          const child = backend.startSpan("dropped", { parent: parentRemote(context.native) })
           const injected = yield* propagation.inject(child)
           backend.finish(child)
           assert.strictEqual(flagsOf(injected), "00")
@@ -236,7 +236,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
       provide(
         Effect.gen(function* () {
           const backend = yield* Backend
-          const span = backend.startSpan("fresh", { parent: null })
+          const span = backend.startSpan("fresh", { parent: ROOT })
           const injected = yield* (yield* TracePropagation).inject(span)
           backend.finish(span)
           assert.strictEqual(flagsOf(injected), "01")
@@ -257,7 +257,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
           }
           const context = Option.getOrThrow(extracted)
           assert.deepStrictEqual([context.traceId, context.spanId], [TRACE_HEX, PARENT_HEX])
-          const span = backend.startSpan("continued", { parent: context.native })
+          const span = backend.startSpan("continued", { parent: parentRemote(context.native) })
           backend.finish(span)
           const continued = only("continued")
           assert.deepStrictEqual([continued.traceId, continued.parentId], [TRACE_HEX, PARENT_HEX])
@@ -272,7 +272,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
           const propagation = yield* TracePropagation
           const context = Option.getOrThrow(yield* propagation.extract(datadogAndW3c("2")))
           assert.deepStrictEqual([context.traceId, context.spanId], [TRACE_HEX, PARENT_HEX])
-          const span = backend.startSpan("continued", { parent: context.native })
+          const span = backend.startSpan("continued", { parent: parentRemote(context.native) })
           const injected = yield* propagation.inject(span)
           backend.finish(span)
           const continued = only("continued")
@@ -304,10 +304,10 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
       provide(
         Effect.gen(function* () {
           const propagation = yield* TracePropagation
-          const injected = yield* Effect.flip(propagation.inject({ not: "a span" }))
+          const injected = yield* Effect.flip(propagation.inject(testSpan({ not: "a span" })))
           assert.instanceOf(injected, DurableTraceError)
           assert.strictEqual(injected.location, "inject")
-          const spanId = yield* Effect.flip(propagation.spanId({ not: "a span" }))
+          const spanId = yield* Effect.flip(propagation.spanId(testSpan({ not: "a span" })))
           assert.strictEqual(spanId.location, "inject")
         })
       )
@@ -317,14 +317,14 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
       provide(
         Effect.gen(function* () {
           const backend = yield* Backend
-          const root = backend.startSpan("root", { parent: null })
-          const explicit = backend.startSpan("explicit", { parent: root })
+          const root = backend.startSpan("root", { parent: ROOT })
+          const explicit = backend.startSpan("explicit", { parent: parentSpan(root) })
           backend.finish(explicit)
           assert.isUndefined(backend.active())
           backend.activate(root, () => {
             assert.strictEqual(backend.ids(backend.active()!).spanId, backend.ids(root).spanId)
             backend.finish(backend.startSpan("implicit"))
-            backend.finish(backend.startSpan("detached", { parent: null }))
+            backend.finish(backend.startSpan("detached", { parent: ROOT }))
           })
           assert.isUndefined(backend.active())
           backend.finish(root)
@@ -344,7 +344,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
       provide(
         Effect.gen(function* () {
           const backend = yield* Backend
-          const root = backend.startSpan("root", { parent: null })
+          const root = backend.startSpan("root", { parent: ROOT })
           const seen = yield* Effect.promise(() =>
             backend.activate(root, async () => {
               await new Promise((resolve) => setTimeout(resolve, 1))
@@ -364,13 +364,13 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
       provide(
         Effect.gen(function* () {
           const backend = yield* Backend
-          const span = backend.startSpan("failing", { parent: null })
+          const span = backend.startSpan("failing", { parent: ROOT })
           backend.setError(span, new TypeError("card declined"))
           backend.finish(span)
           const failing = only("failing")
           assert.isTrue(failing.error)
           assert.strictEqual(failing.errorMessage, "card declined")
-          backend.finish(backend.startSpan("fine", { parent: null }))
+          backend.finish(backend.startSpan("fine", { parent: ROOT }))
           assert.isFalse(only("fine").error)
         })
       )
@@ -380,7 +380,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
       provide(
         Effect.gen(function* () {
           const backend = yield* Backend
-          const span = backend.startSpan("once", { parent: null })
+          const span = backend.startSpan("once", { parent: ROOT })
           backend.finish(span)
           backend.finish(span)
           backend.finish(span, Date.now() + 1000)
@@ -395,7 +395,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
         Effect.gen(function* () {
           const backend = yield* Backend
           const propagation = yield* TracePropagation
-          const span = backend.startSpan("with-baggage", { parent: null })
+          const span = backend.startSpan("with-baggage", { parent: ROOT })
           // Injected while the baggage is in scope: `runSync`, not `yield*`, which would run after `withBaggage`.
           const injected = h.withBaggage(span, () =>
             backend.activate(span, () => Effect.runSync(propagation.inject(span)))
@@ -459,7 +459,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
         provide(
           Effect.gen(function* () {
             const backend = yield* Backend
-            const durable = backend.startSpan("aws.durable.step", { parent: null })
+            const durable = backend.startSpan("aws.durable.step", { parent: ROOT })
             const inner = yield* runInside(
               durable,
               Effect.gen(function* () {
@@ -486,7 +486,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
         provide(
           Effect.gen(function* () {
             const backend = yield* Backend
-            const durable = backend.startSpan("aws.durable.step", { parent: null })
+            const durable = backend.startSpan("aws.durable.step", { parent: ROOT })
             yield* runInside(
               durable,
               Effect.gen(function* () {
@@ -510,7 +510,7 @@ export const runContract = (name: string, makeHarness: () => Promise<Harness>) =
           provide(
             Effect.gen(function* () {
               const backend = yield* Backend
-              const durable = backend.startSpan("aws.durable.step", { parent: null })
+              const durable = backend.startSpan("aws.durable.step", { parent: ROOT })
               yield* runInside(
                 durable,
                 Effect.all([

@@ -1,7 +1,8 @@
 /**
  * The tracer port: what the reader and writer need from a tracing backend (dd-trace, OpenTelemetry, the
- * in-memory tracer). Spans stay opaque to `core` (`unknown`); adapters know their own types. Extraction must
- * use the backend's own propagator so its configured extract styles apply (SPEC §3).
+ * in-memory tracer). Spans and extracted contexts stay opaque to `core` (`Span`, `RemoteContext`); each adapter
+ * converts its own vendor objects to and from them in one place. Extraction must use the backend's own propagator
+ * so its configured extract styles apply (SPEC §3).
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -10,6 +11,19 @@ import * as Option from "effect/Option"
 import { DurableTraceError } from "./Errors.ts"
 import * as Headers from "./Headers.ts"
 
+declare const SpanTypeId: unique symbol
+declare const RemoteContextTypeId: unique symbol
+
+/** A backend's span, opaque to everything but that backend. */
+export interface Span {
+  readonly [SpanTypeId]: "Span"
+}
+
+/** A backend's extracted span context (a remote parent), opaque to everything but that backend. */
+export interface RemoteContext {
+  readonly [RemoteContextTypeId]: "RemoteContext"
+}
+
 /** A parent context extracted by the backend: ids for logs and inspection, and the backend's own object. */
 export interface TraceContext {
   /** 32 lowercase hex. */
@@ -17,8 +31,27 @@ export interface TraceContext {
   /** 16 lowercase hex. */
   readonly spanId: string
   /** The backend's span context, handed back to it when the invocation's span is started. */
-  readonly native: unknown
+  readonly native: RemoteContext
 }
+
+/** The parent of a span to start: a span of the backend, a context it extracted, or none (a new trace). */
+export type Parent =
+  | { readonly _tag: "Span"; readonly span: Span }
+  | { readonly _tag: "Remote"; readonly context: RemoteContext }
+  | { readonly _tag: "Root" }
+
+/** A span of the backend as the parent. */
+export const parentSpan = (span: Span): Parent => ({ _tag: "Span", span })
+
+/** A context the backend extracted as the parent. */
+export const parentRemote = (context: RemoteContext): Parent => ({ _tag: "Remote", context })
+
+/** No parent: the span starts a new trace. */
+export const ROOT: Parent = { _tag: "Root" }
+
+/** The parent a read found: its extracted context, if any. */
+export const parentOf = (context: Option.Option<TraceContext>): Option.Option<Parent> =>
+  Option.map(context, (found) => parentRemote(found.native))
 
 /** The tracer port. */
 export class TracePropagation extends Context.Service<
@@ -27,9 +60,9 @@ export class TracePropagation extends Context.Service<
     /** The backend's extraction of `headers`; none when it finds no context there. */
     readonly extract: (headers: Headers.Headers) => Effect.Effect<Option.Option<TraceContext>, DurableTraceError>
     /** The context of `span`, injected after forcing its sampling decision (SPEC §4.2.1). */
-    readonly inject: (span: unknown) => Effect.Effect<Headers.Headers, DurableTraceError>
+    readonly inject: (span: Span) => Effect.Effect<Headers.Headers, DurableTraceError>
     /** The id of `span`, 16 lowercase hex. */
-    readonly spanId: (span: unknown) => Effect.Effect<string, DurableTraceError>
+    readonly spanId: (span: Span) => Effect.Effect<string, DurableTraceError>
   }
 >()("@durable-trace/core/TracePropagation") {
   /**
@@ -69,6 +102,15 @@ export class TracePropagation extends Context.Service<
 export const contextOf = (headers: Headers.Headers): Option.Option<TraceContext> => {
   if (!Headers.isValidContext(headers)) return Option.none()
   return Option.flatMap(Headers.traceIdHex(headers), (traceId) =>
-    Option.map(Headers.parentId(headers), (spanId) => ({ traceId, spanId, native: headers }))
+    Option.map(Headers.parentId(headers), (spanId) => ({ traceId, spanId, native: testNative.remote(headers) }))
   )
 }
+
+/** `layerTest`'s spans and contexts are their headers: the one place that backend converts them. */
+const testNative = {
+  span: (headers: Headers.Headers): Span => headers as unknown as Span,
+  remote: (headers: Headers.Headers): RemoteContext => headers as unknown as RemoteContext
+}
+
+/** A span of `layerTest`: the headers its `inject` returns. */
+export const testSpan: (headers: Headers.Headers) => Span = testNative.span

@@ -14,7 +14,7 @@ import { CheckpointStore, type CheckpointUpdate } from "./CheckpointStore.ts"
 import { DurableTraceError, timeoutAt } from "./Errors.ts"
 import * as Headers from "./Headers.ts"
 import { degradeWith, fromDefect, type Telemetry } from "./Telemetry.ts"
-import { TracePropagation } from "./TracePropagation.ts"
+import { type Span, TracePropagation } from "./TracePropagation.ts"
 
 /** A save's result. */
 export type SaveOutcome =
@@ -34,7 +34,7 @@ export type SaveOutcome =
 export interface SaveOptions {
   readonly log: CheckpointLog
   /** The invocation's execute span, in the backend's own type. */
-  readonly executeSpan: unknown
+  readonly executeSpan: Span
   /** Upper bound for the whole save, paging included (SPEC §4.1). */
   readonly timeout?: Duration.Input | undefined
 }
@@ -82,7 +82,7 @@ export const isSameTrace = (prior: Headers.Headers, current: Headers.Headers): b
 const resolveAnchor = (
   prior: Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>,
   unanchored: boolean,
-  executeSpan: unknown
+  executeSpan: Span
 ): Effect.Effect<string, DurableTraceError, TracePropagation> => {
   if (Option.isSome(prior)) {
     return Option.match(Headers.parentId(prior.value.headers), {
@@ -123,7 +123,7 @@ export interface PreparedCheckpoint {
  */
 export const prepare = (options: {
   readonly log: CheckpointLog
-  readonly executeSpan: unknown
+  readonly executeSpan: Span
 }): Effect.Effect<
   PreparedCheckpoint | { readonly _tag: "Unchanged"; readonly prior: number },
   DurableTraceError,

@@ -8,6 +8,7 @@ import * as CheckpointLog from "../src/CheckpointLog.ts"
 import { CheckpointStoreRecorder } from "../src/CheckpointStore.ts"
 import * as Headers from "../src/Headers.ts"
 import { TelemetryRecorder } from "../src/Telemetry.ts"
+import { testSpan } from "../src/TracePropagation.ts"
 import * as Writer from "../src/Writer.ts"
 import {
   ARN,
@@ -28,12 +29,12 @@ const ANCHOR_HEX = "00000000000003e8"
 /** Runs one invocation's save against `operations`; returns the outcome, the writes and the counter. */
 const saveOnce = (
   event: unknown,
-  executeSpan: unknown = ddHeaders(EXECUTE_SPAN_ID),
+  executeSpan: Headers.Headers = ddHeaders(EXECUTE_SPAN_ID),
   layer: Parameters<typeof testLayer>[0] = {}
 ) =>
   Effect.gen(function* () {
     const log = yield* CheckpointLog.make(event, ARN)
-    const outcome = yield* Writer.saveOrReport({ log, executeSpan })
+    const outcome = yield* Writer.saveOrReport({ log, executeSpan: testSpan(executeSpan) })
     const writes = yield* (yield* CheckpointStoreRecorder).writes
     const increments = yield* (yield* TelemetryRecorder).increments
     return { outcome, writes, increments, log }
@@ -138,9 +139,9 @@ describe("Writer.save (SPEC §4.2)", () => {
   it.effect("two saves in one invocation get distinct N; the second diffs against the first", () =>
     Effect.gen(function* () {
       const log = yield* CheckpointLog.make(durableEvent([executionOp()]), ARN)
-      const a = yield* Writer.save({ log, executeSpan: ddHeaders(EXECUTE_SPAN_ID, "1") })
-      const same = yield* Writer.save({ log, executeSpan: ddHeaders("5555", "1") })
-      const b = yield* Writer.save({ log, executeSpan: ddHeaders("6666", "2") })
+      const a = yield* Writer.save({ log, executeSpan: testSpan(ddHeaders(EXECUTE_SPAN_ID, "1")) })
+      const same = yield* Writer.save({ log, executeSpan: testSpan(ddHeaders("5555", "1")) })
+      const b = yield* Writer.save({ log, executeSpan: testSpan(ddHeaders("6666", "2")) })
       const writes = yield* (yield* CheckpointStoreRecorder).writes
       assert.deepStrictEqual([a._tag, same._tag, b._tag], ["Written", "Unchanged", "Written"])
       assert.deepStrictEqual(
@@ -156,7 +157,7 @@ describe("Writer.save (SPEC §4.2)", () => {
       const log = yield* CheckpointLog.make(durableEvent([executionOp()]), ARN)
       yield* Effect.forEach(
         ["1", "2", "-1", "0"],
-        (priority) => Writer.save({ log, executeSpan: ddHeaders(EXECUTE_SPAN_ID, priority) }),
+        (priority) => Writer.save({ log, executeSpan: testSpan(ddHeaders(EXECUTE_SPAN_ID, priority)) }),
         { concurrency: "unbounded" }
       )
       const names = (yield* (yield* CheckpointStoreRecorder).writes).map((w) => w.Name)
@@ -293,7 +294,7 @@ describe("Writer.save (SPEC §4.2)", () => {
       const log = yield* CheckpointLog.make(durableEvent([executionOp()], "m2"), ARN)
       const outcome = yield* Writer.saveOrReport({
         log: { ...log, all: Effect.never },
-        executeSpan: ddHeaders(EXECUTE_SPAN_ID),
+        executeSpan: testSpan(ddHeaders(EXECUTE_SPAN_ID)),
         timeout: "20 millis"
       })
       assert.strictEqual(outcome._tag, "Failed")

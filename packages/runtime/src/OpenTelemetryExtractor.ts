@@ -59,7 +59,7 @@ export const make = (options: Options = {}): EventContextExtractor => {
       OuterInvocation.record(arn.value, { read, complete: true })
       return Option.match(read.context, {
         onNone: () => otelContext.active(),
-        onSome: (context) => context.native as Context
+        onSome: (context) => OpenTelemetry.native.fromRemote(context.native)
       })
     } catch {
       // An asynchronous backend or a defect: the instrumentation starts the span without our parent.

@@ -15,7 +15,7 @@ import {
   type DurableLambdaHandler,
   withDurableExecution
 } from "@aws/durable-execution-sdk-js"
-import { Backend, type BackendLayer, type Span } from "@durable-trace/adapters/Backend"
+import { Backend, type BackendLayer, parentOf, type Span } from "@durable-trace/adapters/Backend"
 import * as DurableClient from "@durable-trace/adapters/DurableClient"
 import { realClock, realNow } from "@durable-trace/adapters/DurableClient"
 import {
@@ -303,7 +303,7 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     const span =
       outer.span ??
       backend.startSpan(SpanRules.LAMBDA_SPAN, {
-        parent: Option.isSome(read.context) ? read.context.value.native : undefined,
+        parent: Option.getOrUndefined(parentOf(read.context)),
         resource: stringOrUndefined(context.functionName),
         type: SpanRules.SPAN_TYPE,
         kind: "server",

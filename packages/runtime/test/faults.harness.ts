@@ -17,7 +17,6 @@ import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
 import { type BackendLayer, type BackendServices, layer } from "@durable-trace/adapters/Backend"
 import * as InMemory from "@durable-trace/adapters/InMemory"
 import * as RealClock from "@durable-trace/adapters/RealClock"
-import * as Effect from "effect/Effect"
 import {
   type InvocationSummary,
   type WithDurableTracingOptions,
