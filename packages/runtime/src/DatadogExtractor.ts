@@ -103,7 +103,7 @@ export const make = (options: Options = {}): TraceExtractor => {
         () => options.durableExecutionClient ?? OuterInvocation.sdkClient()
       )
       const read = await backend().runPromise(OuterInvocation.read(event, context, arn.value, store, options.extractor))
-      OuterInvocation.record(arn.value, { read, complete: true })
+      OuterInvocation.record(event, { read, complete: true })
       return toDatadog(read)
     } catch {
       // The reader never fails; a backend that cannot be built leaves the choice to datadog-lambda-js.

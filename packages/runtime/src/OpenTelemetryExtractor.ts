@@ -50,13 +50,13 @@ export const make = (options: Options = {}): EventContextExtractor => {
       })
       const read = backend().runSync(program)
       if (read === undefined) {
-        OuterInvocation.record(arn.value, {
+        OuterInvocation.record(event, {
           read: { source: "none", context: Option.none(), headers: Option.none(), checkpoint: Option.none() },
           complete: false
         })
         return otelContext.active()
       }
-      OuterInvocation.record(arn.value, { read, complete: true })
+      OuterInvocation.record(event, { read, complete: true })
       return Option.match(read.context, {
         onNone: () => otelContext.active(),
         onSome: (context) => OpenTelemetry.native.fromRemote(context.native)

@@ -1,15 +1,14 @@
 /**
  * What durable-trace shares with an outer Lambda wrapper's invocation (datadog-lambda-js, OpenTelemetry's
  * `AwsLambdaInstrumentation`): the read its extractor made before the wrapper opened its span, handed to
- * `withDurableTracing` in the same process, and which spans durable-trace itself started, so the wrapper can tell
- * an outer invocation span from one of its own. Gotcha: both are process-wide (keyed by `Symbol.for`), because the
- * extractor and the wrapper may come from two copies of this module in one bundle.
+ * `withDurableTracing` in the same invocation, and which spans durable-trace itself started, so the wrapper can
+ * tell an outer invocation span from one of its own. A read is keyed by the invocation's event object, which both
+ * wrappers hand on to the handler unchanged: two invocations of one execution in flight at once (a retry racing a
+ * slow one) never see each other's read, and an event no wrapper takes leaves nothing behind (a `WeakMap`).
+ * Gotcha: both tables are process-wide (keyed by `Symbol.for`), because the extractor and the wrapper may come from
+ * two copies of this module in one bundle.
  */
-import {
-  DurableExecutionApiClient,
-  type DurableExecutionClient,
-  type DurableExecutionInvocationInput
-} from "@aws/durable-execution-sdk-js"
+import { DurableExecutionApiClient, type DurableExecutionClient } from "@aws/durable-execution-sdk-js"
 import type { Backend, BackendService, Span } from "@durable-trace/adapters/Backend"
 import * as DurableClient from "@durable-trace/adapters/DurableClient"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
@@ -17,12 +16,14 @@ import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import * as InvocationSpan from "@durable-trace/core/InvocationSpan"
+import * as LambdaSpan from "@durable-trace/core/LambdaSpan"
 import * as Reader from "@durable-trace/core/Reader"
 import { report, type Telemetry } from "@durable-trace/core/Telemetry"
 import type { TracePropagation } from "@durable-trace/core/TracePropagation"
 import * as Effect from "effect/Effect"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import * as InvocationClients from "./InvocationClients.ts"
 
 /** The services an extractor reads with: a backend layer's. */
 export type Services = Backend | TracePropagation | Telemetry
@@ -34,33 +35,27 @@ export interface Recorded {
   readonly complete: boolean
 }
 
-/** Reads not yet taken are bounded: a wrapper that never runs (misconfigured) must not leak per execution. */
-export const MAX_RECORDED = 256
-
 interface Shared {
-  readonly reads: Map<string, Recorded>
+  readonly reads: WeakMap<object, Recorded>
   readonly ours: WeakSet<object>
 }
 
-const SHARED = Symbol.for("@durable-trace/runtime/OuterInvocation")
+// A new key: the table before reads were keyed by event (by execution ARN) must not be picked up from an older copy.
+const SHARED = Symbol.for("@durable-trace/runtime/OuterInvocation/byEvent")
 const processWide = globalThis as { [SHARED]?: Shared }
-processWide[SHARED] ??= { reads: new Map(), ours: new WeakSet() }
+processWide[SHARED] ??= { reads: new WeakMap(), ours: new WeakSet() }
 const shared: Shared = processWide[SHARED]
 
-/** Records what the extractor read for `executionArn`'s invocation starting now. */
-export const record = (executionArn: string, recorded: Recorded): void => {
-  shared.reads.delete(executionArn)
-  shared.reads.set(executionArn, recorded)
-  if (shared.reads.size > MAX_RECORDED) {
-    const oldest = shared.reads.keys().next().value
-    if (oldest !== undefined) shared.reads.delete(oldest)
-  }
+/** Records what the extractor read for the invocation of `event`, starting now. */
+export const record = (event: unknown, recorded: Recorded): void => {
+  if (typeof event === "object" && event !== null) shared.reads.set(event, recorded)
 }
 
-/** The read recorded for `executionArn`, removed: each is consumed by the invocation it was made for. */
-export const take = (executionArn: string): Recorded | undefined => {
-  const recorded = shared.reads.get(executionArn)
-  shared.reads.delete(executionArn)
+/** The read recorded for the invocation of `event`, removed: each is consumed by the invocation it was made for. */
+export const take = (event: unknown): Recorded | undefined => {
+  if (typeof event !== "object" || event === null) return undefined
+  const recorded = shared.reads.get(event)
+  shared.reads.delete(event)
   return recorded
 }
 
@@ -83,22 +78,16 @@ export const observe = (
   return { active: shared.ours.has(span as object) ? "ours" : "foreign", span }
 }
 
-const hasOwnClient = (event: unknown): event is { durableExecutionClient: DurableExecutionClient } =>
-  typeof event === "object" &&
-  event !== null &&
-  typeof (event as { durableExecutionClient?: { getExecutionState?: unknown } }).durableExecutionClient
-    ?.getExecutionState === "function"
-
 /**
  * A read-only checkpoint store for an extractor: pages through the event's own client (the local runner's) or
  * `client`. It never writes; the wrapper does, through the SDK's client.
  */
 export const pagingStore = (
-  event: DurableExecutionInvocationInput | unknown,
+  event: unknown,
   executionArn: string,
   client: () => DurableExecutionClient
 ): CheckpointStore["Service"] => {
-  const source = hasOwnClient(event) ? event.durableExecutionClient : client()
+  const source = InvocationClients.ofEvent(event, "getExecutionState") ?? client()
   const token = Option.getOrElse(DurableEvent.checkpointToken(event), () => "")
   // Its own chain, never registered with a tracker: an extractor only reads, with the event's token.
   const chain: DurableClient.TokenChain = { token: () => token, overlapping: false, forget: () => {} }
@@ -172,11 +161,11 @@ export interface Outer {
 export const invocationSpan = (
   runtime: ManagedRuntime.ManagedRuntime<Services, never>,
   backend: BackendService,
-  executionArn: string,
+  event: unknown,
   options: { readonly setting: InvocationSpan.Setting; readonly writeEnabled: boolean; readonly warnings: Latch }
 ): Outer => {
   const observed = observe(backend)
-  const recorded = take(executionArn)
+  const recorded = take(event)
   if (options.warnings.first()) {
     const found = InvocationSpan.misconfigurations({
       setting: options.setting,
@@ -212,19 +201,12 @@ export const adopt = async (
 ): Promise<void> => {
   const span = outer.span
   if (span === undefined) return
-  const executionArn = Option.getOrElse(DurableEvent.executionArn(event), () => "")
-  const identity = DurableEvent.parseExecutionArn(executionArn)
+  const complete = outer.recorded?.complete === true
   try {
-    backend.setTags(span, {
-      "aws.durable.execution_name": Option.isSome(identity) ? identity.value.name : undefined,
-      "aws.durable.execution_id": Option.isSome(identity) ? identity.value.id : undefined,
-      "aws.durable.first_invocation": DurableEvent.isFirstInvocation(event),
-      // Only when durable-trace's reader chose the span's parent.
-      "durable_trace.context_source": outer.recorded?.complete ? read.source : undefined
-    })
+    // The source only when durable-trace's reader chose the span's parent.
+    backend.setTags(span, LambdaSpan.adoptedTags(event, complete ? Option.some(read.source) : Option.none()))
     // The outer wrapper may have kept only the ids of the context our reader gave it.
-    if (outer.recorded?.complete && Option.isSome(read.context))
-      backend.adoptPropagated?.(span, read.context.value.native)
+    if (complete && Option.isSome(read.context)) backend.adoptPropagated?.(span, read.context.value.native)
   } catch {
     // A backend that throws while tagging must not change the invocation's outcome.
   }

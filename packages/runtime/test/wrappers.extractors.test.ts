@@ -27,25 +27,25 @@ describe("DatadogExtractor", () => {
   const extractor = DatadogExtractor.make({ backend: InMemory.layer() })
 
   it("gives datadog-lambda-js decimal ids and the checkpoint's sampling priority", async () => {
-    const context = await extractor(
-      event([
-        execution,
-        checkpoint(0, {
-          "x-datadog-trace-id": BigInt(`0x${TRACE_ID.slice(16)}`).toString(10),
-          "x-datadog-parent-id": BigInt(`0x${PARENT}`).toString(10),
-          "x-datadog-sampling-priority": "2",
-          traceparent: `00-${TRACE_ID}-${PARENT}-01`
-        })
-      ]),
-      {}
-    )
+    const durable = event([
+      execution,
+      checkpoint(0, {
+        "x-datadog-trace-id": BigInt(`0x${TRACE_ID.slice(16)}`).toString(10),
+        "x-datadog-parent-id": BigInt(`0x${PARENT}`).toString(10),
+        "x-datadog-sampling-priority": "2",
+        traceparent: `00-${TRACE_ID}-${PARENT}-01`
+      })
+    ])
+    const context = await extractor(durable, {})
     assert.deepStrictEqual(context, {
       traceId: BigInt(`0x${TRACE_ID.slice(16)}`).toString(10),
       parentId: BigInt(`0x${PARENT}`).toString(10),
       sampleMode: 2,
       source: "event"
     })
-    assert.strictEqual(OuterInvocation.take(ARN)?.read.source, "checkpoint", "the read is handed to the wrapper")
+    assert.strictEqual(OuterInvocation.take(durable)?.read.source, "checkpoint", "the read is handed to the wrapper")
+    assert.isUndefined(OuterInvocation.take(durable), "and taken once")
+    assert.isUndefined(OuterInvocation.take(event([execution])), "never by another invocation of the execution")
   })
 
   it("takes W3C's sampled flag when Datadog's priority is absent", async () => {
@@ -54,13 +54,11 @@ describe("DatadogExtractor", () => {
       {}
     )
     assert.strictEqual((context as DatadogExtractor.DatadogTraceContext).sampleMode, 0)
-    OuterInvocation.take(ARN)
   })
 
   it("answers 'no context' (never null) when there is nothing to continue, and for other events", async () => {
     assert.deepStrictEqual(await extractor(event([execution]), {}), DatadogExtractor.NO_CONTEXT)
     assert.deepStrictEqual(await extractor({ Records: [] }, {}), DatadogExtractor.NO_CONTEXT)
-    OuterInvocation.take(ARN)
   })
 })
 
@@ -69,16 +67,18 @@ describe("OpenTelemetryExtractor", () => {
   const valid = checkpoint(0, { traceparent: `00-${TRACE_ID}-${PARENT}-01` })
 
   it("continues a checkpoint on page 1, even when more pages exist", () => {
-    const context = extractor(event([execution, valid], "page-2"), {})
+    const durable = event([execution, valid], "page-2")
+    const context = extractor(durable, {})
     const span = trace.getSpanContext(context)
     assert.strictEqual(span?.traceId, TRACE_ID)
     assert.strictEqual(span?.spanId, PARENT)
-    assert.isTrue(OuterInvocation.take(ARN)?.complete)
+    assert.isTrue(OuterInvocation.take(durable)?.complete)
   })
 
   it("cannot page synchronously: no parent, and the wrapper is told to read every page", () => {
-    const context = extractor(event([execution], "page-2"), {})
+    const durable = event([execution], "page-2")
+    const context = extractor(durable, {})
     assert.isUndefined(trace.getSpanContext(context))
-    assert.isFalse(OuterInvocation.take(ARN)?.complete)
+    assert.isFalse(OuterInvocation.take(durable)?.complete)
   })
 })
