@@ -93,6 +93,33 @@ describe("DurableEffect", () => {
     for (const workflow of workflows) assert.strictEqual(byId.get(workflow.parentId!)?.name, "aws.durable.execute")
   })
 
+  it("builds its backend once per container: the workflow's spans and durable-trace's share it", async () => {
+    const memory = InMemory.make()
+    let builds = 0
+    const counted = Layer.unwrap(
+      Effect.sync(() => {
+        builds++
+        return InMemory.layer(memory)
+      })
+    )
+    const handler = DurableEffect.handler({
+      backend: counted,
+      layer: Layer.empty,
+      handler: () =>
+        Effect.gen(function* () {
+          yield* DurableEffect.step("one", Effect.succeed(1))
+          yield* DurableEffect.wait("pause", { seconds: 5 })
+          return yield* DurableEffect.step("two", Effect.succeed(2))
+        }).pipe(Effect.withSpan("workflow"))
+    })
+    const result = await run(handler)
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    assert.isAbove(result.getInvocations().length, 1, "the workflow suspended and resumed")
+    assert.strictEqual(builds, 1, "one build for every invocation and for both the Effect tracer and the plugin")
+    const names = new Set(memory.spans().map((span) => span.name))
+    assert.isTrue(names.has("workflow") && names.has("aws.durable.execute") && names.has("aws.lambda"))
+  })
+
   it("reads its settings through Effect Config: the flag off in the app's ConfigProvider writes nothing", async () => {
     const handler = DurableEffect.handler({
       backend: InMemory.layer(),
