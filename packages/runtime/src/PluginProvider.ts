@@ -18,12 +18,10 @@ import {
   DURABLE_INSTRUMENTATION_PLUGIN_API_VERSION,
   type DurableInstrumentationPluginProvider
 } from "@aws/durable-execution-sdk-js"
-import { Backend, type BackendLayer } from "@durable-trace/adapters/Backend"
+import type { BackendLayer } from "@durable-trace/adapters/Backend"
 import { DurableTracePlugin } from "@durable-trace/adapters/DurablePlugin"
-import * as Effect from "effect/Effect"
-import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Config from "./Config.ts"
-import { onShutdown } from "./Shutdown.ts"
+import * as ContainerRuntime from "./ContainerRuntime.ts"
 
 /** The environment variable that picks the backend, and its values. */
 export const BACKEND_ENV = "DURABLE_TRACE_BACKEND"
@@ -47,10 +45,11 @@ export const backendFromEnv = async (name = process.env[BACKEND_ENV] ?? "dd-trac
 }
 
 const config = Config.fromEnv()
-const runtime = ManagedRuntime.make(await backendFromEnv())
-const backend = await runtime.runPromise(Effect.service(Backend))
-// On SIGTERM, a bounded flush and disposal; then the signal takes its course (Shutdown.ts).
-onShutdown(() => backend.flush().then(() => runtime.dispose()))
+// One container runtime, as for the wrappers: on SIGTERM a bounded flush and disposal; then the signal takes its
+// course (ContainerRuntime, Shutdown.ts).
+const container = ContainerRuntime.make(await backendFromEnv(), config.writeTimeoutMillis)
+const backend = await container.backend()
+const runtime = container.runtime
 
 /** What the SDK loads from `DURABLE_EXECUTION_PLUGINS`. */
 export const durableExecutionPluginProvider: DurableInstrumentationPluginProvider<DurableTracePlugin> = {
