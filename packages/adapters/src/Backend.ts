@@ -14,26 +14,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 
-export type { Parent, RemoteContext, Span } from "@durable-trace/core/TracePropagation"
-export { parentOf, parentRemote, parentSpan, ROOT } from "@durable-trace/core/TracePropagation"
-
-/** Converts a vendor's span and context objects to and from core's opaque types: an adapter's one conversion. */
-export interface Natives<VendorSpan, VendorContext> {
-  readonly toSpan: (span: VendorSpan) => Span
-  readonly fromSpan: (span: Span) => VendorSpan
-  readonly toRemote: (context: VendorContext) => RemoteContext
-  readonly fromRemote: (context: RemoteContext) => VendorContext
-}
-
-/**
- * The conversions of a backend whose spans are `VendorSpan` and whose extracted contexts are `VendorContext`. Only
- * that backend ever sees its opaque values again, so the conversion is the identity.
- */
-export const natives = <VendorSpan, VendorContext>(): Natives<VendorSpan, VendorContext> =>
-  IDENTITY as unknown as Natives<VendorSpan, VendorContext>
-
-const identity = <A>(value: A): A => value
-const IDENTITY = { toSpan: identity, fromSpan: identity, toRemote: identity, fromRemote: identity }
+export type { Natives, Parent, RemoteContext, Span } from "@durable-trace/core/TracePropagation"
+export { natives, parentOf, parentRemote, parentSpan, ROOT } from "@durable-trace/core/TracePropagation"
 
 /** Tag values a span accepts. */
 export type TagValue = string | number | boolean

@@ -34,6 +34,24 @@ export interface TraceContext {
   readonly native: RemoteContext
 }
 
+/** Converts a vendor's span and context objects to and from core's opaque types: an adapter's one conversion. */
+export interface Natives<VendorSpan, VendorContext> {
+  readonly toSpan: (span: VendorSpan) => Span
+  readonly fromSpan: (span: Span) => VendorSpan
+  readonly toRemote: (context: VendorContext) => RemoteContext
+  readonly fromRemote: (context: RemoteContext) => VendorContext
+}
+
+/**
+ * The conversions of a backend whose spans are `VendorSpan` and whose extracted contexts are `VendorContext`. Only
+ * that backend ever sees its opaque values again, so the conversion is the identity.
+ */
+export const natives = <VendorSpan, VendorContext>(): Natives<VendorSpan, VendorContext> =>
+  IDENTITY as unknown as Natives<VendorSpan, VendorContext>
+
+const identity = <A>(value: A): A => value
+const IDENTITY = { toSpan: identity, fromSpan: identity, toRemote: identity, fromRemote: identity }
+
 /** The parent of a span to start: a span of the backend, a context it extracted, or none (a new trace). */
 export type Parent =
   | { readonly _tag: "Span"; readonly span: Span }
@@ -102,15 +120,12 @@ export class TracePropagation extends Context.Service<
 export const contextOf = (headers: Headers.Headers): Option.Option<TraceContext> => {
   if (!Headers.isValidContext(headers)) return Option.none()
   return Option.flatMap(Headers.traceIdHex(headers), (traceId) =>
-    Option.map(Headers.parentId(headers), (spanId) => ({ traceId, spanId, native: testNative.remote(headers) }))
+    Option.map(Headers.parentId(headers), (spanId) => ({ traceId, spanId, native: testNative.toRemote(headers) }))
   )
 }
 
-/** `layerTest`'s spans and contexts are their headers: the one place that backend converts them. */
-const testNative = {
-  span: (headers: Headers.Headers): Span => headers as unknown as Span,
-  remote: (headers: Headers.Headers): RemoteContext => headers as unknown as RemoteContext
-}
+/** `layerTest`'s spans and contexts are their headers. */
+const testNative = natives<Headers.Headers, Headers.Headers>()
 
 /** A span of `layerTest`: the headers its `inject` returns. */
-export const testSpan: (headers: Headers.Headers) => Span = testNative.span
+export const testSpan: (headers: Headers.Headers) => Span = testNative.toSpan
