@@ -40,7 +40,7 @@ interface Shared {
   readonly ours: WeakSet<object>
 }
 
-// A new key: the table before reads were keyed by event (by execution ARN) must not be picked up from an older copy.
+// A new key: an older copy of this module keeps its reads in a Map by execution ARN under the old one.
 const SHARED = Symbol.for("@durable-trace/runtime/OuterInvocation/byEvent")
 const processWide = globalThis as { [SHARED]?: Shared }
 processWide[SHARED] ??= { reads: new WeakMap(), ours: new WeakSet() }
