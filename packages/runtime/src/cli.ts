@@ -10,6 +10,7 @@
 import { createRequire } from "node:module"
 import type { DurableExecutionsError } from "@durable-trace/core/DurableExecutions"
 import * as DurableExecutions from "@durable-trace/core/DurableExecutions"
+import * as ExecutionInspection from "@durable-trace/core/ExecutionInspection"
 import * as Console from "effect/Console"
 import * as Argument from "effect/cli/Argument"
 import * as CliError from "effect/cli/CliError"
@@ -185,7 +186,7 @@ const inspectLive = (arn: string, token: Option.Option<string>, asJson: boolean,
       })
     }
     const fetched = yield* withLambda(connection, parsed.value.region, DurableExecutions.fetchExecution(arn, token))
-    const report = Inspect.inspectExecution(fetched)
+    const report = ExecutionInspection.inspectExecution(fetched)
     yield* Console.log(asJson ? Inspect.reportToJson(report) : Inspect.formatExecution(report).trimEnd())
   })
 
@@ -306,7 +307,7 @@ export const audit = Command.make(
           progress: progressOnTty
         })
       )
-      const report = Inspect.auditReport(name, from, limit, audited)
+      const report = ExecutionInspection.auditReport(name, from, limit, audited)
       yield* Console.log(asJson ? Inspect.reportToJson(report) : Inspect.formatAudit(report).trimEnd())
     }).pipe(reportFailures("audit"))
 ).pipe(
