@@ -16,6 +16,12 @@ export const MAX_MEMBERS = 32
 /** The list-member key Datadog uses. */
 export const DD = "dd"
 
+/** The `dd=` entry key of the sampling priority. */
+export const DD_SAMPLING_PRIORITY = "s"
+
+/** The `dd=` entry key of the origin (escaped, see `encodeDdValue`). */
+export const DD_ORIGIN = "o"
+
 /** The `dd=` entry key of the parent span id, the volatile field of the W3C Datadog member. */
 export const DD_PARENT_ID = "p"
 
