@@ -117,7 +117,11 @@ describe("Headers.sanitise: every key kept or dropped, and why", () => {
 
   it("not an object: nothing kept, nothing dropped", () => {
     for (const value of [undefined, null, 3, "x", [TRACE]]) {
-      assert.deepStrictEqual(Headers.sanitise(value), { kept: [], dropped: [], headers: Result.fail("not an object" as const) })
+      assert.deepStrictEqual(Headers.sanitise(value), {
+        kept: [],
+        dropped: [],
+        headers: Result.fail("not an object" as const)
+      })
     }
   })
 
