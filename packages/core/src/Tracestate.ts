@@ -16,12 +16,6 @@ export const MAX_MEMBERS = 32
 /** The list-member key Datadog uses. */
 export const DD = "dd"
 
-/** The `dd=` entry key of the sampling priority. */
-export const DD_SAMPLING_PRIORITY = "s"
-
-/** The `dd=` entry key of the origin (escaped, see `encodeDdValue`). */
-export const DD_ORIGIN = "o"
-
 /** The `dd=` entry key of the parent span id, the volatile field of the W3C Datadog member. */
 export const DD_PARENT_ID = "p"
 
@@ -42,6 +36,10 @@ export interface DdEntry {
 
 /** A parsed `dd=` member value: entries in order, keys unique. */
 export type DdState = ReadonlyArray<DdEntry>
+
+/** The `dd=` entry keys of the sampling priority and of the origin (escaped, see `encodeDdValue`). */
+export const DD_SAMPLING_PRIORITY = "s"
+export const DD_ORIGIN = "o"
 
 // W3C Trace Context key grammar: simple-key / tenant-id "@" system-id.
 const KEY_CHARS = "[a-z0-9_\\-*/]"
