@@ -111,8 +111,8 @@ export interface Sanitised {
 }
 
 /**
- * The sanitiser of `fromCarrier`, reporting each own key's fate (for `inspect`): kept, or dropped and why. A key
- * kept can still leave no headers, when together they exceed {@link MAX_PAYLOAD_BYTES}.
+ * The sanitiser of `fromCarrier`, reporting each own key's fate (for `inspect`, on JSON values): kept, or dropped
+ * and why. A key kept can still leave no headers, when together they exceed {@link MAX_PAYLOAD_BYTES}.
  */
 export const sanitise = (carrier: unknown): Sanitised => {
   const kept: Array<string> = []
