@@ -11,6 +11,8 @@ import { AsyncLocalStorage } from "node:async_hooks"
 import * as DatadogHeaders from "@durable-trace/core/DatadogHeaders"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import * as Headers from "@durable-trace/core/Headers"
+import * as Hex from "@durable-trace/core/Hex"
+import * as InjectHeaders from "@durable-trace/core/InjectHeaders"
 import { contextOf } from "@durable-trace/core/TracePropagation"
 import * as Traceparent from "@durable-trace/core/Traceparent"
 import * as Tracestate from "@durable-trace/core/Tracestate"
@@ -117,7 +119,6 @@ const hex16 = (n: bigint): string => n.toString(16).padStart(16, "0")
  * 128-bit ids take the `_dd.p.tid` path as dd-trace's do, and unlike the low half, so a mixed-up half shows.
  */
 export const TRACE_ID_HIGH = "0064757261626c65"
-const ZERO16 = "0000000000000000"
 
 // The one conversion between this backend's objects and core's opaque spans and contexts.
 const native = natives<InMemorySpan, InMemoryRemote>()
@@ -131,10 +132,10 @@ const fromSpan = (span: Span): InMemorySpan => {
 const samplingPriorityOf = (h: Headers.Headers): number | undefined => {
   const datadog = DatadogHeaders.parseSamplingPriority(h[DatadogHeaders.X_DATADOG_SAMPLING_PRIORITY])
   if (Option.isSome(datadog)) return datadog.value
-  const ddState = Option.flatMap(Tracestate.parse(h[Tracestate.TRACESTATE]), (ts) =>
-    Option.flatMap(Option.fromNullishOr(ts.find((m) => m.key === Tracestate.DD)), (m) => Tracestate.parseDd(m.value))
+  const ddState = Option.flatMap(Tracestate.parse(h[Tracestate.TRACESTATE]), Tracestate.ddState)
+  const s = Option.flatMap(ddState, (dd) =>
+    Option.fromNullishOr(dd.find((e) => e.key === Tracestate.DD_SAMPLING_PRIORITY)?.value)
   )
-  const s = Option.flatMap(ddState, (dd) => Option.fromNullishOr(dd.find((e) => e.key === "s")?.value))
   const fromState = Option.flatMap(s, DatadogHeaders.parseSamplingPriority)
   if (Option.isSome(fromState)) return fromState.value
   const traceparent = Traceparent.parse(h[Traceparent.TRACEPARENT])
@@ -157,35 +158,7 @@ const remoteTraceState = (traceId: string, h: Headers.Headers): TraceState => ({
 const injectHeaders = (span: InMemorySpan): Headers.Headers => {
   const trace = span.trace
   trace.samplingPriority ??= AUTO_KEEP
-  const priority = trace.samplingPriority
-  const high = trace.traceId.slice(0, 16)
-  const tags: DatadogHeaders.Tags = [
-    ...(high === ZERO16 ? [] : [{ key: DatadogHeaders.TAG_TID, value: high }]),
-    ...trace.tags
-  ]
-  const dd: Tracestate.DdState = [
-    { key: "s", value: String(priority) },
-    { key: Tracestate.DD_PARENT_ID, value: span.spanId },
-    ...(trace.origin === undefined ? [] : [{ key: "o", value: Tracestate.encodeDdValue(trace.origin) }])
-  ]
-  const headers: Record<string, string> = {
-    [DatadogHeaders.X_DATADOG_TRACE_ID]: BigInt(`0x${trace.traceId.slice(16)}`).toString(10),
-    [DatadogHeaders.X_DATADOG_PARENT_ID]: BigInt(`0x${span.spanId}`).toString(10),
-    [DatadogHeaders.X_DATADOG_SAMPLING_PRIORITY]: String(priority),
-    [Traceparent.TRACEPARENT]: Traceparent.format({
-      version: "00",
-      traceId: trace.traceId,
-      parentId: span.spanId,
-      flags: priority > 0 ? "01" : "00"
-    }),
-    [Tracestate.TRACESTATE]: Tracestate.format([
-      { key: Tracestate.DD, value: Tracestate.formatDd(dd) },
-      ...trace.vendors
-    ])
-  }
-  if (trace.origin !== undefined) headers[DatadogHeaders.X_DATADOG_ORIGIN] = trace.origin
-  if (tags.length > 0) headers[DatadogHeaders.X_DATADOG_TAGS] = DatadogHeaders.formatTags(tags)
-  return headers
+  return InjectHeaders.inject({ ...trace, samplingPriority: trace.samplingPriority, spanId: span.spanId })
 }
 
 /** A fresh in-memory backend. */
@@ -262,8 +235,8 @@ export const make = (): InMemory => {
       return {
         traceId: s.trace.traceId,
         spanId: s.spanId,
-        traceIdDecimal: BigInt(`0x${s.trace.traceId.slice(16)}`).toString(10),
-        spanIdDecimal: BigInt(`0x${s.spanId}`).toString(10)
+        traceIdDecimal: Hex.lowDecimal(s.trace.traceId),
+        spanIdDecimal: Hex.lowDecimal(s.spanId)
       }
     },
     flush: () => Promise.resolve()

@@ -5,6 +5,7 @@
  * (`x-datadog-*` without `traceparent`) are not extracted; pass a composite propagator to honour other styles.
  * `make(options)` builds the backend; `layer(options)` provides it; `layerGlobal` provides it over the global API.
  */
+import * as Hex from "@durable-trace/core/Hex"
 import { INTEGRATION_ERRORS } from "@durable-trace/core/Telemetry"
 import type { TraceContext } from "@durable-trace/core/TracePropagation"
 import {
@@ -73,11 +74,9 @@ const attributesOf = (options: Backend.SpanOptions): Record<string, Backend.TagV
   return attributes
 }
 
-const lowDecimal = (hex: string): string => BigInt(`0x${hex.slice(-16)}`).toString(10)
-
 const ids = (span: OtelSpan): Backend.SpanIds => {
   const { traceId, spanId } = span.spanContext()
-  return { traceId, spanId, traceIdDecimal: lowDecimal(traceId), spanIdDecimal: lowDecimal(spanId) }
+  return { traceId, spanId, traceIdDecimal: Hex.lowDecimal(traceId), spanIdDecimal: Hex.lowDecimal(spanId) }
 }
 
 /**

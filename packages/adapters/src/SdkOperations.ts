@@ -3,12 +3,14 @@
  * wire-shaped event the core reads. Lets the plugin read and write without touching the raw event or paging
  * again.
  */
+
 import type { InvocationEndInfo, InvocationInfo, OperationInfo } from "@aws/durable-execution-sdk-js"
 import type { CheckpointStore } from "@durable-trace/core/CheckpointStore"
+import * as DatadogHeaders from "@durable-trace/core/DatadogHeaders"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import * as Effect from "effect/Effect"
 
-const CARRIER_KEYS = ["_datadog", "headers", "x-datadog-trace-id", "traceparent"]
+const CARRIER_KEYS = [DatadogHeaders.DATADOG_CARRIER, "headers", "x-datadog-trace-id", "traceparent"]
 
 /** Whether the execution input may carry the caller's context: only then is it serialised for the reader. */
 const mayCarryContext = (input: unknown): boolean =>

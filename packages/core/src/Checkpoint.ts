@@ -5,13 +5,16 @@
  * touches only `Name`, and payloads are parsed lazily, highest N first, until one is a valid context.
  */
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import { blake2bHex } from "./Blake2b.ts"
+import * as DatadogHeaders from "./DatadogHeaders.ts"
 import * as Headers from "./Headers.ts"
+import * as Hex from "./Hex.ts"
 import { md5Hex } from "./Md5.ts"
 import * as Untrusted from "./Untrusted.ts"
 
 /** The operation-name prefix shared with Datadog's writers and readers. */
-export const CHECKPOINT_NAME_PREFIX = "_datadog_"
+export const CHECKPOINT_NAME_PREFIX = `${DatadogHeaders.DATADOG_CARRIER}_`
 
 const PREFIX_LENGTH = CHECKPOINT_NAME_PREFIX.length
 /** `0` or a decimal without leading zeros; the numeric bound is checked separately. */
@@ -48,9 +51,6 @@ export const checkpointOperationId = (name: string, executionArn: string): strin
 export const ddTraceJsOperationId = (name: string, executionArn: string): string =>
   md5Hex(blake2bHex(`${name}:${executionArn}`, 64).slice(0, 64)).slice(0, 16)
 
-const HEX32 = /^[0-9a-f]{32}$/
-const HEX16 = /^[0-9a-f]{16}$/
-
 /**
  * Whether `id` is what one of the known writers gives checkpoint `name` of `executionArn` (SPEC §2): ours and
  * Datadog's Python writer (`checkpointOperationId`, 32 hex), or Datadog's JS writer (`ddTraceJsOperationId`,
@@ -59,8 +59,8 @@ const HEX16 = /^[0-9a-f]{16}$/
  */
 export const isCheckpointId = (id: unknown, name: string, executionArn: string): boolean => {
   if (typeof id !== "string") return false
-  if (id.length === 32) return HEX32.test(id) && id === checkpointOperationId(name, executionArn)
-  return id.length === 16 && HEX16.test(id) && id === ddTraceJsOperationId(name, executionArn)
+  if (id.length === 32) return Hex.HEX32.test(id) && id === checkpointOperationId(name, executionArn)
+  return id.length === 16 && Hex.HEX16.test(id) && id === ddTraceJsOperationId(name, executionArn)
 }
 
 /**
@@ -144,13 +144,30 @@ export const collect = (operations: ReadonlyArray<unknown>, into: Array<Candidat
 }
 
 /**
- * The payload of a checkpoint operation as propagation headers: `StepDetails.Result` (a JSON string, or an
- * already-parsed object), else `Payload` (dd-trace-js reads it), allowlisted and validated.
+ * Where a checkpoint operation keeps its payload: `StepDetails.Result` (a JSON string, or an already-parsed
+ * object), else `Payload` (dd-trace-js reads it); undefined when it has neither.
  */
-export const parseCheckpointPayload = (operation: unknown): Option.Option<Headers.Headers> => {
+export const payloadOf = (operation: unknown): unknown => {
   const result = field(field(operation, "StepDetails"), "Result")
-  return Headers.fromCarrier(result !== undefined && result !== null ? result : field(operation, "Payload"))
+  const payload = result !== undefined && result !== null ? result : field(operation, "Payload")
+  return payload === null ? undefined : payload
 }
+
+/** Why a checkpoint operation's payload holds no propagation headers. */
+export type PayloadRejection = "no payload" | Headers.CarrierRejection
+
+/**
+ * The payload of a checkpoint operation as propagation headers (`payloadOf`, allowlisted and validated by
+ * `Headers.parseCarrier`), or why it holds none. The reader's verdict is this reason's absence.
+ */
+export const parsePayload = (operation: unknown): Result.Result<Headers.Headers, PayloadRejection> => {
+  const payload = payloadOf(operation)
+  return payload === undefined ? Result.fail("no payload") : Headers.parseCarrier(payload)
+}
+
+/** `parsePayload` without the reason: what the reader continues from. */
+export const parseCheckpointPayload = (operation: unknown): Option.Option<Headers.Headers> =>
+  Result.getSuccess(parsePayload(operation))
 
 const hasTraceId = (headers: Headers.Headers): boolean =>
   headers["x-datadog-trace-id"] !== undefined || headers.traceparent !== undefined

@@ -6,6 +6,7 @@
  * Anything else is the SDK's own failure and must reach it unchanged: one request, its error.
  */
 import type { CheckpointUpdate } from "./CheckpointStore.ts"
+import * as Untrusted from "./Untrusted.ts"
 import * as Utf8 from "./Utf8.ts"
 
 /** Batch limits of `CheckpointDurableExecution`, as the SDK enforces them (SPEC §7). */
@@ -15,10 +16,7 @@ export const MAX_REQUEST_BYTES = 750 * 1024
 /** Room kept for the request's other fields (ARN, keys, punctuation). */
 const ENVELOPE_BYTES = 2048
 
-const own = (value: unknown, key: string): unknown =>
-  typeof value === "object" && value !== null && Object.hasOwn(value, key)
-    ? (value as Record<string, unknown>)[key]
-    : undefined
+const own = Untrusted.field
 
 /**
  * Whether `extra` can join a batch of `updates` sent with `token` without being the reason it is rejected:

@@ -5,7 +5,15 @@
  * Gotcha: ids exceed `Number.MAX_SAFE_INTEGER`, so they stay strings and are converted with `BigInt` only.
  */
 import * as Option from "effect/Option"
+import * as Hex from "./Hex.ts"
+import * as Untrusted from "./Untrusted.ts"
 import * as Utf8 from "./Utf8.ts"
+
+/**
+ * The member under which Datadog's tracers nest headers inside a payload (message attributes, a Step Functions
+ * input, a traced invoke's input). Its checkpoint operations are named after it: `_datadog_{N}`.
+ */
+export const DATADOG_CARRIER = "_datadog"
 
 /** Low 64 bits of the trace id, unsigned decimal. */
 export const X_DATADOG_TRACE_ID = "x-datadog-trace-id"
@@ -39,8 +47,6 @@ export type Tags = ReadonlyArray<Tag>
 
 const MAX_UINT64 = 0xffffffffffffffffn
 const DECIMAL_ID = /^[0-9]{1,20}$/
-const HEX16 = /^[0-9a-f]{16}$/
-const ZERO_HEX16 = "0000000000000000"
 const SAMPLING_PRIORITY = /^-?[0-9]{1,3}$/
 // Printable ASCII without ',' (the x-datadog-tags separator), no leading or trailing space (HTTP trims them).
 const ORIGIN = /^[\x21-\x2b\x2d-\x7e](?:[\x20-\x2b\x2d-\x7e]{0,254}[\x21-\x2b\x2d-\x7e])?$/
@@ -65,9 +71,7 @@ export const decimalToHex16 = (decimal: unknown): Option.Option<string> =>
 
 /** Converts 16 lowercase hex (non-zero, the W3C span id form) to the canonical decimal id. */
 export const hex16ToDecimal = (hex: unknown): Option.Option<string> =>
-  typeof hex === "string" && HEX16.test(hex) && hex !== ZERO_HEX16
-    ? Option.some(BigInt(`0x${hex}`).toString(10))
-    : Option.none()
+  Hex.isSpanId(hex) ? Option.some(Hex.lowDecimal(hex)) : Option.none()
 
 /** Parses a sampling priority: an optional `-` and 1 to 3 ASCII digits; `String(priority)` is its canonical form. */
 export const parseSamplingPriority = (value: unknown): Option.Option<number> =>
@@ -84,7 +88,7 @@ export const parseOrigin = (value: unknown): Option.Option<string> =>
  * rejected above {@link MAX_TAGS_BYTES}, and none is returned when no entry survives.
  */
 export const parseTags = (value: unknown): Option.Option<Tags> => {
-  if (typeof value !== "string" || value.length > MAX_OVERSIZE_TAGS_LENGTH) return Option.none()
+  if (typeof value !== "string" || value.length > Untrusted.MAX_PARSED_LENGTH) return Option.none()
   if (value.length > MAX_TAGS_BYTES || Utf8.byteLength(value) > MAX_TAGS_BYTES) {
     // Over the cap only the high half of the trace id survives: without it a 128-bit trace resumes as another.
     return Option.flatMap(parseEntries(value), (tags) => {
@@ -94,8 +98,6 @@ export const parseTags = (value: unknown): Option.Option<Tags> => {
   }
   return parseEntries(value)
 }
-
-const MAX_OVERSIZE_TAGS_LENGTH = 16_384
 
 const parseEntries = (value: string): Option.Option<Tags> => {
   const tags: Array<Tag> = []
@@ -113,4 +115,4 @@ const parseEntries = (value: string): Option.Option<Tags> => {
 export const formatTags = (tags: Tags): string => tags.map((tag) => `${tag.key}=${tag.value}`).join(",")
 
 const isTag = (key: string, value: string): boolean =>
-  TAG_KEY.test(key) && TAG_VALUE.test(value) && (key !== TAG_TID || (HEX16.test(value) && value !== ZERO_HEX16))
+  TAG_KEY.test(key) && TAG_VALUE.test(value) && (key !== TAG_TID || Hex.isSpanId(value))

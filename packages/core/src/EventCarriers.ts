@@ -5,11 +5,12 @@
  * record of a batch is read, as Datadog's extractors do.
  */
 import * as Option from "effect/Option"
+import * as DatadogHeaders from "./DatadogHeaders.ts"
 import * as DurableEvent from "./DurableEvent.ts"
 import * as Headers from "./Headers.ts"
 import * as Untrusted from "./Untrusted.ts"
 
-const DATADOG = "_datadog"
+const DATADOG = DatadogHeaders.DATADOG_CARRIER
 const MAX_ATTRIBUTE_LENGTH = 64 * 1024
 
 const get = Untrusted.field

@@ -6,17 +6,13 @@
  * holds every completed step with its result. Gotcha: the history needs `IncludeExecutionData` for step
  * results; without it every checkpoint reads as empty.
  */
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Checkpoint from "./Checkpoint.ts"
-import * as CheckpointLog from "./CheckpointLog.ts"
-import { CheckpointStore } from "./CheckpointStore.ts"
 import * as DurableEvent from "./DurableEvent.ts"
 import * as Headers from "./Headers.ts"
-import * as Reader from "./Reader.ts"
-import { Telemetry } from "./Telemetry.ts"
-import { TracePropagation } from "./TracePropagation.ts"
+import * as OfflineRead from "./OfflineRead.ts"
+import type * as Reader from "./Reader.ts"
+import * as Untrusted from "./Untrusted.ts"
 
 /** The execution statuses of `GetDurableExecution` and `ListDurableExecutionsByFunction`. */
 export type ExecutionStatus = "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED_OUT" | "STOPPED"
@@ -111,10 +107,7 @@ export interface Analysis {
   readonly verdict: Verdict
 }
 
-const field = (value: unknown, key: string): unknown =>
-  typeof value === "object" && value !== null && Object.hasOwn(value, key)
-    ? (value as Record<string, unknown>)[key]
-    : undefined
+const field = Untrusted.field
 
 const stringField = (value: unknown, key: string): string | undefined => {
   const found = field(value, key)
@@ -168,18 +161,12 @@ const INVOCATION_WORK: ReadonlySet<string> = new Set([
   "ChainedInvokeStarted"
 ])
 
-/** The reader, run in memory over a complete state: no paging, test propagation, nothing reported outside. */
-const readState = (operations: ReadonlyArray<unknown>, executionArn: string): Reader.ReadResult => {
-  const event = { DurableExecutionArn: executionArn, InitialExecutionState: { Operations: operations } }
-  return Effect.runSync(
-    Effect.gen(function* () {
-      const log = yield* CheckpointLog.make(event, executionArn)
-      return yield* Reader.read(event, undefined, { log })
-    }).pipe(
-      Effect.provide(Layer.mergeAll(TracePropagation.layerTest(), Telemetry.layerTest, CheckpointStore.layerTest()))
-    )
-  )
-}
+/** The reader over a complete state (nothing to page, nothing reported outside). */
+const readState = (operations: ReadonlyArray<unknown>, executionArn: string): Reader.ReadResult =>
+  OfflineRead.read(
+    { DurableExecutionArn: executionArn, InitialExecutionState: { Operations: operations } },
+    executionArn
+  ).read
 
 const writtenOf = (operation: unknown, n: number, executionArn: string): Written => {
   const id = stringField(operation, "Id")

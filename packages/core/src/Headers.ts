@@ -5,9 +5,12 @@
  * Gotcha: keys are matched case-insensitively and every function returns lowercase keys on a null-prototype object.
  */
 import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as DatadogHeaders from "./DatadogHeaders.ts"
+import * as Hex from "./Hex.ts"
 import * as Traceparent from "./Traceparent.ts"
 import * as Tracestate from "./Tracestate.ts"
+import * as Untrusted from "./Untrusted.ts"
 
 /** Propagation headers: lowercase keys to string values. */
 export type Headers = Readonly<Record<string, string>>
@@ -31,10 +34,6 @@ export const MAX_TAGS_BYTES = DatadogHeaders.MAX_TAGS_BYTES
 /** Largest payload kept, in UTF-8 bytes of its compact JSON. */
 export const MAX_PAYLOAD_BYTES = 1024
 
-// A JSON carrier longer than this is not a propagation payload; do not spend a parse on it.
-const MAX_JSON_LENGTH = 16_384
-const ZERO_HEX16 = "0000000000000000"
-
 // Each allowlisted key's validator, returning the canonical form of a valid value. A Map: never an inherited hit.
 const VALIDATORS: ReadonlyMap<string, (value: unknown) => Option.Option<string>> = new Map([
   [DatadogHeaders.X_DATADOG_TRACE_ID, DatadogHeaders.parseId],
@@ -55,12 +54,71 @@ const VALIDATORS: ReadonlyMap<string, (value: unknown) => Option.Option<string>>
 export const fromCarrier = (input: unknown): Option.Option<Headers> => {
   // Already sanitised by this function (the writer re-checks what an adapter returned): nothing to redo.
   if (typeof input === "object" && input !== null && CANONICAL.has(input)) return Option.some(input as Headers)
+  return Result.getSuccess(parseCarrier(input))
+}
+
+/** Why a carrier gave no headers: `fromCarrier`'s none, said. */
+export type CarrierRejection =
+  | "too large to parse"
+  | "not JSON"
+  | "not an object"
+  | "no propagation headers"
+  | "over the size limit"
+  | "unreadable"
+
+/**
+ * `fromCarrier` with the reason of its none: the one parser of carriers. A JSON string longer than
+ * `Untrusted.MAX_PARSED_LENGTH` is not parsed; `"unreadable"` is a carrier whose getters or Proxy traps threw.
+ */
+export const parseCarrier = (input: unknown): Result.Result<Headers, CarrierRejection> => {
+  if (typeof input === "object" && input !== null && CANONICAL.has(input)) return Result.succeed(input as Headers)
   try {
-    return fromRecord(typeof input === "string" ? parseJson(input) : input)
+    if (typeof input !== "string") return sanitiseRecord(input, undefined)
+    const json = parseCarrierJson(input)
+    return Result.isFailure(json) ? Result.fail(json.failure) : sanitiseRecord(json.success, undefined)
   } catch {
     // Getters and proxies on an untrusted object can throw.
-    return Option.none()
+    return Result.fail("unreadable")
   }
+}
+
+/** The JSON step of `parseCarrier`: the parsed value of a carrier string, or why there is none. */
+export const parseCarrierJson = (text: string): Result.Result<unknown, "too large to parse" | "not JSON"> => {
+  if (text.length > Untrusted.MAX_PARSED_LENGTH) return Result.fail("too large to parse")
+  try {
+    return Result.succeed(JSON.parse(text))
+  } catch {
+    return Result.fail("not JSON")
+  }
+}
+
+/** Why `sanitise` dropped a key: outside the allowlist, a value that does not validate, or a key already kept. */
+export type DropReason = "not allowed" | "invalid value" | "duplicate"
+
+/** A carrier key `sanitise` did not keep. */
+export interface DroppedKey {
+  readonly key: string
+  readonly why: DropReason
+}
+
+/** What `sanitise` made of a carrier: every own key is either kept or dropped, never both. */
+export interface Sanitised {
+  /** The keys kept, as the carrier spells them; their canonical values are in `headers`. */
+  readonly kept: ReadonlyArray<string>
+  readonly dropped: ReadonlyArray<DroppedKey>
+  /** The payload headers, or why the carrier has none (`fromCarrier`'s verdict). */
+  readonly headers: Result.Result<Headers, "not an object" | "no propagation headers" | "over the size limit">
+}
+
+/**
+ * The sanitiser of `fromCarrier`, reporting each own key's fate (for `inspect`, on JSON values): kept, or dropped
+ * and why. A key kept can still leave no headers, when together they exceed {@link MAX_PAYLOAD_BYTES}.
+ */
+export const sanitise = (carrier: unknown): Sanitised => {
+  const kept: Array<string> = []
+  const dropped: Array<DroppedKey> = []
+  const headers = sanitiseRecord(carrier, { kept, dropped })
+  return { kept, dropped, headers }
 }
 
 /**
@@ -116,7 +174,7 @@ export const traceIdHex = (headers: Headers): Option.Option<string> => {
   )
   const datadog = Option.map(
     DatadogHeaders.decimalToHex16(h[DatadogHeaders.X_DATADOG_TRACE_ID]),
-    (low) => `${Option.getOrElse(high, () => ZERO_HEX16)}${low}`
+    (low) => `${Option.getOrElse(high, () => Hex.ZERO_HEX16)}${low}`
   )
   return Option.isSome(datadog)
     ? datadog
@@ -203,19 +261,32 @@ export const anchor = (headers: Headers, parentIdHex16: string): Headers => {
 const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
-const parseJson = (text: string): unknown => (text.length > MAX_JSON_LENGTH ? undefined : JSON.parse(text))
+const fromRecord = (carrier: unknown): Option.Option<Headers> => Result.getSuccess(sanitiseRecord(carrier, undefined))
 
-const fromRecord = (carrier: unknown): Option.Option<Headers> => {
-  if (!isRecord(carrier)) return Option.none()
+// The one sanitiser: `report`, when given, learns each key's fate (the reader passes none and pays nothing for it).
+const sanitiseRecord = (
+  carrier: unknown,
+  report: { readonly kept: Array<string>; readonly dropped: Array<DroppedKey> } | undefined
+): Sanitised["headers"] => {
+  if (!isRecord(carrier)) return Result.fail("not an object")
   const found = new Map<string, string>()
   for (const rawKey of Object.keys(carrier)) {
     const key = rawKey.toLowerCase()
     const validate = VALIDATORS.get(key)
-    if (validate === undefined || found.has(key)) continue
-    const value = validate(carrier[rawKey])
-    if (Option.isSome(value)) found.set(key, value.value)
+    let why: DropReason | undefined
+    if (validate === undefined) why = "not allowed"
+    else if (found.has(key)) why = "duplicate"
+    else {
+      const value = validate(carrier[rawKey])
+      if (Option.isSome(value)) found.set(key, value.value)
+      else why = "invalid value"
+    }
+    if (report !== undefined) {
+      if (why === undefined) report.kept.push(rawKey)
+      else report.dropped.push({ key: rawKey, why })
+    }
   }
-  if (found.size === 0) return Option.none()
+  if (found.size === 0) return Result.fail("no propagation headers")
   const headers: Record<string, string> = Object.create(null)
   // Every canonical value is printable ASCII with nothing to escape, so this is the compact JSON's UTF-8 size.
   let size = 1
@@ -225,9 +296,9 @@ const fromRecord = (carrier: unknown): Option.Option<Headers> => {
     headers[key] = value
     size += key.length + value.length + 6
   }
-  if (size > MAX_PAYLOAD_BYTES) return Option.none()
+  if (size > MAX_PAYLOAD_BYTES) return Result.fail("over the size limit")
   CANONICAL.add(headers)
-  return Option.some(headers)
+  return Result.succeed(headers)
 }
 
 // Headers built by `fromCarrier` are already lowercase, own and string-valued: `normalize` need not copy them.

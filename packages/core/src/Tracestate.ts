@@ -5,6 +5,7 @@
  * dd-trace writes `=` as `~` and replaces `,`, `;`, `~` and non-printable characters with `_` (see `encodeDdValue`).
  */
 import * as Option from "effect/Option"
+import * as Hex from "./Hex.ts"
 
 /** The W3C trace state header name. */
 export const TRACESTATE = "tracestate"
@@ -36,6 +37,10 @@ export interface DdEntry {
 /** A parsed `dd=` member value: entries in order, keys unique. */
 export type DdState = ReadonlyArray<DdEntry>
 
+/** The `dd=` entry keys of the sampling priority and of the origin (escaped, see `encodeDdValue`). */
+export const DD_SAMPLING_PRIORITY = "s"
+export const DD_ORIGIN = "o"
+
 // W3C Trace Context key grammar: simple-key / tenant-id "@" system-id.
 const KEY_CHARS = "[a-z0-9_\\-*/]"
 const MEMBER_KEY = new RegExp(`^(?:[a-z]${KEY_CHARS}{0,255}|[a-z0-9]${KEY_CHARS}{0,240}@[a-z]${KEY_CHARS}{0,13})$`)
@@ -50,8 +55,6 @@ const DD_VALUE =
   /^[\x21-\x2b\x2d-\x3a\x3c\x3e-\x7e](?:[\x20-\x2b\x2d-\x3a\x3c\x3e-\x7e]*[\x21-\x2b\x2d-\x3a\x3c\x3e-\x7e])?$/
 // dd-trace's tracestateOriginFilter / tracestateTagValueFilter: what survives in an origin or tag value.
 const DD_VALUE_UNSAFE = /[^\x20-\x2b\x2d-\x3a\x3c-\x7d]/g
-const HEX16 = /^[0-9a-f]{16}$/
-const ZERO_HEX16 = "0000000000000000"
 
 /**
  * The one list grammar of `tracestate` and `dd=`: `separator`-separated `key<assign>value` items with optional
@@ -120,7 +123,7 @@ export const decodeDdValue = (value: string): string => value.replaceAll("~", "=
 export const ddParentId = (tracestate: Tracestate): Option.Option<string> =>
   Option.flatMap(ddState(tracestate), (dd) => {
     const parent = dd.find((e) => e.key === DD_PARENT_ID)
-    return parent !== undefined && isHex16(parent.value) ? Option.some(parent.value) : Option.none()
+    return parent !== undefined && Hex.isSpanId(parent.value) ? Option.some(parent.value) : Option.none()
   })
 
 /**
@@ -136,7 +139,7 @@ export const stripDdParent = (tracestate: Tracestate): Tracestate =>
  * would outgrow W3C's 256-character value, the `p:` entry is removed instead of left stale.
  */
 export const setDdParent = (tracestate: Tracestate, parentIdHex16: string): Tracestate => {
-  if (!isHex16(parentIdHex16)) return tracestate
+  if (!Hex.isSpanId(parentIdHex16)) return tracestate
   return updateDd(tracestate, (dd) => {
     const entry = { key: DD_PARENT_ID, value: parentIdHex16 }
     const index = dd.findIndex((e) => e.key === DD_PARENT_ID)
@@ -145,7 +148,8 @@ export const setDdParent = (tracestate: Tracestate, parentIdHex16: string): Trac
   })
 }
 
-const ddState = (tracestate: Tracestate): Option.Option<DdState> =>
+/** The parsed `dd=` member of `tracestate`; none without one, or when none of its entries is valid. */
+export const ddState = (tracestate: Tracestate): Option.Option<DdState> =>
   Option.flatMap(Option.fromNullishOr(tracestate.find((m) => m.key === DD)), (m) => parseDd(m.value))
 
 // Rewrites the dd= member through `f`, dropping it if it ends up empty; a list without dd= is returned as is.
@@ -159,5 +163,3 @@ const updateDd = (tracestate: Tracestate, f: (dd: DdState) => DdState): Tracesta
 }
 
 const trimOws = (value: string): string => value.replace(OWS, "")
-
-const isHex16 = (value: string): boolean => HEX16.test(value) && value !== ZERO_HEX16

@@ -33,3 +33,9 @@ export const attempt = <A>(f: () => A, fallback: A): A => {
     return fallback
   }
 }
+
+/**
+ * The longest untrusted string core parses (a JSON carrier, an `x-datadog-tags` header): no propagation value
+ * comes near it, so a longer one is rejected without spending a parse on it.
+ */
+export const MAX_PARSED_LENGTH = 16_384

@@ -7,10 +7,12 @@
  * the returned context from decimal ids, so only the low 64 bits of the trace id, the parent id and the sampling
  * priority cross over; `withDurableTracing` restores the rest on `aws.lambda`'s trace (`Backend.adoptPropagated`).
  */
+
 import type { DurableExecutionClient } from "@aws/durable-execution-sdk-js"
 import type { BackendLayer } from "@durable-trace/adapters/Backend"
 import * as DdTrace from "@durable-trace/adapters/DdTrace"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
+import * as Hex from "@durable-trace/core/Hex"
 import type * as Reader from "@durable-trace/core/Reader"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
@@ -62,8 +64,6 @@ const AUTO_KEEP = 1
 const PRIORITY = /^-?[0-9]$/
 const TRACEPARENT_FLAGS = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-([0-9a-f]{2})$/
 
-const decimal = (hex: string): string => BigInt(`0x${hex.slice(-16)}`).toString(10)
-
 /** The sampling priority the headers carry: Datadog's own, else W3C's sampled flag, else auto keep. */
 const priorityOf = (headers: Option.Option<Readonly<Record<string, string>>>): number => {
   if (Option.isNone(headers)) return AUTO_KEEP
@@ -78,8 +78,8 @@ export const toDatadog = (read: Reader.ReadResult): DatadogTraceContext | NoTrac
   Option.match(read.context, {
     onNone: () => NO_CONTEXT,
     onSome: (context) => ({
-      traceId: decimal(context.traceId),
-      parentId: decimal(context.spanId),
+      traceId: Hex.lowDecimal(context.traceId),
+      parentId: Hex.lowDecimal(context.spanId),
       sampleMode: priorityOf(read.headers),
       source: "event"
     })

@@ -8,12 +8,14 @@
  * sees its input, when it is a carrier as written here (anything else under that name is the caller's own). A callee not wrapped by durable-trace sees the extra `_datadog` member. Inputs that do not
  * serialise to a JSON object (strings, arrays, numbers) are sent unchanged, without context.
  */
+
 import { defaultSerdes, type InvokeConfig, type Serdes } from "@aws/durable-execution-sdk-js"
 import { DurableTracePlugin } from "@durable-trace/adapters/DurablePlugin"
+import * as DatadogHeaders from "@durable-trace/core/DatadogHeaders"
 import * as Headers from "@durable-trace/core/Headers"
 
 /** The input member that carries the caller's context. */
-export const CARRIER = "_datadog"
+export const CARRIER = DatadogHeaders.DATADOG_CARRIER
 
 const addCarrier = (serialized: string, carrier: Readonly<Record<string, string>>): string => {
   try {

@@ -8,44 +8,28 @@
  */
 
 import { createRequire } from "node:module"
-import type { DurableExecutionsError } from "@durable-trace/core/DurableExecutions"
 import * as DurableExecutions from "@durable-trace/core/DurableExecutions"
+import * as ExecutionInspection from "@durable-trace/core/ExecutionInspection"
 import * as Console from "effect/Console"
 import * as Argument from "effect/cli/Argument"
 import * as CliError from "effect/cli/CliError"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
-import * as Data from "effect/Data"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Option from "effect/Option"
 import type * as PlatformError from "effect/PlatformError"
 import * as Result from "effect/Result"
-import * as Runtime from "effect/Runtime"
 import * as Stdio from "effect/Stdio"
 import * as Stream from "effect/Stream"
+import { ArgumentError, EXIT_INPUT, EXIT_USAGE, InputError, UsageError } from "./CliErrors.ts"
 import * as Inspect from "./Inspect.ts"
+import { type Connection, endpoint, profile, region, timeout, withLambda } from "./LambdaConnection.ts"
+
+export { EXIT_INPUT, EXIT_USAGE }
 
 /** The version `--version` prints: the runtime package's (one directory up from both `src/` and `dist/`). */
 export const VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version
-
-/** Exit code of unreadable input. */
-export const EXIT_INPUT = 1
-/** Exit code of a usage error (unknown command or flag, missing argument). */
-export const EXIT_USAGE = 2
-
-/** The input could not be read or is not inspectable; `message` is the one line printed on stderr. */
-export class InputError extends Data.TaggedError("InputError")<{ readonly message: string }> {
-  override readonly [Runtime.errorExitCode] = EXIT_INPUT
-  override readonly [Runtime.errorReported] = false
-}
-
-/** The command line was wrong; Effect's CLI has already printed the help and the error. */
-export class UsageError extends Data.TaggedError("UsageError")<{ readonly cause: CliError.CliError }> {
-  override readonly [Runtime.errorExitCode] = EXIT_USAGE
-  override readonly [Runtime.errorReported] = false
-}
 
 const readFailure = (error: PlatformError.PlatformError): string => {
   const reason = error.reason
@@ -75,87 +59,13 @@ const readInput = (input: string): Effect.Effect<string, InputError, FileSystem.
         )
       )
 
-/** The command line is wrong in a way the parser cannot see (a malformed ARN, a file and --execution): exit 2. */
-export class ArgumentError extends Data.TaggedError("ArgumentError")<{ readonly message: string }> {
-  override readonly [Runtime.errorExitCode] = EXIT_USAGE
-  override readonly [Runtime.errorReported] = false
-}
-
-/** A request to Lambda failed, or the total time limit passed: exit 1 with one line saying which and why. */
-export class ServiceError extends Data.TaggedError("ServiceError")<{ readonly message: string }> {
-  override readonly [Runtime.errorExitCode] = EXIT_INPUT
-  override readonly [Runtime.errorReported] = false
-}
-
 /** Histories read at once by `audit`. */
 export const AUDIT_CONCURRENCY = 4
 
-const region = Flag.String("region").pipe(
-  Flag.withDescription("The AWS Region (default: the execution ARN's, else the SDK's default chain)"),
-  Flag.optional
-)
-const profile = Flag.String("profile").pipe(
-  Flag.withDescription("A profile of the shared AWS config and credentials files"),
-  Flag.optional
-)
-const endpoint = Flag.String("endpoint").pipe(
-  Flag.withDescription("Another Lambda endpoint (a VPC endpoint, a local test server)"),
-  Flag.optional
-)
-const timeout = Flag.Int("timeout").pipe(
-  Flag.withDescription("Total time limit in seconds, retries included"),
-  Flag.withDefault(120)
-)
 const json = Flag.Boolean("json").pipe(
   Flag.withDescription("Print one JSON document instead of text"),
   Flag.withDefault(false)
 )
-
-interface Connection {
-  readonly region: Option.Option<string>
-  readonly profile: Option.Option<string>
-  readonly endpoint: Option.Option<string>
-  readonly timeout: number
-}
-
-/**
- * Runs `program` against Lambda: the client-lambda adapter (loaded only here, so the file mode needs no AWS
- * SDK), the total time limit, and the port's errors as one line each.
- */
-const withLambda = <A>(
-  connection: Connection,
-  defaultRegion: string | undefined,
-  program: Effect.Effect<A, DurableExecutionsError, DurableExecutions.DurableExecutions>
-): Effect.Effect<A, ServiceError | ArgumentError> =>
-  Effect.gen(function* () {
-    if (connection.timeout <= 0)
-      return yield* new ArgumentError({ message: "--timeout must be a positive number of seconds" })
-    const Lambda = yield* Effect.tryPromise({
-      try: () => import("@durable-trace/adapters/LambdaDurableExecutions"),
-      catch: (cause) =>
-        new ServiceError({
-          message: `cannot load @aws-sdk/client-lambda (install it to read live executions): ${String(cause)}`
-        })
-    })
-    const layer = Lambda.layer({
-      region: Option.getOrUndefined(Option.orElse(connection.region, () => Option.fromUndefinedOr(defaultRegion))),
-      profile: Option.getOrUndefined(connection.profile),
-      endpoint: Option.getOrUndefined(connection.endpoint)
-    })
-    return yield* program.pipe(
-      Effect.provide(layer),
-      Effect.mapError((error) => new ServiceError({ message: error.message })),
-      Effect.timeoutOrElse({
-        duration: Duration.seconds(connection.timeout),
-        orElse: () =>
-          Effect.fail(
-            new ServiceError({
-              message: `timed out: no answer within ${connection.timeout} s (--timeout), retries included`
-            })
-          )
-      })
-    )
-  })
 
 /** A bug is still one line on stderr and exit 1: runMain reports nothing (error reporting is off). */
 const reportFailures =
@@ -185,7 +95,7 @@ const inspectLive = (arn: string, token: Option.Option<string>, asJson: boolean,
       })
     }
     const fetched = yield* withLambda(connection, parsed.value.region, DurableExecutions.fetchExecution(arn, token))
-    const report = Inspect.inspectExecution(fetched)
+    const report = ExecutionInspection.inspectExecution(fetched)
     yield* Console.log(asJson ? Inspect.reportToJson(report) : Inspect.formatExecution(report).trimEnd())
   })
 
@@ -306,7 +216,7 @@ export const audit = Command.make(
           progress: progressOnTty
         })
       )
-      const report = Inspect.auditReport(name, from, limit, audited)
+      const report = ExecutionInspection.auditReport(name, from, limit, audited)
       yield* Console.log(asJson ? Inspect.reportToJson(report) : Inspect.formatAudit(report).trimEnd())
     }).pipe(reportFailures("audit"))
 ).pipe(

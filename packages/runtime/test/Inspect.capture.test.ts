@@ -4,10 +4,11 @@
  * checkpoint ids derived from it) and each checkpoint's position in the operation list. If this fails after an intended change, refresh the fixtures with
  * `node packages/runtime/test/fixtures/inspect/capture.ts`.
  */
+
 import { readFileSync } from "node:fs"
+import * as Inspection from "@durable-trace/core/Inspection"
 import { assert, describe, it } from "@effect/vitest"
 import * as Result from "effect/Result"
-import * as Inspect from "../src/Inspect.ts"
 import { capture, FIXTURES } from "./fixtures/inspect/capture.ts"
 
 const fixture = (file: string): unknown =>
@@ -15,7 +16,7 @@ const fixture = (file: string): unknown =>
 
 /** What `inspect` says, minus the per-run execution ARN and the ids derived from it. */
 const stable = (input: unknown) => {
-  const report = Result.getOrThrow(Inspect.inspect(input))
+  const report = Result.getOrThrow(Inspection.inspect(input))
   return {
     ...report,
     input: { ...report.input, executionArn: report.input.executionArn === undefined ? "none" : "some" },

@@ -2,8 +2,11 @@
  * `Inspect`: the analysis behind `durable-trace inspect`, over events and state dumps captured from the local
  * runner (fixtures/inspect, see capture.ts) and over broken inputs derived from them.
  */
+
 import { readFileSync } from "node:fs"
 import * as Checkpoint from "@durable-trace/core/Checkpoint"
+import * as ExecutionInspection from "@durable-trace/core/ExecutionInspection"
+import * as Inspection from "@durable-trace/core/Inspection"
 import { assert, describe, it } from "@effect/vitest"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
@@ -48,20 +51,20 @@ const HEADERS = {
   traceparent: "00-0064757261626c650000000000000001-0000000000000002-01"
 }
 
-const report = (input: unknown): Inspect.Report => {
-  const result = Inspect.inspect(input)
+const report = (input: unknown): Inspection.Report => {
+  const result = Inspection.inspect(input)
   if (Result.isFailure(result)) assert.fail(`unreadable: ${result.failure.message}`)
   return result.success
 }
 
-const unreadable = (text: string): Inspect.Unreadable => {
+const unreadable = (text: string): Inspection.Unreadable => {
   const result = Inspect.inspectText(text)
   if (Result.isSuccess(result)) assert.fail(`read ${text} as a ${result.success.input.kind}`)
   return result.failure
 }
 
-const codes = (findings: ReadonlyArray<Inspect.Finding>): ReadonlyArray<string> => findings.map((f) => f.code)
-const checkpoint = (r: Inspect.Report, name: string): Inspect.CheckpointReport => {
+const codes = (findings: ReadonlyArray<Inspection.Finding>): ReadonlyArray<string> => findings.map((f) => f.code)
+const checkpoint = (r: Inspection.Report, name: string): Inspection.CheckpointReport => {
   const found = r.checkpoints.find((c) => c.name === name)
   assert.isDefined(found, `${name} in ${r.checkpoints.map((c) => c.name)}`)
   return found!
@@ -457,7 +460,7 @@ describe("Inspect on inputs too deep to analyse", () => {
 
   it("a checkpoint payload object nested 100,000 deep: reported invalid, size unknown", () => {
     const r = Result.getOrThrow(
-      Inspect.inspect({
+      Inspection.inspect({
         Operations: [{ Id: "x", Name: "_datadog_0", Type: "STEP", StepDetails: { Result: deepObject() } }]
       })
     )
@@ -473,7 +476,7 @@ describe("Inspect on inputs too deep to analyse", () => {
         throw new RangeError("Maximum call stack size exceeded")
       }
     }
-    const result = Inspect.inspectJson(overflowing)
+    const result = Inspection.inspectJson(overflowing)
     assert.isTrue(Result.isFailure(result))
     if (Result.isFailure(result))
       assert.strictEqual(result.failure.message, "nested too deeply to inspect: Maximum call stack size exceeded")
@@ -490,7 +493,7 @@ describe("inspectExecution: the history's invocations, in the file mode's terms"
     }>
   ).find((e) => e.label === "step, wait, step")!
   const inspectHistory = (events: ReadonlyArray<unknown>) =>
-    Inspect.inspectExecution({
+    ExecutionInspection.inspectExecution({
       execution: {
         arn: live.executionArn,
         name: undefined,

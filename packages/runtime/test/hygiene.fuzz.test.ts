@@ -5,7 +5,9 @@
  * arbitrary JSON and over damaged JSON text. Same oracles as the core fuzz targets (`core/test/fuzz/Oracle.ts`);
  * a fixed sample in `pnpm test`, the long run under `pnpm fuzz`.
  */
+
 import * as InMemory from "@durable-trace/adapters/InMemory"
+import * as Inspection from "@durable-trace/core/Inspection"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Result from "effect/Result"
 // Core's fuzz library is test code of another TypeScript project: a `.ts` path to it cannot be rewritten (TS2878),
@@ -45,7 +47,7 @@ const captureRealEvents = async (): Promise<Array<unknown>> => {
 
 /** The parser's oracles: never throws; a report only holds sanitised headers and a context the input carried. */
 const checkInspect = (input: { readonly value: unknown; readonly text?: string | undefined }): string => {
-  const result = input.text === undefined ? Inspect.inspect(input.value) : Inspect.inspectText(input.text)
+  const result = input.text === undefined ? Inspection.inspect(input.value) : Inspect.inspectText(input.text)
   checkPrototypes()
   if (Result.isFailure(result)) return `unreadable: ${result.failure.reason}`
   const report = result.success

@@ -5,11 +5,13 @@
  * checked on the real engine (the local runner's stored operations); reads through the core reader, the event
  * carriers and the inspect CLI.
  */
+
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import * as EventCarriers from "@durable-trace/core/EventCarriers"
 import * as Headers from "@durable-trace/core/Headers"
+import * as Inspection from "@durable-trace/core/Inspection"
 import * as Reader from "@durable-trace/core/Reader"
 import { Telemetry } from "@durable-trace/core/Telemetry"
 import { TracePropagation } from "@durable-trace/core/TracePropagation"
@@ -19,7 +21,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import { ALLOWED } from "../../core/test/fuzz/Oracle.js"
-import * as Inspect from "../src/Inspect.ts"
 import { checkpointsOf, inMemoryServices, layerFrom, runOnLocalRunner, traced } from "./faults.harness.ts"
 import { checkpointOperation } from "./support.ts"
 import { WORKFLOWS } from "./workflows.ts"
@@ -284,7 +285,7 @@ describe("payload hygiene (SPEC §4.6)", () => {
       assert.strictEqual(result.source, "checkpoint", name)
       assertSanitised(Option.getOrThrow(result.headers), name)
       assert.strictEqual(Option.getOrThrow(result.context).spanId, PARENT_HEX, name)
-      const report = Inspect.inspect(event)
+      const report = Inspection.inspect(event)
       assert.isTrue(Result.isSuccess(report), name)
       if (Result.isSuccess(report)) {
         for (const c of report.success.checkpoints) if (c.headers !== undefined) assertSanitised(c.headers, name)
