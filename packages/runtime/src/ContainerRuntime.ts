@@ -64,7 +64,9 @@ const build = <R>(layer: Layer.Layer<R | PluginServices>, flushMillis: number) =
   }
   return {
     runtime,
-    backend: () => (pending ??= built !== undefined ? Promise.resolve(built) : runtime.runPromise(Effect.service(Backend)).then(onBuilt)),
+    backend: () =>
+      (pending ??=
+        built !== undefined ? Promise.resolve(built) : runtime.runPromise(Effect.service(Backend)).then(onBuilt)),
     backendSync: () => {
       if (built !== undefined) return built
       const exit = runtime.runSyncExit(Effect.service(Backend))

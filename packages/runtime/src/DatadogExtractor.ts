@@ -97,11 +97,12 @@ export const toDatadog = (read: Reader.ReadResult): DatadogTraceContext | NoTrac
  */
 export const make = (options: Options = {}): TraceExtractor => {
   let fallback: ContainerRuntime.ContainerRuntime | undefined
+  const ownDefault = () => (fallback ??= ContainerRuntime.shared(DdTrace.layerGlobal(), SHUTDOWN_FLUSH_MILLIS))
   // Asked at every invocation: the handler is wrapped at import, before the first one, and never unwrapped.
   const container = (): ContainerRuntime.ContainerRuntime =>
     options.backend !== undefined
       ? ContainerRuntime.shared(options.backend, SHUTDOWN_FLUSH_MILLIS)
-      : (ContainerRuntime.current() ?? (fallback ??= ContainerRuntime.shared(DdTrace.layerGlobal(), SHUTDOWN_FLUSH_MILLIS)))
+      : (ContainerRuntime.current() ?? ownDefault())
   const extract = async (event: unknown, context: unknown): Promise<DatadogTraceContext | NoTraceContext> => {
     const arn = DurableEvent.executionArn(event)
     if (Option.isNone(arn)) return NO_CONTEXT
