@@ -14,9 +14,10 @@ import * as DdTrace from "@durable-trace/adapters/DdTrace"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import * as Hex from "@durable-trace/core/Hex"
 import type * as Reader from "@durable-trace/core/Reader"
-import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import * as ContainerRuntime from "./ContainerRuntime.ts"
 import * as OuterInvocation from "./OuterInvocation.ts"
+import { SHUTDOWN_FLUSH_MILLIS } from "./Shutdown.ts"
 
 /** What datadog-lambda-js expects of a custom extractor (its `TraceContext`): decimal ids. */
 export interface DatadogTraceContext {
@@ -52,7 +53,11 @@ export type TraceExtractor = <Result = DatadogTraceContext | NoTraceContext>(
 
 /** Options of `make`. */
 export interface Options {
-  /** The backend whose propagator extracts (its configured styles apply). Default: `DdTrace.layerGlobal()`. */
+  /**
+   * The backend whose propagator extracts (its configured styles apply), on the container runtime of whichever
+   * wrapped handler was given the same layer object (built once for both). Default: the backend of the process's
+   * wrapped handler (`withDurableTracing`, `DurableEffect`, the plugin), else `DdTrace.layerGlobal()`.
+   */
   readonly backend?: BackendLayer | undefined
   /** The client further state pages come through when the event carries none. Default: the SDK's. */
   readonly durableExecutionClient?: DurableExecutionClient | undefined
@@ -91,8 +96,13 @@ export const toDatadog = (read: Reader.ReadResult): DatadogTraceContext | NoTrac
  * runs under datadog-lambda-js's `aws.lambda` instead of opening its own.
  */
 export const make = (options: Options = {}): TraceExtractor => {
-  let runtime: ManagedRuntime.ManagedRuntime<OuterInvocation.Services, never> | undefined
-  const backend = () => (runtime ??= ManagedRuntime.make(options.backend ?? DdTrace.layerGlobal()))
+  let fallback: ContainerRuntime.ContainerRuntime | undefined
+  const ownDefault = () => (fallback ??= ContainerRuntime.shared(DdTrace.layerGlobal(), SHUTDOWN_FLUSH_MILLIS))
+  // Asked at every invocation: the handler is wrapped at import, before the first one, and never unwrapped.
+  const container = (): ContainerRuntime.ContainerRuntime =>
+    options.backend !== undefined
+      ? ContainerRuntime.shared(options.backend, SHUTDOWN_FLUSH_MILLIS)
+      : (ContainerRuntime.current() ?? ownDefault())
   const extract = async (event: unknown, context: unknown): Promise<DatadogTraceContext | NoTraceContext> => {
     const arn = DurableEvent.executionArn(event)
     if (Option.isNone(arn)) return NO_CONTEXT
@@ -102,7 +112,10 @@ export const make = (options: Options = {}): TraceExtractor => {
         arn.value,
         () => options.durableExecutionClient ?? OuterInvocation.sdkClient()
       )
-      const read = await backend().runPromise(OuterInvocation.read(event, context, arn.value, store, options.extractor))
+      const { runtime, backend } = container()
+      // Built through the container, so its SIGTERM flush and disposal are registered whoever builds it first.
+      await backend()
+      const read = await runtime.runPromise(OuterInvocation.read(event, context, arn.value, store, options.extractor))
       OuterInvocation.record(event, { read, complete: true })
       return toDatadog(read)
     } catch {

@@ -14,16 +14,22 @@ import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import type * as Reader from "@durable-trace/core/Reader"
 import { type Context, context as otelContext } from "@opentelemetry/api"
 import * as Effect from "effect/Effect"
-import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
+import * as ContainerRuntime from "./ContainerRuntime.ts"
 import * as OuterInvocation from "./OuterInvocation.ts"
+import { SHUTDOWN_FLUSH_MILLIS } from "./Shutdown.ts"
 
 /** `AwsLambdaInstrumentationConfig["eventContextExtractor"]`. */
 export type EventContextExtractor = (event: unknown, lambdaContext: unknown) => Context
 
 /** Options of `make`. */
 export interface Options {
-  /** A synchronous backend layer whose propagator extracts. Default: `OpenTelemetry.layerGlobal` (W3C Trace Context). */
+  /**
+   * A synchronous OpenTelemetry backend layer whose propagator extracts, on the container runtime of whichever
+   * wrapped handler was given the same layer object (built once for both). Default: the backend of the process's
+   * wrapped handler (`withDurableTracing`, `DurableEffect`, the plugin) when it is OpenTelemetry's and built or
+   * buildable synchronously, else `OpenTelemetry.layerGlobal` (W3C Trace Context).
+   */
   readonly backend?: BackendLayer | undefined
   /** Consulted first, as `withDurableTracing`'s own `extractor` (SPEC §3 step 1). */
   readonly extractor?: Reader.Extractor | undefined
@@ -35,10 +41,18 @@ const UNREACHABLE: CheckpointStore["Service"] = {
   write: () => Effect.die("a synchronous read never writes")
 }
 
+/** Whether `container`'s backend is OpenTelemetry's (the only one whose contexts the instrumentation can take), built now. */
+const opentelemetry = (container: ContainerRuntime.ContainerRuntime | undefined) =>
+  container !== undefined && container.backendSync()?.name === "opentelemetry" ? container : undefined
+
 /** An `eventContextExtractor` running durable-trace's reader on durable events. */
 export const make = (options: Options = {}): EventContextExtractor => {
-  let runtime: ManagedRuntime.ManagedRuntime<OuterInvocation.Services, never> | undefined
-  const backend = () => (runtime ??= ManagedRuntime.make(options.backend ?? OpenTelemetry.layerGlobal))
+  // Asked at every invocation: the handler is wrapped at import, before the first one, and never unwrapped.
+  const container = (): ContainerRuntime.ContainerRuntime | undefined =>
+    options.backend !== undefined
+      ? opentelemetry(ContainerRuntime.shared(options.backend, SHUTDOWN_FLUSH_MILLIS))
+      : (opentelemetry(ContainerRuntime.current()) ??
+        opentelemetry(ContainerRuntime.shared(OpenTelemetry.layerGlobal, SHUTDOWN_FLUSH_MILLIS)))
   return (event, lambdaContext) => {
     const arn = DurableEvent.executionArn(event)
     // Not a durable event: nothing of ours to continue (the instrumentation then starts a new trace).
@@ -48,7 +62,10 @@ export const make = (options: Options = {}): EventContextExtractor => {
         if (!(yield* OuterInvocation.decidableOnFirstPage(event, arn.value))) return undefined
         return yield* OuterInvocation.read(event, lambdaContext, arn.value, UNREACHABLE, options.extractor)
       })
-      const read = backend().runSync(program)
+      const runtime = container()?.runtime
+      // A backend that cannot be built synchronously, or not OpenTelemetry's: no parent of ours.
+      if (runtime === undefined) return otelContext.active()
+      const read = runtime.runSync(program)
       if (read === undefined) {
         OuterInvocation.record(event, {
           read: { source: "none", context: Option.none(), headers: Option.none(), checkpoint: Option.none() },

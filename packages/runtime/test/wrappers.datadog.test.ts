@@ -8,7 +8,10 @@ import "./ddtrace.offline.ts"
 import "./datadog-lambda.offline.ts"
 
 import { createRequire } from "node:module"
+import type { BackendLayer } from "@durable-trace/adapters/Backend"
 import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import {
   captureConsoleLog,
   captureStdout,
@@ -46,11 +49,15 @@ const run = async (options: {
   readonly corruptLatest?: boolean
   readonly invocationSpan?: "standalone" | undefined
   readonly keepBuiltInWriter?: boolean
+  /** The backend both are given: `withDurableTracing` and `DatadogExtractor.make({ backend })`. */
+  readonly shared?: BackendLayer
 }) => {
-  const backend = DdTrace.layer(tracer, { disableBuiltInDurablePlugin: !options.keepBuiltInWriter })
+  const backend = options.shared ?? DdTrace.layer(tracer, { disableBuiltInDurablePlugin: !options.keepBuiltInWriter })
+  const traceExtractor =
+    options.shared === undefined ? DatadogExtractor.traceExtractor : DatadogExtractor.make({ backend: options.shared })
   const wrapped = datadog(
     withDurableTracing(steady.make({}), { backend, invocationSpan: options.invocationSpan }),
-    options.ours ? { traceExtractor: DatadogExtractor.traceExtractor } : {}
+    options.ours ? { traceExtractor } : {}
   )
   const handler = async (event: Event, context: unknown) => {
     const operations = event.InitialExecutionState?.Operations
@@ -109,6 +116,24 @@ describe("with datadog-lambda-js: datadog() and durable-trace's extractor", () =
     for (const lambda of lambdas) assert.strictEqual(lambda.meta["_dd.p.dm"], "-0", "the decision maker survives")
     for (const op of checkpoints) assert.match(op.getId() ?? "", /^[0-9a-f]{32}$/, "only durable-trace's writer")
     assert.deepStrictEqual(warnings, [], "a correct setup warns about nothing")
+  })
+
+  it("the extractor and the wrapper given one backend layer build it once, for every invocation", async () => {
+    let builds = 0
+    const counted = Layer.unwrap(
+      Effect.sync(() => {
+        builds++
+        return DdTrace.layer(tracer, { disableBuiltInDurablePlugin: true })
+      })
+    )
+    const { result, spans, anchor } = await run({ ours: true, shared: counted })
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    assert.isAtLeast(result.getInvocations().length, 3)
+    assert.strictEqual(builds, 1, "one build: the extractor runs on the wrapped handler's container runtime")
+    const lambdas = byName(spans, "aws.lambda")
+    assert.strictEqual(lambdas.length, result.getInvocations().length)
+    assert.strictEqual(new Set(spans.map((s) => s.trace_id)).size, 1, "one trace")
+    for (const lambda of lambdas.slice(1)) assert.strictEqual(lambda.parent_id, anchor, "resumed under the anchor")
   })
 
   it("a corrupt latest checkpoint is skipped: our extractor runs before datadog-lambda-js's", async () => {

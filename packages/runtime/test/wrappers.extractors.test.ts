@@ -3,12 +3,17 @@
  * given (decimal ids, the sampling priority, no `null`), and what the synchronous OpenTelemetry hook can and cannot
  * decide without paging.
  */
+import type { BackendLayer } from "@durable-trace/adapters/Backend"
 import * as InMemory from "@durable-trace/adapters/InMemory"
+import * as OpenTelemetry from "@durable-trace/adapters/OpenTelemetry"
 import { assert, describe, it } from "@effect/vitest"
 import { trace } from "@opentelemetry/api"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as DatadogExtractor from "../src/DatadogExtractor.ts"
 import * as OpenTelemetryExtractor from "../src/OpenTelemetryExtractor.ts"
 import * as OuterInvocation from "../src/OuterInvocation.ts"
+import { withDurableTracing } from "../src/withDurableTracing.ts"
 import { checkpointOperation } from "./support.ts"
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -80,5 +85,52 @@ describe("OpenTelemetryExtractor", () => {
     const context = extractor(durable, {})
     assert.isUndefined(trace.getSpanContext(context))
     assert.isFalse(OuterInvocation.take(durable)?.complete)
+  })
+})
+
+describe("the extractors on the wrapped handler's container runtime", () => {
+  const counting = (layer: () => BackendLayer) => {
+    const counter = { builds: 0 }
+    const counted: BackendLayer = Layer.unwrap(
+      Effect.sync(() => {
+        counter.builds++
+        return layer()
+      })
+    )
+    return { counter, counted }
+  }
+  const durable = () =>
+    event([execution, checkpoint(0, { traceparent: `00-${TRACE_ID}-${PARENT}-01` })], "page-2") as object
+  const handler = async () => "done"
+
+  it("given no backend, the Datadog extractor reads with the wrapped handler's, built once before its first call", async () => {
+    const { counter, counted } = counting(() => InMemory.layer())
+    withDurableTracing(handler, { backend: counted })
+    const extractor = DatadogExtractor.make()
+    for (let i = 0; i < 3; i++) {
+      const context = (await extractor(durable(), {})) as DatadogExtractor.DatadogTraceContext
+      assert.strictEqual(context.parentId, BigInt(`0x${PARENT}`).toString(10))
+    }
+    assert.strictEqual(counter.builds, 1, "the handler's backend, built by the extractor's first read, once")
+  })
+
+  it("given no backend, the OpenTelemetry extractor reads with the wrapped handler's when it is OpenTelemetry's", () => {
+    const { counter, counted } = counting(() => OpenTelemetry.layer())
+    withDurableTracing(handler, { backend: counted })
+    const extractor = OpenTelemetryExtractor.make()
+    for (let i = 0; i < 3; i++) assert.strictEqual(trace.getSpanContext(extractor(durable(), {}))?.spanId, PARENT)
+    assert.strictEqual(counter.builds, 1)
+  })
+
+  it("the OpenTelemetry extractor never takes a context from a backend that is not OpenTelemetry's", () => {
+    const { counter, counted } = counting(() => InMemory.layer())
+    withDurableTracing(handler, { backend: counted })
+    // Its own default instead (the global OpenTelemetry API): the read still continues the checkpoint.
+    assert.strictEqual(trace.getSpanContext(OpenTelemetryExtractor.make()(durable(), {}))?.spanId, PARENT)
+    assert.strictEqual(counter.builds, 1, "the handler's was built to learn its kind, and not used")
+    assert.isUndefined(
+      trace.getSpanContext(OpenTelemetryExtractor.make({ backend: counted })(durable(), {})),
+      "given it explicitly: no parent rather than a foreign span context"
+    )
   })
 })

@@ -7,10 +7,13 @@
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import type { BackendLayer } from "@durable-trace/adapters/Backend"
 import { assert, describe, it } from "@effect/vitest"
 import { AwsLambdaInstrumentation } from "@opentelemetry/instrumentation-aws-lambda"
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { captureConsoleLog, runOnce } from "./support.ts"
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures", "lambda")
@@ -25,7 +28,8 @@ provider.register()
 const OpenTelemetry = await import("@durable-trace/adapters/OpenTelemetry")
 const { withDurableTracing } = await import("../src/withDurableTracing.ts")
 type InvocationSummary = import("../src/withDurableTracing.ts").InvocationSummary
-const { eventContextExtractor } = await import("../src/OpenTelemetryExtractor.ts")
+const OpenTelemetryExtractor = await import("../src/OpenTelemetryExtractor.ts")
+const { eventContextExtractor } = OpenTelemetryExtractor
 const { WORKFLOWS } = await import("./workflows.ts")
 process.env.DURABLE_TRACE_BACKEND = "opentelemetry"
 const { durableExecutionPluginProvider } = await import("../src/PluginProvider.ts")
@@ -74,8 +78,12 @@ const run = async (options: {
   readonly pluginOnly?: boolean
   readonly payload?: unknown
   readonly checkpointsOnPageTwo?: boolean
+  /** The backend both are given: `withDurableTracing` and `OpenTelemetryExtractor.make({ backend })`. */
+  readonly shared?: BackendLayer
 }) => {
-  const instrumentation = new AwsLambdaInstrumentation(options.ours ? { eventContextExtractor } : {})
+  const extractor =
+    options.shared === undefined ? eventContextExtractor : OpenTelemetryExtractor.make({ backend: options.shared })
+  const instrumentation = new AwsLambdaInstrumentation(options.ours ? { eventContextExtractor: extractor } : {})
   instrumentation.setTracerProvider(provider)
   exporter.reset()
   try {
@@ -85,7 +93,7 @@ const run = async (options: {
         options.pluginOnly
           ? withDurableExecution(steady.make({}), { plugins: [durableExecutionPluginProvider.createPlugin()] })
           : withDurableTracing(steady.make({}), {
-              backend: OpenTelemetry.layer(),
+              backend: options.shared ?? OpenTelemetry.layer(),
               onInvocation: (summary) => summaries.push(summary)
             })
       )
@@ -131,6 +139,26 @@ describe("with OpenTelemetry's AwsLambdaInstrumentation and durable-trace's even
       assert.strictEqual(resumed.attributes["durable_trace.context_source"], "checkpoint")
     }
     assert.deepStrictEqual(warnings, [], "a correct setup warns about nothing")
+  })
+
+  it("the extractor and the wrapper given one backend layer build it once, for every invocation", async () => {
+    let builds = 0
+    const counted = Layer.unwrap(
+      Effect.sync(() => {
+        builds++
+        return OpenTelemetry.layer()
+      })
+    )
+    const { result, spans } = await run({ ours: true, shared: counted })
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    const invocations = result.getInvocations().length
+    assert.isAtLeast(invocations, 3)
+    assert.strictEqual(builds, 1, "one build: the extractor runs on the wrapped handler's container runtime")
+    const theirs = invocationSpans(spans).sort(byStart)
+    assert.strictEqual(theirs.length, invocations)
+    assert.strictEqual(new Set(spans.map((s) => s.spanContext().traceId)).size, 1, "one trace")
+    const anchor = named(spans, "aws.durable.execute").sort(byStart)[0]!.spanContext().spanId
+    for (const resumed of theirs.slice(1)) assert.strictEqual(resumed.parentSpanContext?.spanId, anchor)
   })
 
   it("without our extractor: still one invocation span each, but every invocation a new trace, and a warning once", async () => {
