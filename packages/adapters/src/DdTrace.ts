@@ -236,7 +236,10 @@ const adoptPropagated = (target: DdSpanContext, parent: unknown): void => {
 // whose id getters throw.
 const contextOf = (context: DdSpanContext): Option.Option<TraceContext> => {
   try {
-    const { traceId, spanId } = ids(context)
+    // Hex only: the decimal forms `ids` also computes cost a conversion each, and nothing here reads them.
+    const hex = hexIds(context)
+    const traceId = hex.toTraceId(true)
+    const spanId = hex.toSpanId(true)
     return HEX32.test(traceId) && !ZERO32.test(traceId) && HEX16.test(spanId) && !ZERO16.test(spanId)
       ? Option.some({ traceId, spanId, native: context })
       : Option.none()

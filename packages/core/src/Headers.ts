@@ -55,8 +55,9 @@ const VALIDATORS: ReadonlyMap<string, (value: unknown) => Option.Option<string>>
 export const fromCarrier = (input: unknown): Option.Option<Headers> => {
   // Already sanitised by this function (the writer re-checks what an adapter returned): nothing to redo.
   if (typeof input === "object" && input !== null && CANONICAL.has(input)) return Option.some(input as Headers)
+  if (typeof input === "string") return fromJson(input)
   try {
-    return fromRecord(typeof input === "string" ? parseJson(input) : input)
+    return fromRecord(input)
   } catch {
     // Getters and proxies on an untrusted object can throw.
     return Option.none()
@@ -68,6 +69,14 @@ export const fromCarrier = (input: unknown): Option.Option<Headers> => {
  * The sampling priority is not required (Datadog's JS checkpoints lack it).
  */
 export const isValidContext = (headers: Headers): boolean => {
+  // Canonical headers hold only values that validated: presence is validity.
+  if (CANONICAL.has(headers)) {
+    return (
+      (headers[DatadogHeaders.X_DATADOG_TRACE_ID] !== undefined &&
+        headers[DatadogHeaders.X_DATADOG_PARENT_ID] !== undefined) ||
+      headers[Traceparent.TRACEPARENT] !== undefined
+    )
+  }
   const h = normalize(headers)
   const datadog =
     Option.isSome(DatadogHeaders.parseId(h[DatadogHeaders.X_DATADOG_TRACE_ID])) &&
@@ -104,6 +113,13 @@ export const parentId = (headers: Headers): Option.Option<string> => {
   if (Option.isSome(w3c)) return w3c
   return Option.flatMap(Tracestate.parse(h[Tracestate.TRACESTATE]), Tracestate.ddParentId)
 }
+
+/** Whether `parentId` finds one; on canonical headers without converting it. */
+export const hasParentId = (headers: Headers): boolean =>
+  CANONICAL.has(headers) &&
+  (headers[DatadogHeaders.X_DATADOG_PARENT_ID] !== undefined || headers[Traceparent.TRACEPARENT] !== undefined)
+    ? true
+    : Option.isSome(parentId(headers))
 
 /**
  * The trace id as 32 lowercase hex, from the first style that holds a valid one: Datadog (`_dd.p.tid` of
@@ -180,7 +196,7 @@ export const needsCheckpointUpdate = (prior: Headers | undefined, current: Heade
 export const anchor = (headers: Headers, parentIdHex16: string): Headers => {
   const decimal = DatadogHeaders.hex16ToDecimal(parentIdHex16)
   if (Option.isNone(decimal)) return normalize(headers)
-  return mapValues(headers, (key, value) => {
+  const anchored = mapValues(headers, (key, value) => {
     switch (key) {
       case DatadogHeaders.X_DATADOG_PARENT_ID:
         return decimal.value
@@ -198,12 +214,58 @@ export const anchor = (headers: Headers, parentIdHex16: string): Headers => {
         return value
     }
   })
+  // Canonical headers anchored stay canonical (every rewritten value is in canonical form): mark them so, within
+  // the size bound, so the payload written from them is not validated again when read back.
+  if (CANONICAL.has(headers)) markCanonical(anchored)
+  return anchored
+}
+
+const markCanonical = (headers: Record<string, string>): void => {
+  let size = 1
+  for (const key of Object.keys(headers)) size += key.length + headers[key]!.length + 6
+  if (size > MAX_PAYLOAD_BYTES) return
+  Object.freeze(headers)
+  CANONICAL.add(headers)
 }
 
 const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
-const parseJson = (text: string): unknown => (text.length > MAX_JSON_LENGTH ? undefined : JSON.parse(text))
+/**
+ * A JSON carrier's headers. Sanitising is a pure function of the text, and the same few payloads recur in a
+ * container: the one a write just produced is what the next invocation reads. A bounded memo of the valid ones
+ * (cleared when full) spares re-validating them; it holds no invocation state, and the headers it hands out are
+ * frozen.
+ */
+const fromJson = (text: string): Option.Option<Headers> => {
+  if (text.length > MAX_JSON_LENGTH) return Option.none()
+  const known = JSON_MEMO.get(text)
+  if (known !== undefined) return known
+  let headers: Option.Option<Headers>
+  try {
+    headers = fromRecord(JSON.parse(text))
+  } catch {
+    return Option.none()
+  }
+  if (Option.isSome(headers)) {
+    if (JSON_MEMO.size >= MAX_JSON_MEMO) JSON_MEMO.clear()
+    JSON_MEMO.set(text, headers)
+  }
+  return headers
+}
+
+const MAX_JSON_MEMO = 256
+const JSON_MEMO = new Map<string, Option.Option<Headers>>()
+
+/**
+ * Registers `headers` (from `fromCarrier`) as the sanitised form of `json`, its `JSON.stringify`: what a writer
+ * calls on the payload it sends, so reading it back skips the parse and the validation.
+ */
+export const rememberJson = (json: string, headers: Headers): void => {
+  if (!CANONICAL.has(headers) || json.length > MAX_JSON_LENGTH) return
+  if (JSON_MEMO.size >= MAX_JSON_MEMO) JSON_MEMO.clear()
+  JSON_MEMO.set(json, Option.some(headers))
+}
 
 const fromRecord = (carrier: unknown): Option.Option<Headers> => {
   if (!isRecord(carrier)) return Option.none()
@@ -226,6 +288,8 @@ const fromRecord = (carrier: unknown): Option.Option<Headers> => {
     size += key.length + value.length + 6
   }
   if (size > MAX_PAYLOAD_BYTES) return Option.none()
+  // Frozen: canonical headers are shared (memoised, handed from writer to reader), never edited in place.
+  Object.freeze(headers)
   CANONICAL.add(headers)
   return Option.some(headers)
 }

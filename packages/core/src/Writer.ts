@@ -155,13 +155,16 @@ export const prepare = (options: {
     const payload = Headers.anchor(current.value, anchor)
     const n = yield* log.allocate
     const name = Checkpoint.checkpointName(n)
+    const json = JSON.stringify(payload)
+    // The next invocation reads this payload back: it need not validate what was just validated.
+    Headers.rememberJson(json, payload)
     const update: CheckpointUpdate = {
       Id: Checkpoint.checkpointOperationId(name, log.executionArn),
       Type: "STEP",
       SubType: "Step",
       Action: "SUCCEED",
       Name: name,
-      Payload: JSON.stringify(payload)
+      Payload: json
     }
     return { n, name, anchor, payload, update }
   })
