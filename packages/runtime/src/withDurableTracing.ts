@@ -284,6 +284,8 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       nowMillis: realNow(),
       marginMillis: config.deadlineMarginMillis
     })
+    // A single-page log is the whole state: the plugin reuses it instead of scanning the operations again.
+    let settled: CheckpointLog.CheckpointLog | undefined
     const read =
       outer.span !== undefined && outer.recorded?.complete
         ? outer.recorded.read
@@ -292,6 +294,7 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
               const log = yield* CheckpointLog.make(event, executionArn, {
                 timeout: `${Math.max(0, readBudget)} millis`
               })
+              if (CheckpointLog.isSettled(log)) settled = log
               return yield* Reader.read(event, context, { log, extractor: options.extractor })
             }).pipe(
               Effect.provideService(CheckpointStore, store),
@@ -327,7 +330,7 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       span,
       read,
       chain,
-      state: { executionArn, store, deadline, parent: span, operationSpans: new Map() }
+      state: { executionArn, store, deadline, parent: span, operationSpans: new Map(), log: settled }
     }
   }
 
