@@ -93,7 +93,9 @@ export const makeScaleEvent = (size: number) => {
   ]
   for (let i = 1; i < size; i++) {
     operations.push(
-      i <= REPLAYED_STEPS ? step(i, `reserve-${i}`, String(i)) : step(i, `history-${i}`, String(i), `h${i.toString(16).padStart(15, "0")}`)
+      i <= REPLAYED_STEPS
+        ? step(i, `reserve-${i}`, String(i))
+        : step(i, `history-${i}`, String(i), `h${i.toString(16).padStart(15, "0")}`)
     )
   }
   return {

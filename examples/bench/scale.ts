@@ -62,7 +62,8 @@ export const run = async (sizes: ReadonlyArray<number> = SCALE_SIZES): Promise<R
   return results
 }
 
-const percent = (ours: number, base: number): string => `${ours >= base ? "+" : ""}${(((ours - base) / base) * 100).toFixed(1)}%`
+const percent = (ours: number, base: number): string =>
+  `${ours >= base ? "+" : ""}${(((ours - base) / base) * 100).toFixed(1)}%`
 
 /** The markdown section. */
 export const report = (results: ReadonlyArray<ScaleResult>): string =>
@@ -104,11 +105,15 @@ const child = async (variant: Variant, size: number): Promise<void> => {
   const { makeScaleEvent, REPLAYED_STEPS } = await import("./events.ts")
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => {})
   let executed = 0
-  const handler = async (_event: unknown, context: { step: (name: string, f: () => Promise<unknown>) => Promise<unknown> }) => {
-    for (let i = 1; i < Math.min(size, REPLAYED_STEPS + 1); i++) await context.step(`reserve-${i}`, async () => {
-      executed++
-      return i
-    })
+  const handler = async (
+    _event: unknown,
+    context: { step: (name: string, f: () => Promise<unknown>) => Promise<unknown> }
+  ) => {
+    for (let i = 1; i < Math.min(size, REPLAYED_STEPS + 1); i++)
+      await context.step(`reserve-${i}`, async () => {
+        executed++
+        return i
+      })
     await context.step("ship", async () => {
       executed++
       return "shipped"
@@ -171,6 +176,8 @@ if (process.argv[2] === "child") {
   const muted = process.stdout.write.bind(process.stdout)
   // The SDK and the in-memory backend log; only the SCALE line goes out.
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: Array<never>) =>
-    typeof chunk === "string" && chunk.startsWith("SCALE ") ? muted(chunk, ...rest) : true) as typeof process.stdout.write
+    typeof chunk === "string" && chunk.startsWith("SCALE ")
+      ? muted(chunk, ...rest)
+      : true) as typeof process.stdout.write
   await child(process.argv[3] as Variant, Number(process.argv[4]))
 }
