@@ -53,15 +53,29 @@ const extractFrom = (
   source: Source,
   headers: Headers.Headers,
   checkpoint: Option.Option<Checkpoint.Checkpoint> = Option.none()
-): Effect.Effect<Option.Option<ReadResult>, never, Telemetry> =>
-  // Suspended: a backend that throws instead of failing its Effect is caught below, not a failed read.
-  Effect.suspend(() => propagation.extract(headers)).pipe(
-    Effect.map(
-      Option.map(
-        (context): ReadResult => ({ source, context: Option.some(context), headers: Option.some(headers), checkpoint })
-      )
-    ),
-    Effect.catchCause((cause) =>
+): Effect.Effect<Option.Option<ReadResult>, never, Telemetry> => {
+  // A backend that throws instead of failing its Effect is a defect here, caught below, not a failed read.
+  let extracted: Effect.Effect<Option.Option<TraceContext>, DurableTraceError>
+  try {
+    extracted = propagation.extract(headers)
+  } catch (cause) {
+    extracted = Effect.die(cause)
+  }
+  // One combinator for both outcomes: this runs on every invocation.
+  return Effect.matchCauseEffect(extracted, {
+    onSuccess: (found) =>
+      Effect.succeed(
+        Option.map(
+          found,
+          (context): ReadResult => ({
+            source,
+            context: Option.some(context),
+            headers: Option.some(headers),
+            checkpoint
+          })
+        )
+      ),
+    onFailure: (cause) =>
       Effect.as(
         report(
           new DurableTraceError({
@@ -73,8 +87,8 @@ const extractFrom = (
         ),
         Option.none()
       )
-    )
-  )
+  })
+}
 
 /**
  * One report for every checkpoint skipped in this read, however many: an event can hold any number of corrupt
