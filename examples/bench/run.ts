@@ -157,7 +157,7 @@ if (scale !== undefined) {
       "in-memory backend, a fake client answering every checkpoint at once. N-1 completed STEPs: the handler " +
       "replays ten (the SDK's own bookkeeping is quadratic in replayed operations, traced or not), runs one new " +
       "step and returns. Each variant and size in a fresh process; median over 15 / 15 / 5 / 3 / 1 invocations after " +
-      "one warm-up (none at 1M). Peak RSS is the process's, the event included.",
+      "one warm-up (none at 1M). Heap and RSS are the process's when the invocation returns, the event included.",
     "",
     Scale.report(scale)
   )

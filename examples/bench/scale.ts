@@ -5,7 +5,8 @@
  * the handler replays the first ten, runs one new step and returns; the client is a fake that answers every checkpoint at once, so only
  * CPU and heap are measured. Each variant and size runs in a fresh process (`scale.ts child <variant> <size>`),
  * variants alternating, so one's heap never weighs on the other's; a child reports the median invocation time, its
- * main-thread CPU and the retained heap after a full GC, and the process's peak RSS.
+ * main-thread CPU, the heap and RSS when the invocation returns (garbage included) and the heap retained after a
+ * full GC.
  */
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -19,8 +20,12 @@ type Variant = (typeof VARIANTS)[number]
 export interface ScaleSample {
   readonly millis: number
   readonly cpuMillis: number
+  /** Retained after the invocation and a full GC. */
   readonly heapMB: number
-  readonly peakRssMB: number
+  /** Heap used when the invocation returns, before any collection: its garbage included. */
+  readonly endHeapMB: number
+  /** The process's RSS when the invocation returns (a child's `maxRSS` counts the parent's at fork). */
+  readonly rssMB: number
 }
 
 export interface ScaleResult {
@@ -76,8 +81,9 @@ export const report = (results: ReadonlyArray<ScaleResult>): string =>
       "ns / operation over",
       "untraced CPU ms",
       "traced CPU ms",
+      "heap at return MB untraced / traced (over)",
       "retained heap MB untraced / traced",
-      "peak RSS MB untraced / traced (over)"
+      "RSS at return MB untraced / traced"
     ],
     results.map(({ size, untraced, traced }) => [
       size.toLocaleString("en-US"),
@@ -87,15 +93,16 @@ export const report = (results: ReadonlyArray<ScaleResult>): string =>
       formatNumber(((traced.millis - untraced.millis) * 1e6) / size),
       formatNumber(untraced.cpuMillis),
       formatNumber(traced.cpuMillis),
+      `${formatNumber(untraced.endHeapMB)} / ${formatNumber(traced.endHeapMB)} (${percent(traced.endHeapMB, untraced.endHeapMB)})`,
       `${formatNumber(untraced.heapMB)} / ${formatNumber(traced.heapMB)}`,
-      `${formatNumber(untraced.peakRssMB)} / ${formatNumber(traced.peakRssMB)} (${percent(traced.peakRssMB, untraced.peakRssMB)})`
+      `${formatNumber(untraced.rssMB)} / ${formatNumber(traced.rssMB)}`
     ])
   )
 
-/** The fraction `traced` adds over `untraced`, time and peak memory, for the targets. */
+/** The fraction `traced` adds over `untraced`, time and heap at return, for the targets. */
 export const overheads = (result: ScaleResult) => ({
   time: (result.traced.millis - result.untraced.millis) / result.untraced.millis,
-  memory: (result.traced.peakRssMB - result.untraced.peakRssMB) / result.untraced.peakRssMB
+  memory: (result.traced.endHeapMB - result.untraced.endHeapMB) / result.untraced.endHeapMB
 })
 
 const child = async (variant: Variant, size: number): Promise<void> => {
@@ -140,6 +147,8 @@ const child = async (variant: Variant, size: number): Promise<void> => {
   const times: Array<number> = []
   const cpus: Array<number> = []
   let heapMB = 0
+  let endHeapMB = 0
+  let rssMB = 0
   const rounds = roundsFor(size)
   for (let round = 0; round < rounds + 1; round++) {
     const event = makeScaleEvent(size)
@@ -150,6 +159,8 @@ const child = async (variant: Variant, size: number): Promise<void> => {
     const output = (await wrapped(event as never, lambdaContext as never)) as { Status?: string }
     const elapsed = performance.now() - start
     const used = process.cpuUsage(cpu)
+    // Before any collection: what the invocation left on the heap and in memory, garbage included.
+    const after = process.memoryUsage()
     if (output.Status !== "SUCCEEDED" || executed !== 1) {
       throw new Error(`scale ${variant} ${size}: ${JSON.stringify(output).slice(0, 300)}, ${executed} steps executed`)
     }
@@ -157,6 +168,8 @@ const child = async (variant: Variant, size: number): Promise<void> => {
     if (round > 0 || rounds === 1) {
       times.push(elapsed)
       cpus.push((used.user + used.system) / 1000)
+      endHeapMB = Math.max(endHeapMB, after.heapUsed / 2 ** 20)
+      rssMB = Math.max(rssMB, after.rss / 2 ** 20)
     }
     gc()
     heapMB = Math.max(heapMB, process.memoryUsage().heapUsed / 2 ** 20)
@@ -166,7 +179,8 @@ const child = async (variant: Variant, size: number): Promise<void> => {
     millis: median(times),
     cpuMillis: median(cpus),
     heapMB,
-    peakRssMB: process.resourceUsage().maxRSS / 1024
+    endHeapMB,
+    rssMB
   }
   process.stdout.write(`SCALE ${JSON.stringify(sample)}\n`)
   process.exit(0)
