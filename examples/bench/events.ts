@@ -71,3 +71,36 @@ export const makeEvent = (size: number, checkpoints: ReadonlyArray<string> = [])
     InitialExecutionState: { Operations: operations }
   }
 }
+
+/** How many of a scale event's steps the handler replays: the SDK's own bookkeeping is quadratic in those. */
+export const REPLAYED_STEPS = 10
+
+/**
+ * An event of `size` operations for the whole-wrapper benchmark: the EXECUTION operation, the first
+ * `REPLAYED_STEPS` completed STEPs with the ids and names the SDK gives `context.step("reserve-{i}")` at top
+ * level (the handler replays them), and completed STEPs of other ids up to `size` (the history of a long
+ * execution, which every traced invocation reads). No checkpoint: a first invocation that has run for a long time.
+ */
+export const makeScaleEvent = (size: number) => {
+  const operations: Array<unknown> = [
+    {
+      Id: "4f1c2a9e-7b3d-4e8a-9c61-2d5f8b0e7a13",
+      Type: "EXECUTION",
+      Status: "STARTED",
+      StartTimestamp: timestamp(0),
+      ExecutionDetails: { InputPayload: JSON.stringify({ orderId: "order-42", items: 3 }) }
+    }
+  ]
+  for (let i = 1; i < size; i++) {
+    operations.push(
+      i <= REPLAYED_STEPS
+        ? step(i, `reserve-${i}`, String(i))
+        : step(i, `history-${i}`, String(i), `h${i.toString(16).padStart(15, "0")}`)
+    )
+  }
+  return {
+    DurableExecutionArn: EXECUTION_ARN,
+    CheckpointToken: "bench-token",
+    InitialExecutionState: { Operations: operations }
+  }
+}

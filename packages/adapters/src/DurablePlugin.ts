@@ -60,7 +60,7 @@ export interface InvocationState {
   executeSpan?: Span | undefined
   readonly operationSpans: Map<string, Span>
   /** Each operation's status when the invocation started (the replay flag's input, SPEC §5). */
-  statusAtStart?: ReadonlyMap<string, string> | undefined
+  statusAtStart?: { readonly get: (id: string) => string | undefined } | undefined
   /** Created by the plugin itself (no wrapper): dropped when the invocation ends. */
   readonly ownedByPlugin?: boolean | undefined
   /** The invocation's checkpoint view, shared by the early write and the suspend write. */
@@ -163,12 +163,10 @@ export const OPERATION_SPAN_NAMES = SpanRules.OPERATION_SPAN_NAMES
 /** The SDK's operation id for a step id: the first 16 hex of its MD5 (how the SDK names operations on the wire). */
 export const sdkOperationId = (stepId: string): string => createHash("md5").update(stepId).digest("hex").slice(0, 16)
 
-const statusesOf = (info: InvocationInfo): ReadonlyMap<string, string> => {
-  const statuses = new Map<string, string>()
-  for (const [id, operation] of Object.entries(info.operations ?? {})) {
-    if (operation.status !== undefined) statuses.set(id, operation.status)
-  }
-  return statuses
+// A view over the SDK's own operation map of this invocation (alive until it ends anyway): no copy per invocation.
+const statusesOf = (info: InvocationInfo): { readonly get: (id: string) => string | undefined } => {
+  const operations = info.operations ?? {}
+  return { get: (id) => (Object.hasOwn(operations, id) ? operations[id]!.status : undefined) }
 }
 
 const time = (date: Date | undefined): number | undefined =>
@@ -247,10 +245,10 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       state.executeSpan = span
       state.statusAtStart = statusesOf(info)
       this.#parents.set(span, { spanName: SpanRules.EXECUTE_SPAN })
-      // The SDK has loaded every page already: this view needs no further request.
-      const event = SdkOperations.toEvent(info)
-      state.log = await this.#run(
-        CheckpointLog.make(event, info.executionArn).pipe(
+      // The wrapper's log when it read a single page (the whole state); else the SDK's view of every page, which
+      // needs no further request.
+      state.log ??= await this.#run(
+        CheckpointLog.make(SdkOperations.toEvent(info), info.executionArn).pipe(
           Effect.provideService(CheckpointStore, state.store ?? SdkOperations.noPaging)
         )
       )

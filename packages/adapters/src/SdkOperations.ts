@@ -5,6 +5,7 @@
  */
 
 import type { InvocationEndInfo, InvocationInfo, OperationInfo } from "@aws/durable-execution-sdk-js"
+import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import type { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DatadogHeaders from "@durable-trace/core/DatadogHeaders"
 import { DurableTraceError } from "@durable-trace/core/Errors"
@@ -25,15 +26,26 @@ const toOperation = (info: OperationInfo) => ({
   StepDetails: info.result === undefined ? undefined : { Result: info.result }
 })
 
-/** A wire-shaped event (SPEC §2) holding every operation the SDK has loaded. */
+/**
+ * A wire-shaped event (SPEC §2) holding the operations of every page the SDK has loaded that the reader and writer
+ * look at: the EXECUTION operation and those named `_datadog_…`. The core reads no other operation (not even its
+ * name twice), so converting the rest would only copy the execution's whole history on every invocation.
+ */
 export const toEvent = (info: InvocationInfo | InvocationEndInfo) => {
   const operations: Array<unknown> = []
-  for (const operation of Object.values(info.operations)) {
-    operations.push(
-      operation.type === "EXECUTION" && mayCarryContext(info.executionInput)
-        ? { ...toOperation(operation), ExecutionDetails: { InputPayload: JSON.stringify(info.executionInput) } }
-        : toOperation(operation)
-    )
+  const all = info.operations
+  for (const id in all) {
+    if (!Object.hasOwn(all, id)) continue
+    const operation = all[id]!
+    if (operation.type === "EXECUTION") {
+      operations.push(
+        mayCarryContext(info.executionInput)
+          ? { ...toOperation(operation), ExecutionDetails: { InputPayload: JSON.stringify(info.executionInput) } }
+          : toOperation(operation)
+      )
+    } else if (typeof operation.name === "string" && operation.name.startsWith(Checkpoint.CHECKPOINT_NAME_PREFIX)) {
+      operations.push(toOperation(operation))
+    }
   }
   return { DurableExecutionArn: info.executionArn, InitialExecutionState: { Operations: operations } }
 }

@@ -1,8 +1,8 @@
 /**
  * BLAKE2b (RFC 7693) with a variable digest length, in pure TypeScript so `core` needs nothing but `effect`.
  * It derives checkpoint operation ids: Datadog's Python writer uses `blake2b(digest_size=16)`, so the same
- * input gives the same id here. Runs once per checkpoint write, never on the read path. 64-bit words are pairs
- * of 32-bit ones (BigInt words measured 7x slower: 119 vs 17 µs per id).
+ * input gives the same id here. The reader checks a checkpoint's id with it, so it is
+ * on every invocation's path. 64-bit words are pairs of 32-bit ones (see bench/RESULTS.md for why not BigInt).
  */
 
 // The IV as 32-bit words, low word first: 64-bit arithmetic on pairs, without BigInt.
@@ -25,51 +25,70 @@ const SIGMA: ReadonlyArray<ReadonlyArray<number>> = [
 ]
 
 const BLOCK_BYTES = 128
+const HEX_BYTES = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
 const TWO_32 = 0x100000000
 
-// v[a] += v[b], 64-bit, on word pairs (a Uint32Array wraps each word on store).
-const add = (v: Uint32Array, a: number, b: number): void => {
-  const lo = v[a]! + v[b]!
-  v[a] = lo
-  v[a + 1] = v[a + 1]! + v[b + 1]! + (lo >= TWO_32 ? 1 : 0)
-}
+// The message schedule as word-pair offsets (SIGMA * 2), 12 rounds flat: no nested look-ups in the rounds.
+const SCHEDULE = Uint8Array.from(
+  Array.from({ length: 12 * 16 }, (_, i) => SIGMA[Math.floor(i / 16) % 10]![i % 16]! * 2)
+)
 
-// v[a] += m[i], 64-bit.
-const addMessage = (v: Uint32Array, a: number, m: Uint32Array, i: number): void => {
-  const lo = v[a]! + m[i]!
-  v[a] = lo
-  v[a + 1] = v[a + 1]! + m[i + 1]! + (lo >= TWO_32 ? 1 : 0)
-}
+// Scratch words of one compression, reused: the hash is synchronous, so no two compressions overlap.
+const V = new Uint32Array(32)
+const M = new Uint32Array(32)
 
-// The mixing function G over word-pair indices a, b, c, d and message words x, y (RFC 7693 §3.1).
+// The mixing function G over word-pair indices a, b, c, d and message word-pair offsets x, y (RFC 7693 §3.1),
+// 64-bit arithmetic on (low, high) pairs; a Uint32Array wraps each word on store.
 const mix = (v: Uint32Array, m: Uint32Array, a: number, b: number, c: number, d: number, x: number, y: number) => {
-  add(v, a, b)
-  addMessage(v, a, m, x)
-  let lo = v[d]! ^ v[a]!
-  let hi = v[d + 1]! ^ v[a + 1]!
-  v[d] = hi // rotate right 32: swap halves
-  v[d + 1] = lo
-  add(v, c, d)
-  lo = v[b]! ^ v[c]!
-  hi = v[b + 1]! ^ v[c + 1]!
-  v[b] = (lo >>> 24) ^ (hi << 8) // rotate right 24
-  v[b + 1] = (hi >>> 24) ^ (lo << 8)
-  add(v, a, b)
-  addMessage(v, a, m, y)
-  lo = v[d]! ^ v[a]!
-  hi = v[d + 1]! ^ v[a + 1]!
-  v[d] = (lo >>> 16) ^ (hi << 16) // rotate right 16
-  v[d + 1] = (hi >>> 16) ^ (lo << 16)
-  add(v, c, d)
-  lo = v[b]! ^ v[c]!
-  hi = v[b + 1]! ^ v[c + 1]!
-  v[b] = (hi >>> 31) ^ (lo << 1) // rotate right 63: left 1
-  v[b + 1] = (lo >>> 31) ^ (hi << 1)
+  let lo = v[a]! + v[b]!
+  let hi = v[a + 1]! + v[b + 1]! + (lo >= TWO_32 ? 1 : 0)
+  lo = lo >>> 0
+  let l2 = lo + m[x]!
+  let aLo = l2 >>> 0
+  let aHi = (hi + m[x + 1]! + (l2 >= TWO_32 ? 1 : 0)) >>> 0
+  // d = (d ^ a) rotr 32: swap halves
+  let dLo = v[d + 1]! ^ aHi
+  let dHi = v[d]! ^ aLo
+  lo = v[c]! + (dLo >>> 0)
+  let cHi = (v[c + 1]! + (dHi >>> 0) + (lo >= TWO_32 ? 1 : 0)) >>> 0
+  let cLo = lo >>> 0
+  // b = (b ^ c) rotr 24
+  let xl = v[b]! ^ cLo
+  let xh = v[b + 1]! ^ cHi
+  let bLo = (xl >>> 24) ^ (xh << 8)
+  let bHi = (xh >>> 24) ^ (xl << 8)
+  lo = aLo + (bLo >>> 0)
+  hi = aHi + (bHi >>> 0) + (lo >= TWO_32 ? 1 : 0)
+  l2 = (lo >>> 0) + m[y]!
+  aLo = l2 >>> 0
+  aHi = (hi + m[y + 1]! + (l2 >= TWO_32 ? 1 : 0)) >>> 0
+  // d = (d ^ a) rotr 16
+  xl = dLo ^ aLo
+  xh = dHi ^ aHi
+  dLo = (xl >>> 16) ^ (xh << 16)
+  dHi = (xh >>> 16) ^ (xl << 16)
+  lo = cLo + (dLo >>> 0)
+  cHi = (cHi + (dHi >>> 0) + (lo >= TWO_32 ? 1 : 0)) >>> 0
+  cLo = lo >>> 0
+  // b = (b ^ c) rotr 63: left 1
+  xl = bLo ^ cLo
+  xh = bHi ^ cHi
+  bLo = (xh >>> 31) ^ (xl << 1)
+  bHi = (xl >>> 31) ^ (xh << 1)
+  v[a] = aLo
+  v[a + 1] = aHi
+  v[b] = bLo
+  v[b + 1] = bHi
+  v[c] = cLo
+  v[c + 1] = cHi
+  v[d] = dLo
+  v[d + 1] = dHi
 }
 
-const compress = (h: Uint32Array, block: Uint8Array, counter: number, last: boolean): void => {
-  const v = new Uint32Array(32)
-  const m = new Uint32Array(32)
+// Compresses the 128-byte block of `bytes` at `offset` (zero-padded past the end) into `h`.
+const compress = (h: Uint32Array, bytes: Uint8Array, offset: number, counter: number, last: boolean): void => {
+  const v = V
+  const m = M
   v.set(h)
   v.set(IV, 16)
   v[24] = v[24]! ^ counter // counter low word (a message is far below 2^32 bytes here)
@@ -78,26 +97,40 @@ const compress = (h: Uint32Array, block: Uint8Array, counter: number, last: bool
     v[28] = ~v[28]!
     v[29] = ~v[29]!
   }
+  const length = bytes.length
   for (let i = 0; i < 32; i++) {
-    const o = i * 4
-    m[i] = block[o]! | (block[o + 1]! << 8) | (block[o + 2]! << 16) | (block[o + 3]! << 24)
+    const o = offset + i * 4
+    m[i] =
+      o + 3 < length
+        ? bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)
+        : (o < length ? bytes[o]! : 0) |
+          (o + 1 < length ? bytes[o + 1]! << 8 : 0) |
+          (o + 2 < length ? bytes[o + 2]! << 16 : 0)
   }
-  for (let round = 0; round < 12; round++) {
-    const s = SIGMA[round % 10]!
-    mix(v, m, 0, 8, 16, 24, s[0]! * 2, s[1]! * 2)
-    mix(v, m, 2, 10, 18, 26, s[2]! * 2, s[3]! * 2)
-    mix(v, m, 4, 12, 20, 28, s[4]! * 2, s[5]! * 2)
-    mix(v, m, 6, 14, 22, 30, s[6]! * 2, s[7]! * 2)
-    mix(v, m, 0, 10, 20, 30, s[8]! * 2, s[9]! * 2)
-    mix(v, m, 2, 12, 22, 24, s[10]! * 2, s[11]! * 2)
-    mix(v, m, 4, 14, 16, 26, s[12]! * 2, s[13]! * 2)
-    mix(v, m, 6, 8, 18, 28, s[14]! * 2, s[15]! * 2)
+  const s = SCHEDULE
+  for (let r = 0; r < 192; r += 16) {
+    mix(v, m, 0, 8, 16, 24, s[r]!, s[r + 1]!)
+    mix(v, m, 2, 10, 18, 26, s[r + 2]!, s[r + 3]!)
+    mix(v, m, 4, 12, 20, 28, s[r + 4]!, s[r + 5]!)
+    mix(v, m, 6, 14, 22, 30, s[r + 6]!, s[r + 7]!)
+    mix(v, m, 0, 10, 20, 30, s[r + 8]!, s[r + 9]!)
+    mix(v, m, 2, 12, 22, 24, s[r + 10]!, s[r + 11]!)
+    mix(v, m, 4, 14, 16, 26, s[r + 12]!, s[r + 13]!)
+    mix(v, m, 6, 8, 18, 28, s[r + 14]!, s[r + 15]!)
   }
   for (let i = 0; i < 16; i++) h[i] = h[i]! ^ v[i]! ^ v[i + 16]!
 }
 
 /** Encodes a string as UTF-8 bytes (lone surrogates become U+FFFD, as `TextEncoder` does). */
 export const utf8 = (input: string): Uint8Array => {
+  const ascii = new Uint8Array(input.length)
+  let i = 0
+  for (; i < input.length; i++) {
+    const code = input.charCodeAt(i)
+    if (code >= 0x80) break
+    ascii[i] = code
+  }
+  if (i === input.length) return ascii
   const out: Array<number> = []
   for (let i = 0; i < input.length; i++) {
     let code = input.charCodeAt(i)
@@ -126,17 +159,11 @@ export const blake2bHex = (input: string | Uint8Array, digestBytes: number): str
   const h = Uint32Array.from(IV)
   h[0] = h[0]! ^ 0x01010000 ^ digestBytes
   const blocks = Math.max(1, Math.ceil(bytes.length / BLOCK_BYTES))
-  const block = new Uint8Array(BLOCK_BYTES)
   for (let b = 0; b < blocks; b++) {
-    block.fill(0)
-    block.set(bytes.subarray(b * BLOCK_BYTES, (b + 1) * BLOCK_BYTES))
     const last = b === blocks - 1
-    compress(h, block, last ? bytes.length : (b + 1) * BLOCK_BYTES, last)
+    compress(h, bytes, b * BLOCK_BYTES, last ? bytes.length : (b + 1) * BLOCK_BYTES, last)
   }
   let hex = ""
-  for (let i = 0; i < digestBytes; i++) {
-    const byte = (h[i >> 2]! >>> (8 * (i & 3))) & 0xff
-    hex += byte.toString(16).padStart(2, "0")
-  }
+  for (let i = 0; i < digestBytes; i++) hex += HEX_BYTES[(h[i >> 2]! >>> (8 * (i & 3))) & 0xff]
   return hex
 }

@@ -41,7 +41,7 @@ export const checkpointName = (n: number): string => `${CHECKPOINT_NAME_PREFIX}$
  * the SDK's own 16-hex step ids.
  */
 export const checkpointOperationId = (name: string, executionArn: string): string =>
-  blake2bHex(`${name}:${executionArn}`, 16)
+  memoised(OUR_IDS, `${name}:${executionArn}`, (input) => blake2bHex(input, 16))
 
 /**
  * The id Datadog's JS writer (dd-trace's `aws-durable-execution-sdk-js` plugin) leaves on the wire: it checkpoints
@@ -49,7 +49,28 @@ export const checkpointOperationId = (name: string, executionArn: string): strin
  * step id as the first 16 hex of its MD5.
  */
 export const ddTraceJsOperationId = (name: string, executionArn: string): string =>
-  md5Hex(blake2bHex(`${name}:${executionArn}`, 64).slice(0, 64)).slice(0, 16)
+  memoised(DD_TRACE_JS_IDS, `${name}:${executionArn}`, (input) =>
+    md5Hex(blake2bHex(input, 64).slice(0, 64)).slice(0, 16)
+  )
+
+/**
+ * Ids are a pure function of name and execution, and the same few recur in a container: the id a write just
+ * derived is the one the next invocation's reader checks. A bounded memo (cleared when full, so a container
+ * serving many executions holds at most `MAX_MEMO_IDS` per writer) keeps the hash off the read path; it holds
+ * no invocation state, only digests.
+ */
+const MAX_MEMO_IDS = 512
+const OUR_IDS = new Map<string, string>()
+const DD_TRACE_JS_IDS = new Map<string, string>()
+
+const memoised = (memo: Map<string, string>, input: string, digest: (input: string) => string): string => {
+  const known = memo.get(input)
+  if (known !== undefined) return known
+  const id = digest(input)
+  if (memo.size >= MAX_MEMO_IDS) memo.clear()
+  memo.set(input, id)
+  return id
+}
 
 /**
  * Whether `id` is what one of the known writers gives checkpoint `name` of `executionArn` (SPEC §2): ours and
@@ -131,7 +152,7 @@ export const collect = (operations: ReadonlyArray<unknown>, into: Array<Candidat
         if (typeof operation !== "object" || operation === null) continue
         const name = (operation as { readonly Name?: unknown }).Name
         // Cheap first-character test before the own-property check, the prefix and the regex: nearly every name
-        // fails it (measured: 11 ns per operation, against 32 with Object.hasOwn on every one).
+        // fails it (bench/RESULTS.md, measurement notes).
         if (typeof name !== "string" || name.charCodeAt(0) !== 95 || !Object.hasOwn(operation, "Name")) continue
         const n = parseCheckpointName(name)
         if (Option.isSome(n)) into.push({ n: n.value, operation })
@@ -187,7 +208,7 @@ export const classify = (candidate: Candidate, executionArn: string | undefined)
   }
   const headers = parseCheckpointPayload(candidate.operation)
   if (Option.isNone(headers)) return { n: candidate.n, operationId, reason: "no propagation headers" }
-  if (Headers.isValidContext(headers.value) && Option.isSome(Headers.parentId(headers.value))) {
+  if (Headers.isValidContext(headers.value) && Headers.hasParentId(headers.value)) {
     return { n: candidate.n, name: checkpointName(candidate.n), operationId, headers: headers.value }
   }
   return { n: candidate.n, operationId, reason: hasTraceId(headers.value) ? "no parent id" : "no trace context" }

@@ -7,7 +7,6 @@
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Ref from "effect/Ref"
 import * as Checkpoint from "./Checkpoint.ts"
 import { CheckpointStore } from "./CheckpointStore.ts"
 import * as DurableEvent from "./DurableEvent.ts"
@@ -102,46 +101,79 @@ export const make = (
   executionArn: string,
   bounds: PagingBounds = {}
 ): Effect.Effect<CheckpointLog, never, CheckpointStore> =>
-  Effect.gen(function* () {
-    const store = yield* CheckpointStore
-    const firstCandidates = Checkpoint.collect(DurableEvent.initialOperations(event), [])
-    const idsOf = bounds.unverifiedIds === true ? undefined : executionArn
-    const firstPage = Checkpoint.findLastCheckpoint(firstCandidates, idsOf)
-    const marker = DurableEvent.initialNextMarker(event)
-    // Memoised only when there is paging to share: the common single-page event pays nothing for it.
-    const all = Option.isNone(marker)
-      ? Effect.succeed<FullScan>({ ...firstPage, pages: 1 })
-      : yield* Effect.cached(
-          timeoutAt(
-            pageThrough(store, firstCandidates, marker, idsOf, bounds.maxPages ?? MAX_PAGES),
-            "page_state",
-            bounds.timeout
-          )
-        )
-    const next = Ref.makeUnsafe<number | undefined>(undefined)
-    const written = Ref.makeUnsafe<Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>>(
-      Option.none()
-    )
-    const allocate = Effect.flatMap(all, (scan) =>
-      Effect.flatMap(
-        Ref.modify(next, (current): readonly [number, number] => {
-          const n = current ?? scan.highestN + 1
-          return [n, n + 1]
-        }),
-        (n) =>
-          n <= Number.MAX_SAFE_INTEGER
-            ? Effect.succeed(n)
-            : Effect.fail(new DurableTraceError({ location: "allocate_n", reason: "N exhausted", identifiers: { n } }))
+  Effect.flatMap(Effect.service(CheckpointStore), (store) => makeWith(store, event, executionArn, bounds))
+
+/**
+ * `make` over a store already at hand. A single-page event (the common case) builds the log without running
+ * anything: the scan is pure, and only paging, memoised once per log, is an Effect.
+ */
+export const makeWith = (
+  store: CheckpointStore["Service"],
+  event: unknown,
+  executionArn: string,
+  bounds: PagingBounds = {}
+): Effect.Effect<CheckpointLog> => {
+  const firstCandidates = Checkpoint.collect(DurableEvent.initialOperations(event), [])
+  const idsOf = bounds.unverifiedIds === true ? undefined : executionArn
+  const firstPage = Checkpoint.findLastCheckpoint(firstCandidates, idsOf)
+  const marker = DurableEvent.initialNextMarker(event)
+  // Memoised only when there is paging to share: the common single-page event pays nothing for it.
+  if (Option.isNone(marker)) {
+    const log = logOf(executionArn, firstPage, false, Effect.succeed({ ...firstPage, pages: 1 }))
+    SETTLED.add(log)
+    return Effect.succeed(log)
+  }
+  return Effect.map(
+    Effect.cached(
+      timeoutAt(
+        pageThrough(store, firstCandidates, marker, idsOf, bounds.maxPages ?? MAX_PAGES),
+        "page_state",
+        bounds.timeout
       )
-    )
-    return {
-      executionArn,
-      firstPage,
-      paged: Option.isSome(marker),
-      all,
-      allocate,
-      recordWrite: (n, headers) =>
-        Ref.update(written, (last) => (Option.isSome(last) && last.value.n > n ? last : Option.some({ n, headers }))),
-      lastWrite: Ref.get(written)
-    }
-  })
+    ),
+    (all) => logOf(executionArn, firstPage, true, all)
+  )
+}
+
+// Logs built by `makeWith` over a single page: their `all` is the first page's scan, already in hand.
+const SETTLED = new WeakSet<CheckpointLog>()
+
+/**
+ * Whether reading `log` needs no I/O: built here over an event that is the whole state. A log assembled some
+ * other way (a copy, a test double) is never settled, whatever it holds.
+ */
+export const isSettled = (log: CheckpointLog): boolean => SETTLED.has(log)
+
+const logOf = (
+  executionArn: string,
+  firstPage: Checkpoint.CheckpointScan,
+  paged: boolean,
+  all: Effect.Effect<FullScan, DurableTraceError>
+): CheckpointLog => {
+  // This log's own state, one per invocation; JavaScript runs each `Effect.sync` to its end, so the counter is
+  // atomic without a Ref.
+  let next: number | undefined
+  let written: Option.Option<{ readonly n: number; readonly headers: Headers.Headers }> = Option.none()
+  const allocate = Effect.flatMap(all, (scan) =>
+    Effect.suspend(() => {
+      const n = next ?? scan.highestN + 1
+      if (n > Number.MAX_SAFE_INTEGER) {
+        return Effect.fail(new DurableTraceError({ location: "allocate_n", reason: "N exhausted", identifiers: { n } }))
+      }
+      next = n + 1
+      return Effect.succeed(n)
+    })
+  )
+  return {
+    executionArn,
+    firstPage,
+    paged,
+    all,
+    allocate,
+    recordWrite: (n, headers) =>
+      Effect.sync(() => {
+        if (!(Option.isSome(written) && written.value.n > n)) written = Option.some({ n, headers })
+      }),
+    lastWrite: Effect.sync(() => written)
+  }
+}

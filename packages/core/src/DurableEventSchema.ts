@@ -1,7 +1,7 @@
 /**
  * The durable invocation event (SPEC §2) as Schemas: the full contract, for tools that decode it as a whole
  * (inspection, tests, generators). The hot path does not use these: `DurableEvent` reads the same shape lazily,
- * field by field, without loading Schema (measured: Schema adds ~45 ms to a cold start). A property test keeps
+ * field by field, without loading Schema (its cold-start cost: bench/RESULTS.md, measurement notes). A property test keeps
  * the two in agreement. Decoding never throws; unknown fields are ignored.
  */
 import * as Schema from "effect/Schema"

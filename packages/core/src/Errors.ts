@@ -2,7 +2,8 @@
  * The one error type of durable-trace. Every failure carries a bounded `location` (SPEC §4.7) so telemetry
  * stays low-cardinality, plus the identifiers a debug log needs. Errors stay typed up to the boundary
  * (`Telemetry.degrade`), where they become a debug line and a counter, never a changed workflow outcome.
- * `Data.TaggedError` rather than a Schema class: Schema would add ~45 ms to every cold start.
+ * `Data.TaggedError` rather than a Schema class: Schema would weigh on every cold start (bench/RESULTS.md,
+ * measurement notes).
  */
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"

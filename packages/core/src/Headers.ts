@@ -74,8 +74,13 @@ export const parseCarrier = (input: unknown): Result.Result<Headers, CarrierReje
   if (typeof input === "object" && input !== null && CANONICAL.has(input)) return Result.succeed(input as Headers)
   try {
     if (typeof input !== "string") return sanitiseRecord(input, undefined)
+    const known = JSON_MEMO.get(input)
+    if (known !== undefined) return Result.succeed(known)
     const json = parseCarrierJson(input)
-    return Result.isFailure(json) ? Result.fail(json.failure) : sanitiseRecord(json.success, undefined)
+    if (Result.isFailure(json)) return Result.fail(json.failure)
+    const headers = sanitiseRecord(json.success, undefined)
+    if (Result.isSuccess(headers)) remember(input, headers.success)
+    return headers
   } catch {
     // Getters and proxies on an untrusted object can throw.
     return Result.fail("unreadable")
@@ -126,6 +131,14 @@ export const sanitise = (carrier: unknown): Sanitised => {
  * The sampling priority is not required (Datadog's JS checkpoints lack it).
  */
 export const isValidContext = (headers: Headers): boolean => {
+  // Canonical headers hold only values that validated: presence is validity.
+  if (CANONICAL.has(headers)) {
+    return (
+      (headers[DatadogHeaders.X_DATADOG_TRACE_ID] !== undefined &&
+        headers[DatadogHeaders.X_DATADOG_PARENT_ID] !== undefined) ||
+      headers[Traceparent.TRACEPARENT] !== undefined
+    )
+  }
   const h = normalize(headers)
   const datadog =
     Option.isSome(DatadogHeaders.parseId(h[DatadogHeaders.X_DATADOG_TRACE_ID])) &&
@@ -162,6 +175,13 @@ export const parentId = (headers: Headers): Option.Option<string> => {
   if (Option.isSome(w3c)) return w3c
   return Option.flatMap(Tracestate.parse(h[Tracestate.TRACESTATE]), Tracestate.ddParentId)
 }
+
+/** Whether `parentId` finds one; on canonical headers without converting it. */
+export const hasParentId = (headers: Headers): boolean =>
+  CANONICAL.has(headers) &&
+  (headers[DatadogHeaders.X_DATADOG_PARENT_ID] !== undefined || headers[Traceparent.TRACEPARENT] !== undefined)
+    ? true
+    : Option.isSome(parentId(headers))
 
 /**
  * The trace id as 32 lowercase hex, from the first style that holds a valid one: Datadog (`_dd.p.tid` of
@@ -238,7 +258,7 @@ export const needsCheckpointUpdate = (prior: Headers | undefined, current: Heade
 export const anchor = (headers: Headers, parentIdHex16: string): Headers => {
   const decimal = DatadogHeaders.hex16ToDecimal(parentIdHex16)
   if (Option.isNone(decimal)) return normalize(headers)
-  return mapValues(headers, (key, value) => {
+  const anchored = mapValues(headers, (key, value) => {
     switch (key) {
       case DatadogHeaders.X_DATADOG_PARENT_ID:
         return decimal.value
@@ -256,12 +276,46 @@ export const anchor = (headers: Headers, parentIdHex16: string): Headers => {
         return value
     }
   })
+  // Canonical headers anchored stay canonical (every rewritten value is in canonical form): mark them so, within
+  // the size bound, so the payload written from them is not validated again when read back.
+  if (CANONICAL.has(headers)) markCanonical(anchored)
+  return anchored
+}
+
+const markCanonical = (headers: Record<string, string>): void => {
+  let size = 1
+  for (const key of Object.keys(headers)) size += key.length + headers[key]!.length + 6
+  if (size > MAX_PAYLOAD_BYTES) return
+  Object.freeze(headers)
+  CANONICAL.add(headers)
 }
 
 const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 const fromRecord = (carrier: unknown): Option.Option<Headers> => Result.getSuccess(sanitiseRecord(carrier, undefined))
+
+/**
+ * The sanitised headers of recent JSON carriers. Sanitising is a pure function of the text, and the same few
+ * payloads recur in a container: the one a write just produced is what the next invocation reads. A bounded memo
+ * of the valid ones (cleared when full) spares re-validating them; it holds no invocation state, and the headers it
+ * hands out are frozen.
+ */
+const JSON_MEMO = new Map<string, Headers>()
+const MAX_JSON_MEMO = 256
+
+const remember = (json: string, headers: Headers): void => {
+  if (JSON_MEMO.size >= MAX_JSON_MEMO) JSON_MEMO.clear()
+  JSON_MEMO.set(json, headers)
+}
+
+/**
+ * Registers `headers` (from `fromCarrier`) as the sanitised form of `json`, its `JSON.stringify`: what a writer
+ * calls on the payload it sends, so reading it back skips the parse and the validation.
+ */
+export const rememberJson = (json: string, headers: Headers): void => {
+  if (CANONICAL.has(headers) && json.length <= Untrusted.MAX_PARSED_LENGTH) remember(json, headers)
+}
 
 // The one sanitiser: `report`, when given, learns each key's fate (the reader passes none and pays nothing for it).
 const sanitiseRecord = (
@@ -297,6 +351,8 @@ const sanitiseRecord = (
     size += key.length + value.length + 6
   }
   if (size > MAX_PAYLOAD_BYTES) return Result.fail("over the size limit")
+  // Frozen: canonical headers are shared (memoised, handed from writer to reader), never edited in place.
+  Object.freeze(headers)
   CANONICAL.add(headers)
   return Result.succeed(headers)
 }

@@ -53,15 +53,29 @@ const extractFrom = (
   source: Source,
   headers: Headers.Headers,
   checkpoint: Option.Option<Checkpoint.Checkpoint> = Option.none()
-): Effect.Effect<Option.Option<ReadResult>, never, Telemetry> =>
-  // Suspended: a backend that throws instead of failing its Effect is caught below, not a failed read.
-  Effect.suspend(() => propagation.extract(headers)).pipe(
-    Effect.map(
-      Option.map(
-        (context): ReadResult => ({ source, context: Option.some(context), headers: Option.some(headers), checkpoint })
-      )
-    ),
-    Effect.catchCause((cause) =>
+): Effect.Effect<Option.Option<ReadResult>, never, Telemetry> => {
+  // A backend that throws instead of failing its Effect is a defect here, caught below, not a failed read.
+  let extracted: Effect.Effect<Option.Option<TraceContext>, DurableTraceError>
+  try {
+    extracted = propagation.extract(headers)
+  } catch (cause) {
+    extracted = Effect.die(cause)
+  }
+  // One combinator for both outcomes: this runs on every invocation.
+  return Effect.matchCauseEffect(extracted, {
+    onSuccess: (found) =>
+      Effect.succeed(
+        Option.map(
+          found,
+          (context): ReadResult => ({
+            source,
+            context: Option.some(context),
+            headers: Option.some(headers),
+            checkpoint
+          })
+        )
+      ),
+    onFailure: (cause) =>
       Effect.as(
         report(
           new DurableTraceError({
@@ -73,8 +87,8 @@ const extractFrom = (
         ),
         Option.none()
       )
-    )
-  )
+  })
+}
 
 /**
  * One report for every checkpoint skipped in this read, however many: an event can hold any number of corrupt
@@ -113,6 +127,43 @@ export const read = (
   event: unknown,
   lambdaContext: unknown,
   options: ReadOptions = {}
+): Effect.Effect<ReadResult, never, TracePropagation | Telemetry> => {
+  const { extractor, log } = options
+  // The common resume, on its own short path: no extractor, and page 1 holds a valid checkpoint with nothing
+  // skipped above it. The same steps as below (the checkpoint, else the client context), without the generator.
+  if (extractor === undefined && log !== undefined && log.firstPage.rejected.length === 0) {
+    const latest = log.firstPage.latest
+    if (Option.isSome(latest)) {
+      return Effect.flatMap(Effect.service(TracePropagation), (propagation) =>
+        Effect.flatMap(extractFrom(propagation, "checkpoint", latest.value.headers, latest), (found) =>
+          Option.isSome(found) ? Effect.succeed(found.value) : fromClientContext(propagation, lambdaContext)
+        )
+      ).pipe(Effect.catchDefect(readerThrew))
+    }
+  }
+  return readAll(event, lambdaContext, options)
+}
+
+const readerThrew = (cause: unknown) =>
+  Effect.as(report(new DurableTraceError({ location: "unknown", reason: "reader threw", cause })), NONE)
+
+/** The last source: the Lambda client context, else none. */
+const fromClientContext = (
+  propagation: TracePropagation["Service"],
+  lambdaContext: unknown
+): Effect.Effect<ReadResult, never, Telemetry> => {
+  const client = EventCarriers.fromClientContext(lambdaContext)
+  if (Option.isNone(client)) return Effect.succeed(NONE)
+  return Effect.map(
+    extractFrom(propagation, "client_context", client.value),
+    Option.getOrElse(() => NONE)
+  )
+}
+
+const readAll = (
+  event: unknown,
+  lambdaContext: unknown,
+  options: ReadOptions
 ): Effect.Effect<ReadResult, never, TracePropagation | Telemetry> =>
   Effect.gen(function* () {
     const { extractor, log } = options
@@ -167,16 +218,9 @@ export const read = (
       }
     }
 
-    const client = EventCarriers.fromClientContext(lambdaContext)
-    if (Option.isSome(client)) {
-      found = yield* extractFrom(propagation, "client_context", client.value)
-      if (Option.isSome(found)) return found.value
-    }
-    return NONE
+    return yield* fromClientContext(propagation, lambdaContext)
   }).pipe(
     // The look-ups are total (`Untrusted`); should anything still throw on a hostile value, the read starts a new
     // trace and says why, instead of dying.
-    Effect.catchDefect((cause) =>
-      Effect.as(report(new DurableTraceError({ location: "unknown", reason: "reader threw", cause })), NONE)
-    )
+    Effect.catchDefect(readerThrew)
   )

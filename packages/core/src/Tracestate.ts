@@ -162,4 +162,9 @@ const updateDd = (tracestate: Tracestate, f: (dd: DdState) => DdState): Tracesta
   })
 }
 
-const trimOws = (value: string): string => value.replace(OWS, "")
+// Most items have no whitespace to trim: test the ends before running the regex.
+const trimOws = (value: string): string => {
+  const first = value.charCodeAt(0)
+  const last = value.charCodeAt(value.length - 1)
+  return first === 32 || first === 9 || last === 32 || last === 9 ? value.replace(OWS, "") : value
+}

@@ -9,7 +9,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Checkpoint from "./Checkpoint.ts"
-import type { CheckpointLog } from "./CheckpointLog.ts"
+import * as CheckpointLog from "./CheckpointLog.ts"
 import { CheckpointStore, type CheckpointUpdate } from "./CheckpointStore.ts"
 import { DurableTraceError, timeoutAt } from "./Errors.ts"
 import * as Headers from "./Headers.ts"
@@ -32,7 +32,7 @@ export type SaveOutcome =
 
 /** Options of `save`. */
 export interface SaveOptions {
-  readonly log: CheckpointLog
+  readonly log: CheckpointLog.CheckpointLog
   /** The invocation's execute span, in the backend's own type. */
   readonly executeSpan: Span
   /** Upper bound for the whole save, paging included (SPEC §4.1). */
@@ -43,7 +43,7 @@ export interface SaveOptions {
  * The prior a save is compared with: this invocation's last write, else the latest valid checkpoint; and the
  * highest N of any `_datadog_{N}` operation, valid or not.
  */
-const priorOf = (log: CheckpointLog) =>
+const priorOf = (log: CheckpointLog.CheckpointLog) =>
   Effect.gen(function* () {
     const written = yield* log.lastWrite
     if (Option.isSome(written))
@@ -122,7 +122,7 @@ export interface PreparedCheckpoint {
  * `log.recordWrite(n, payload)`, so later saves diff against it (`save` does both).
  */
 export const prepare = (options: {
-  readonly log: CheckpointLog
+  readonly log: CheckpointLog.CheckpointLog
   readonly executeSpan: Span
 }): Effect.Effect<
   PreparedCheckpoint | { readonly _tag: "Unchanged"; readonly prior: number },
@@ -155,13 +155,16 @@ export const prepare = (options: {
     const payload = Headers.anchor(current.value, anchor)
     const n = yield* log.allocate
     const name = Checkpoint.checkpointName(n)
+    const json = JSON.stringify(payload)
+    // The next invocation reads this payload back: it need not validate what was just validated.
+    Headers.rememberJson(json, payload)
     const update: CheckpointUpdate = {
       Id: Checkpoint.checkpointOperationId(name, log.executionArn),
       Type: "STEP",
       SubType: "Step",
       Action: "SUCCEED",
       Name: name,
-      Payload: JSON.stringify(payload)
+      Payload: json
     }
     return { n, name, anchor, payload, update }
   })
@@ -173,17 +176,34 @@ export const prepare = (options: {
 export const save = (
   options: SaveOptions
 ): Effect.Effect<SaveOutcome, DurableTraceError, TracePropagation | CheckpointStore> => {
-  const program = Effect.gen(function* () {
-    const prepared = yield* prepare(options)
-    if ("_tag" in prepared) return prepared
-    const store = yield* CheckpointStore
-    yield* store.write(prepared.update)
-    yield* options.log.recordWrite(prepared.n, prepared.payload)
-    const { n, name, anchor, payload, update } = prepared
-    return { _tag: "Written", n, name, operationId: update.Id, anchor, payload } satisfies SaveOutcome
-  })
+  const decided = prepare(options)
+  // A settled log needs no paging: the decision is synchronous work, which a timeout cannot cut anyway, so the
+  // bound goes on the one I/O left, the write, and an unchanged save never starts a timer.
+  if (CheckpointLog.isSettled(options.log)) {
+    return Effect.flatMap(decided, (prepared) =>
+      "_tag" in prepared
+        ? Effect.succeed(prepared)
+        : timeoutAt(write(options.log, prepared), "write_checkpoint", options.timeout)
+    )
+  }
+  const program = Effect.flatMap(decided, (prepared) =>
+    "_tag" in prepared ? Effect.succeed(prepared) : write(options.log, prepared)
+  )
   return timeoutAt(program, "write_checkpoint", options.timeout)
 }
+
+const write = (
+  log: CheckpointLog.CheckpointLog,
+  prepared: PreparedCheckpoint
+): Effect.Effect<SaveOutcome, DurableTraceError, CheckpointStore> =>
+  Effect.flatMap(Effect.service(CheckpointStore), (store) =>
+    Effect.flatMap(store.write(prepared.update), () =>
+      Effect.map(log.recordWrite(prepared.n, prepared.payload), (): SaveOutcome => {
+        const { n, name, anchor, payload, update } = prepared
+        return { _tag: "Written", n, name, operationId: update.Id, anchor, payload }
+      })
+    )
+  )
 
 /**
  * `save` at the boundary (SPEC §4.7): a failure, typed or thrown, is reported (debug log + counter) and comes

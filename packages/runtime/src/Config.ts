@@ -3,7 +3,7 @@
  * wins over the defaults. Both sources go through the same validators, here and only here: a value that is not
  * valid (a negative margin, a fractional timeout, a non-boolean switch) is ignored, whichever source it came
  * from, and `invalidOptions` names the options in code that were. `fromEnv` is a plain parser because the plain wrapper runs it on every cold start and
- * Effect's `Config` module loads Schema (measured here: ~2.5x the import time of `effect/Effect`);
+ * Effect's `Config` module loads Schema (its import cost: bench/RESULTS.md, measurement notes);
  * `ConfigEffect.config` reads the same keys through Effect `Config` for Effect apps.
  */
 import * as InvocationSpan from "@durable-trace/core/InvocationSpan"

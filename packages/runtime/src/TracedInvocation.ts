@@ -106,6 +106,8 @@ const begin = async (
     nowMillis: realNow(),
     marginMillis: config.deadlineMarginMillis
   })
+  // A single-page log is the whole state: the plugin reuses it instead of scanning the operations again.
+  let settled: CheckpointLog.CheckpointLog | undefined
   const read =
     outer.span !== undefined && outer.recorded?.complete
       ? outer.recorded.read
@@ -114,6 +116,7 @@ const begin = async (
             const log = yield* CheckpointLog.make(event, executionArn, {
               timeout: `${Math.max(0, readBudget)} millis`
             })
+            if (CheckpointLog.isSettled(log)) settled = log
             return yield* Reader.read(event, context, { log, extractor: handler.extractor })
           }).pipe(
             Effect.provideService(CheckpointStore, store),
@@ -134,7 +137,7 @@ const begin = async (
       })
     })
   if (outer.span !== undefined) await OuterInvocation.adopt(runtime, backend, outer, event, read)
-  return { span, read, chain, state: { executionArn, store, deadline, parent: span, operationSpans: new Map() } }
+  return { span, read, chain, state: { executionArn, store, deadline, parent: span, operationSpans: new Map(), log: settled } }
 }
 
 /** Runs the invocation of `event` (a durable event of `executionArn`) traced. */
