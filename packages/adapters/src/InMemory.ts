@@ -12,6 +12,7 @@ import { DurableTraceError } from "@durable-trace/core/Errors"
 import * as Headers from "@durable-trace/core/Headers"
 import { contextOf } from "@durable-trace/core/TracePropagation"
 import * as Traceparent from "@durable-trace/core/Traceparent"
+import type * as TraceMode from "@durable-trace/core/TraceMode"
 import * as Tracestate from "@durable-trace/core/Tracestate"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -43,6 +44,8 @@ export interface RecordedSpan {
   readonly kind: SpanOptions["kind"]
   readonly tags: Readonly<Record<string, TagValue>>
   readonly error: ErrorFields | undefined
+  /** Its span links (linked trace mode), as given. */
+  readonly links: ReadonlyArray<TraceMode.Link>
   /** The trace's sampling priority when the span finished. */
   readonly samplingPriority: number
   /** Epoch milliseconds. */
@@ -207,6 +210,7 @@ export const make = (): InMemory => {
       let parentId: string | undefined
       if (parent === null || parent === undefined) {
         trace = newTrace()
+        trace.samplingPriority = options.samplingPriority
       } else if (parent instanceof InMemorySpan || parent instanceof RemoteContext) {
         trace = parent.trace
         parentId = parent.spanId
@@ -241,6 +245,7 @@ export const make = (): InMemory => {
         kind: s.options.kind,
         tags: { ...s.tags },
         error: s.error,
+        links: s.options.links ?? [],
         samplingPriority: s.trace.samplingPriority,
         startTime: s.startTime,
         endTime: s.endTime

@@ -812,6 +812,8 @@ export const layer = (options: LayerOptions): Layer.Layer<DurableRuntime, Config
           readTimeoutMillis: settings.readTimeoutMillis,
           deadlineMarginMillis: settings.deadlineMarginMillis,
           earlyCheckpoint: settings.earlyCheckpoint,
+          traceMode: settings.traceMode,
+          sampleRatio: settings.sampleRatio,
           ...definedOnly(rest),
           backend,
           handlerName: rest.handlerName ?? "effect-handler"

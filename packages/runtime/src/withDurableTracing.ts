@@ -35,6 +35,7 @@ import type * as InvocationSpan from "@durable-trace/core/InvocationSpan"
 import * as Reader from "@durable-trace/core/Reader"
 import * as SpanRules from "@durable-trace/core/SpanRules"
 import { degrade, report } from "@durable-trace/core/Telemetry"
+import * as TraceMode from "@durable-trace/core/TraceMode"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -81,6 +82,16 @@ export interface WithDurableTracingOptions {
    * `standalone`: always its own; `outer`: the outer wrapper's. Default: `DURABLE_TRACE_INVOCATION_SPAN`, else `auto`.
    */
   readonly invocationSpan?: InvocationSpan.Setting | undefined
+  /**
+   * `continuous` (default): one trace per execution, every invocation under the anchor; `linked`: one trace per
+   * invocation, with span links to the anchor and the previous invocation (SPEC §11). Default: `DURABLE_TRACE_MODE`.
+   */
+  readonly traceMode?: TraceMode.Mode | undefined
+  /**
+   * The share of executions kept (0 to 1), decided once per execution from its ARN and kept across all its
+   * invocations (SPEC §11). Unset: the tracer's own sampler decides. Default: `DURABLE_TRACE_SAMPLE_RATIO`.
+   */
+  readonly sampleRatio?: number | undefined
   /** Called after each invocation with what it read and wrote. */
   readonly onInvocation?: ((report: InvocationSummary) => void) | undefined
 }
@@ -164,7 +175,9 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
     readTimeoutMillis: options.readTimeoutMillis,
     deadlineMarginMillis: options.deadlineMarginMillis,
     earlyCheckpoint: options.earlyCheckpoint,
-    invocationSpan: options.invocationSpan
+    invocationSpan: options.invocationSpan,
+    traceMode: options.traceMode,
+    sampleRatio: options.sampleRatio
   }
   // Validated once, here: an invalid option keeps the environment's value (or the default) and is reported
   // once the backend is up, so the mistake is visible without failing the function.
@@ -214,7 +227,8 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
           handlerName: options.handlerName ?? (handler.name || "handler"),
           service: config.service,
           env: config.env,
-          extractor: options.extractor
+          extractor: options.extractor,
+          linked: config.traceMode === "linked"
         },
         backend
       )
@@ -300,10 +314,20 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
             )
           )
     const identity = DurableEvent.parseExecutionArn(executionArn)
+    // Linked mode and whole-execution sampling decide whether this invocation starts a trace of its own (SPEC §11).
+    const start = TraceMode.invocationStart({
+      mode: config.traceMode,
+      checkpoint: Option.map(read.checkpoint, (checkpoint) => checkpoint.headers),
+      continued: Option.isSome(read.context),
+      executionArn,
+      sampleRatio: config.sampleRatio
+    })
     const span =
       outer.span ??
       backend.startSpan(SpanRules.LAMBDA_SPAN, {
-        parent: Option.isSome(read.context) ? read.context.value.native : undefined,
+        parent: start.root ? null : Option.isSome(read.context) ? read.context.value.native : undefined,
+        links: start.links,
+        samplingPriority: start.samplingPriority,
         resource: stringOrUndefined(context.functionName),
         type: SpanRules.SPAN_TYPE,
         kind: "server",
