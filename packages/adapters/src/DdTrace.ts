@@ -141,7 +141,8 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendLayer => {
       if (spanOptions.integration !== undefined) ddOptions.integrationName = spanOptions.integration
       if (spanOptions.startTime !== undefined) ddOptions.startTime = spanOptions.startTime
       // dd-trace's priority sampler honours `sampling.priority` on a new trace as the user's decision.
-      if (parent === null && spanOptions.samplingPriority !== undefined) tags[SAMPLING_PRIORITY] = spanOptions.samplingPriority
+      if (parent === null && spanOptions.samplingPriority !== undefined)
+        tags[SAMPLING_PRIORITY] = spanOptions.samplingPriority
       const links = linksOf(tracer, spanOptions.links)
       if (links.length > 0) ddOptions.links = links
       return toSpan(tracer.startSpan(name, ddOptions))

@@ -24,8 +24,8 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
-  TraceFlags,
   type TextMapPropagator,
+  TraceFlags,
   type Tracer,
   trace
 } from "@opentelemetry/api"

@@ -17,7 +17,8 @@ export const USER_REJECT = -1
 
 /** A sampling ratio in [0, 1] from its text; anything else (out of range, not a number) is none. */
 export const parseRatio = (value: unknown): Option.Option<number> => {
-  const ratio = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN
+  const ratio =
+    typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN
   return Number.isFinite(ratio) && ratio >= 0 && ratio <= 1 ? Option.some(ratio) : Option.none()
 }
 
@@ -51,5 +52,8 @@ export const priorityOf = (kept: boolean): number => (kept ? USER_KEEP : USER_RE
 export const decisionOf = (headers: Headers.Headers): Option.Option<boolean> => {
   const priority = DatadogHeaders.parseSamplingPriority(headers[DatadogHeaders.X_DATADOG_SAMPLING_PRIORITY])
   if (Option.isSome(priority)) return Option.some(priority.value > 0)
-  return Option.map(Traceparent.parse(headers[Traceparent.TRACEPARENT]), (tp) => (Number.parseInt(tp.flags, 16) & 1) === 1)
+  return Option.map(
+    Traceparent.parse(headers[Traceparent.TRACEPARENT]),
+    (tp) => (Number.parseInt(tp.flags, 16) & 1) === 1
+  )
 }

@@ -24,7 +24,11 @@ export const ATTRIBUTES = {
     datadog: "aws.durable.execution_arn",
     openTelemetry: "durable.execution.arn"
   },
-  operationId: { meaning: "the operation's id", datadog: "aws.durable.operation_id", openTelemetry: "durable.operation.id" },
+  operationId: {
+    meaning: "the operation's id",
+    datadog: "aws.durable.operation_id",
+    openTelemetry: "durable.operation.id"
+  },
   operationName: {
     meaning: "the operation's name",
     datadog: "aws.durable.operation_name",
@@ -41,7 +45,7 @@ export const ATTRIBUTES = {
     openTelemetry: "durable.operation.subtype"
   },
   operationAttempt: {
-    meaning: "the attempt number, from 1",
+    meaning: "the attempt number: Datadog counts from 0, the SDK and AWS's plugin from 1",
     datadog: "aws.durable.operation_attempt",
     openTelemetry: "durable.operation.attempt"
   }
@@ -59,10 +63,16 @@ const OPEN_TELEMETRY: ReadonlyMap<string, string> = new Map(
 
 type Value = string | number | boolean
 
+/** A Datadog value in OpenTelemetry's terms: `faas.coldstart` a boolean, the attempt counted from 1. */
+const convert = (name: string, value: Value): Value => {
+  if (name === ATTRIBUTES.coldStart.openTelemetry) return value === true || value === "true"
+  if (name === ATTRIBUTES.operationAttempt.openTelemetry && typeof value === "number") return value + 1
+  return value
+}
+
 /**
  * The OpenTelemetry attributes of a span named `spanName` with Datadog `tags`: the tags as they are, plus the
- * OpenTelemetry name of each one that has one, plus the invocation span's `cloud.*` constants. `faas.coldstart`
- * is a boolean (Datadog files a string).
+ * OpenTelemetry name of each one that has one, plus the invocation span's `cloud.*` constants.
  */
 export const toOpenTelemetry = (spanName: string, tags: Readonly<Record<string, Value>>): Record<string, Value> => {
   const out: Record<string, Value> = { ...tags }
@@ -70,7 +80,7 @@ export const toOpenTelemetry = (spanName: string, tags: Readonly<Record<string, 
     const name = OPEN_TELEMETRY.get(key)
     if (name === undefined) continue
     const value = tags[key]!
-    out[name] = name === ATTRIBUTES.coldStart.openTelemetry ? value === true || value === "true" : value
+    out[name] = convert(name, value)
   }
   if (spanName === LAMBDA_SPAN) Object.assign(out, LAMBDA_CONSTANTS)
   return out

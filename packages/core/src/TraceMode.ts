@@ -52,6 +52,20 @@ const refOf = (value: string | undefined): Option.Option<SpanRef> => {
   return Option.some({ traceId: match[1]!, spanId: match[2]! })
 }
 
+/**
+ * The span a context names: `traceparent`'s ids (the full 128-bit trace id), else Datadog's (whose high bits need
+ * `_dd.p.tid`).
+ */
+const spanOf = (headers: Headers.Headers): Option.Option<SpanRef> => {
+  const w3c = Traceparent.parse(headers[Traceparent.TRACEPARENT])
+  if (Option.isSome(w3c)) return Option.some({ traceId: w3c.value.traceId, spanId: w3c.value.parentId })
+  const traceId = Headers.traceIdHex(headers)
+  const spanId = Headers.parentId(headers)
+  return Option.isSome(traceId) && Option.isSome(spanId)
+    ? Option.some({ traceId: traceId.value, spanId: spanId.value })
+    : Option.none()
+}
+
 /** The previous invocation a checkpoint names, if it names one. */
 export const previousOf = (headers: Headers.Headers): Option.Option<SpanRef> =>
   Option.flatMap(Tracestate.parse(headers[Tracestate.TRACESTATE]), (ts) =>
@@ -81,10 +95,9 @@ export const withPrevious = (headers: Headers.Headers, previous: SpanRef): Heade
  * headers are no continuable context.
  */
 export const linksOf = (headers: Headers.Headers, sampled: boolean): ReadonlyArray<Link> => {
-  const traceId = Headers.traceIdHex(headers)
-  const spanId = Headers.parentId(headers)
-  if (Option.isNone(traceId) || Option.isNone(spanId)) return []
-  const anchor: Link = { role: "anchor", traceId: traceId.value, spanId: spanId.value, sampled }
+  const span = spanOf(headers)
+  if (Option.isNone(span)) return []
+  const anchor: Link = { role: "anchor", ...span.value, sampled }
   const previous = Option.getOrElse(previousOf(headers), (): SpanRef => anchor)
   return [anchor, { role: "previous", traceId: previous.traceId, spanId: previous.spanId, sampled }]
 }
@@ -96,12 +109,11 @@ export const linksOf = (headers: Headers.Headers, sampled: boolean): ReadonlyArr
  * is: continuous mode's save, which writes nothing new when nothing changed.
  */
 export const linkedCheckpoint = (prior: Headers.Headers, current: Headers.Headers): Headers.Headers => {
-  const traceId = Headers.traceIdHex(current)
-  const spanId = Headers.parentId(current)
-  if (Option.isNone(traceId) || Option.isNone(spanId)) return current
+  const self = spanOf(current)
+  if (Option.isNone(self)) return current
   const priorTrace = Headers.traceIdHex(prior)
-  if (Option.isSome(priorTrace) && priorTrace.value.slice(16) === traceId.value.slice(16)) return current
-  return withPrevious(prior, { traceId: traceId.value, spanId: spanId.value })
+  if (Option.isSome(priorTrace) && priorTrace.value.slice(16) === self.value.traceId.slice(16)) return current
+  return withPrevious(prior, self.value)
 }
 
 /** How an invocation span starts: under the context read, or as a new trace with links and a sampling decision. */

@@ -77,6 +77,39 @@ export const runModes = (harness: Harness) => {
       for (const span of spans) assert.isTrue(traces.has(span.traceId), span.name)
     })
 
+    it("names attributes by the backend's convention: OpenTelemetry's faas.*/cloud.*/durable.*, Datadog's aws.durable.*", async () => {
+      harness.reset()
+      await runTraced(harness, {})
+      const spans = harness.spans()
+      const otel = harness.name.startsWith("OpenTelemetry")
+      const lambda = byName(spans, "aws.lambda")[0]!
+      const step = spans.find(
+        (span) => span.name === "aws.durable.step" && span.tags["aws.durable.operation_name"] === "step-1"
+      )!
+      const wait = byName(spans, "aws.durable.wait")[0]!
+      const execute = byName(spans, "aws.durable.execute")[0]!
+      assert.strictEqual(step.tags["aws.durable.operation_type"], "STEP", "Datadog's names on both backends")
+      if (otel) {
+        assert.strictEqual(lambda.tags["cloud.provider"], "aws")
+        assert.strictEqual(lambda.tags["cloud.platform"], "aws_lambda")
+        assert.isString(lambda.tags["faas.invocation_id"])
+        assert.isBoolean(lambda.tags["faas.coldstart"])
+        assert.strictEqual(step.tags["durable.operation.name"], "step-1")
+        assert.strictEqual(step.tags["durable.operation.type"], "STEP")
+        assert.strictEqual(step.tags["durable.operation.subtype"], "Step")
+        assert.isString(step.tags["durable.operation.id"])
+        assert.strictEqual(step.tags["durable.operation.attempt"], 1)
+        assert.strictEqual(wait.tags["durable.operation.type"], "WAIT")
+        // The execution's ARN on every operation span, as on the execute span.
+        assert.strictEqual(step.tags["durable.execution.arn"], execute.tags["aws.durable.execution_arn"])
+        assert.strictEqual(wait.tags["durable.execution.arn"], execute.tags["aws.durable.execution_arn"])
+      } else {
+        for (const span of spans) {
+          for (const key of Object.keys(span.tags)) assert.notMatch(key, /^(faas|cloud|durable)\./, span.name)
+        }
+      }
+    })
+
     for (const traceMode of ["continuous", "linked"] as const) {
       it(`${traceMode}: always on keeps every span of all six invocations`, async () => {
         harness.reset()
