@@ -19,6 +19,11 @@ export const ATTRIBUTES = {
   coldStart: { meaning: "first invocation in this process", datadog: "cold_start", openTelemetry: "faas.coldstart" },
   functionName: { meaning: "the Lambda function", datadog: "functionname", openTelemetry: "faas.name" },
   resourceId: { meaning: "the function ARN", datadog: "function_arn", openTelemetry: "cloud.resource_id" },
+  firstInvocation: {
+    meaning: "the execution's first invocation",
+    datadog: "aws.durable.first_invocation",
+    openTelemetry: "durable.invocation.first"
+  },
   executionArn: {
     meaning: "the durable execution",
     datadog: "aws.durable.execution_arn",
@@ -63,9 +68,14 @@ const OPEN_TELEMETRY: ReadonlyMap<string, string> = new Map(
 
 type Value = string | number | boolean
 
-/** A Datadog value in OpenTelemetry's terms: `faas.coldstart` a boolean, the attempt counted from 1. */
+const BOOLEANS: ReadonlySet<string> = new Set([
+  ATTRIBUTES.coldStart.openTelemetry,
+  ATTRIBUTES.firstInvocation.openTelemetry
+])
+
+/** A Datadog value in OpenTelemetry's terms: booleans as booleans (Datadog files strings), attempts from 1. */
 const convert = (name: string, value: Value): Value => {
-  if (name === ATTRIBUTES.coldStart.openTelemetry) return value === true || value === "true"
+  if (BOOLEANS.has(name)) return value === true || value === "true"
   if (name === ATTRIBUTES.operationAttempt.openTelemetry && typeof value === "number") return value + 1
   return value
 }

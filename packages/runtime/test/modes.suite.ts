@@ -94,6 +94,7 @@ export const runModes = (harness: Harness) => {
         assert.strictEqual(lambda.tags["cloud.platform"], "aws_lambda")
         assert.isString(lambda.tags["faas.invocation_id"])
         assert.isBoolean(lambda.tags["faas.coldstart"])
+        assert.isBoolean(lambda.tags["durable.invocation.first"])
         assert.strictEqual(step.tags["durable.operation.name"], "step-1")
         assert.strictEqual(step.tags["durable.operation.type"], "STEP")
         assert.strictEqual(step.tags["durable.operation.subtype"], "Step")
