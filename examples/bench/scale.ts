@@ -135,7 +135,7 @@ const child = async (variant: Variant, size: number): Promise<void> => {
     variant === "untraced"
       ? withDurableExecution(handler as never, { durableExecutionClient: client as never })
       : withDurableTracing(handler as never, {
-          backend: InMemory.make().layer,
+          backend: InMemory.layer(),
           sdk: { durableExecutionClient: client as never }
         })
   const lambdaContext = {

@@ -8,6 +8,7 @@
 import { DurableTraceError, errorType, type Location } from "@durable-trace/core/Errors"
 import * as Headers from "@durable-trace/core/Headers"
 import { INTEGRATION, Telemetry } from "@durable-trace/core/Telemetry"
+import type * as TraceMode from "@durable-trace/core/TraceMode"
 import { type Parent, type RemoteContext, type Span, TracePropagation } from "@durable-trace/core/TracePropagation"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -34,7 +35,17 @@ export interface SpanOptions {
   readonly tags?: Readonly<Record<string, TagValue | undefined>> | undefined
   /** Epoch milliseconds. */
   readonly startTime?: number | undefined
+  /** Span links (linked trace mode, SPEC §11): dd-trace span links, OpenTelemetry links. */
+  readonly links?: ReadonlyArray<TraceMode.Link> | undefined
+  /**
+   * The sampling decision of a new trace (`parent: null`), as a Datadog priority (kept above 0): whole-execution
+   * sampling (SPEC §11). Ignored for a child, whose trace already decided.
+   */
+  readonly samplingPriority?: number | undefined
 }
+
+/** The attributes every backend puts on a span link: its role, as AWS's plugin and Datadog both render them. */
+export const linkAttributes = (link: TraceMode.Link): Record<string, string> => ({ "durable.link.role": link.role })
 
 /** Ids of a span in the forms logs and checkpoints use. */
 export interface SpanIds {

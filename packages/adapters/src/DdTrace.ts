@@ -9,6 +9,7 @@
  * dd-trace singleton, imported when the layer is built.
  */
 
+import type * as TraceMode from "@durable-trace/core/TraceMode"
 import type { TraceContext } from "@durable-trace/core/TracePropagation"
 import type {
   Span as DdSpan,
@@ -27,6 +28,7 @@ import {
   errorFields,
   injected,
   layer as layerOf,
+  linkAttributes,
   natives,
   type Parent,
   propagationFailure,
@@ -43,6 +45,32 @@ export const BUILT_IN_DURABLE_PLUGIN = "aws-durable-execution-sdk-js"
  * share one account-wide namespace.
  */
 export const INTEGRATION_ERRORS_METRIC = "durable_trace.integration_errors"
+
+/** dd-trace's tag that sets a trace's sampling priority (`ext.tags.SAMPLING_PRIORITY`). */
+const SAMPLING_PRIORITY = "sampling.priority"
+
+/**
+ * dd-trace span links for `links`: each target as a context extracted from its ids, in both of dd-trace's styles
+ * so the configured extract styles find one, with the link's sampling decision.
+ */
+const linksOf = (
+  tracer: DdTracer,
+  links: ReadonlyArray<TraceMode.Link> | undefined
+): Array<{ context: DdSpanContext; attributes: Record<string, string> }> => {
+  const out: Array<{ context: DdSpanContext; attributes: Record<string, string> }> = []
+  for (const link of links ?? []) {
+    const carrier = {
+      traceparent: `00-${link.traceId}-${link.spanId}-${link.sampled ? "01" : "00"}`,
+      "x-datadog-trace-id": BigInt(`0x${link.traceId.slice(16)}`).toString(10),
+      "x-datadog-parent-id": BigInt(`0x${link.spanId}`).toString(10),
+      "x-datadog-sampling-priority": link.sampled ? "1" : "0",
+      "x-datadog-tags": `_dd.p.tid=${link.traceId.slice(0, 16)}`
+    }
+    const context = tracer.extract(TEXT_MAP, carrier)
+    if (context !== null) out.push({ context, attributes: linkAttributes(link) })
+  }
+  return out
+}
 
 /** The propagation format: dd-trace's plain-object carrier. */
 const TEXT_MAP = "text_map"
@@ -113,14 +141,21 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendServices =
       if (spanOptions.resource !== undefined) tags["resource.name"] = spanOptions.resource
       if (spanOptions.type !== undefined) tags["span.type"] = spanOptions.type
       if (spanOptions.kind !== undefined) tags["span.kind"] = spanOptions.kind
-      const ddOptions: DdSpanOptions & { integrationName?: string } = {
-        childOf: childOf(spanOptions.parent),
+      const parent = childOf(spanOptions.parent)
+      const ddOptions: DdSpanOptions & { integrationName?: string; links?: ReturnType<typeof linksOf> } = {
+        childOf: parent,
         tags
       }
+      // `links` (dd-trace 5.3+ span links) is passed through to the span like `integrationName`, untyped too.
       // `integrationName` is how dd-trace's own plugins name themselves (`_dd.integration`, set when the span
       // finishes, so a tag would be overwritten); `startSpan` takes it although its typings do not list it.
       if (spanOptions.integration !== undefined) ddOptions.integrationName = spanOptions.integration
       if (spanOptions.startTime !== undefined) ddOptions.startTime = spanOptions.startTime
+      // dd-trace's priority sampler honours `sampling.priority` on a new trace as the user's decision.
+      if (parent === null && spanOptions.samplingPriority !== undefined)
+        tags[SAMPLING_PRIORITY] = spanOptions.samplingPriority
+      const links = linksOf(tracer, spanOptions.links)
+      if (links.length > 0) ddOptions.links = links
       return toSpan(tracer.startSpan(name, ddOptions))
     },
     activate: (span, fn) => tracer.scope().activate(fromSpan(span), fn),

@@ -129,6 +129,8 @@ export interface PluginOptions {
   readonly service?: string | undefined
   readonly env?: string | undefined
   readonly extractor?: Reader.Extractor | undefined
+  /** Linked trace mode (SPEC §11): checkpoints keep the anchor and name the previous invocation. */
+  readonly linked?: boolean | undefined
   /** Called with each invocation's result: what was read and written (the demo and tests print it). */
   readonly onReport?: ((report: InvocationReport) => void) | undefined
 }
@@ -295,7 +297,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
   }
 
   async #save(info: InvocationEndInfo, state: InvocationState, executeSpan: Span): Promise<Writer.SaveOutcome> {
-    const { writeTimeoutMillis, deadlineMarginMillis } = this.#options
+    const { writeTimeoutMillis, deadlineMarginMillis, linked } = this.#options
     const store = state.store
     const timeout = Budget.millisLeft({
       boundMillis: writeTimeoutMillis,
@@ -323,7 +325,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
         (yield* CheckpointLog.make(SdkOperations.toEvent(info), info.executionArn).pipe(
           Effect.provideService(CheckpointStore, store)
         ))
-      return yield* Writer.save({ log, executeSpan, timeout: `${timeout} millis` }).pipe(
+      return yield* Writer.save({ log, executeSpan, timeout: `${timeout} millis`, linked }).pipe(
         Effect.provideService(CheckpointStore, store)
       )
     })

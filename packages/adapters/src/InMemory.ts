@@ -13,6 +13,7 @@ import { DurableTraceError } from "@durable-trace/core/Errors"
 import * as Headers from "@durable-trace/core/Headers"
 import * as Hex from "@durable-trace/core/Hex"
 import * as InjectHeaders from "@durable-trace/core/InjectHeaders"
+import type * as TraceMode from "@durable-trace/core/TraceMode"
 import { contextOf } from "@durable-trace/core/TracePropagation"
 import * as Traceparent from "@durable-trace/core/Traceparent"
 import * as Tracestate from "@durable-trace/core/Tracestate"
@@ -48,6 +49,8 @@ export interface RecordedSpan {
   readonly kind: SpanOptions["kind"]
   readonly tags: Readonly<Record<string, TagValue>>
   readonly error: ErrorFields | undefined
+  /** Its span links (linked trace mode), as given. */
+  readonly links: ReadonlyArray<TraceMode.Link>
   /** The trace's sampling priority when the span finished. */
   readonly samplingPriority: number
   /** Epoch milliseconds. */
@@ -191,6 +194,7 @@ export const make = (): InMemory => {
       let parentId: string | undefined
       if (parent === undefined) {
         trace = newTrace()
+        trace.samplingPriority = options.samplingPriority
       } else if (parent instanceof InMemorySpan || parent instanceof InMemoryRemote) {
         trace = parent.trace
         parentId = parent.spanId
@@ -225,6 +229,7 @@ export const make = (): InMemory => {
         kind: s.options.kind,
         tags: { ...s.tags },
         error: s.error,
+        links: s.options.links ?? [],
         samplingPriority: s.trace.samplingPriority,
         startTime: s.startTime,
         endTime: s.endTime

@@ -6,15 +6,20 @@
  * `make(options)` builds the backend; `layer(options)` provides it; `layerGlobal` provides it over the global API.
  */
 import * as Hex from "@durable-trace/core/Hex"
+import * as Sampling from "@durable-trace/core/Sampling"
+import * as SemanticAttributes from "@durable-trace/core/SemanticAttributes"
 import { INTEGRATION_ERRORS } from "@durable-trace/core/Telemetry"
+import type * as TraceMode from "@durable-trace/core/TraceMode"
 import type { TraceContext } from "@durable-trace/core/TracePropagation"
 import {
+  type Attributes,
   type Context,
   type Counter,
   context,
   defaultTextMapGetter,
   defaultTextMapSetter,
   isSpanContextValid,
+  type Link,
   type Meter,
   metrics,
   type Span as OtelSpan,
@@ -22,6 +27,7 @@ import {
   SpanKind,
   SpanStatusCode,
   type TextMapPropagator,
+  TraceFlags,
   type Tracer,
   trace
 } from "@opentelemetry/api"
@@ -67,11 +73,89 @@ const parentContext = (parent: Backend.SpanOptions["parent"]): Context => {
   return parent._tag === "Span" ? trace.setSpan(ROOT_CONTEXT, fromSpan(parent.span)) : fromRemote(parent.context)
 }
 
-const attributesOf = (options: Backend.SpanOptions): Record<string, Backend.TagValue> => {
-  const attributes = Backend.definedTags(options.tags)
+/** The attribute that carries durable-trace's sampling decision of a new trace to `sampler` (SPEC §11). */
+export const SAMPLED_ATTRIBUTE = "durable_trace.sampled"
+
+const attributesOf = (name: string, options: Backend.SpanOptions): Record<string, Backend.TagValue> => {
+  const attributes = SemanticAttributes.toOpenTelemetry(name, Backend.definedTags(options.tags))
   if (options.resource !== undefined) attributes["resource.name"] = options.resource
   if (options.type !== undefined) attributes["span.type"] = options.type
+  if (options.parent?._tag === "Root" && options.samplingPriority !== undefined) {
+    attributes[SAMPLED_ATTRIBUTE] = options.samplingPriority > 0
+  }
   return attributes
+}
+
+const linksOf = (links: ReadonlyArray<TraceMode.Link> | undefined): Array<Link> =>
+  (links ?? []).map((link) => ({
+    context: {
+      traceId: link.traceId,
+      spanId: link.spanId,
+      traceFlags: link.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      isRemote: true
+    },
+    attributes: Backend.linkAttributes(link)
+  }))
+
+/** OpenTelemetry's sampling decisions (`SamplingDecision` of the SDK), by value: the API does not export them. */
+const NOT_RECORD = 0
+const RECORD_AND_SAMPLED = 2
+
+/** A `Sampler` of the OpenTelemetry SDK, structurally: the API does not declare the interface. */
+export interface ExecutionSampler {
+  shouldSample(
+    context: Context,
+    traceId: string,
+    spanName: string,
+    spanKind: SpanKind,
+    attributes: Attributes,
+    links: ReadonlyArray<Link>
+  ): { readonly decision: number }
+  toString(): string
+}
+
+/**
+ * The parent-based sampler that keeps durable executions whole (SPEC §11): a span with a parent follows the
+ * parent's sampled flag; a new trace follows durable-trace's decision (`SAMPLED_ATTRIBUTE`, set on the execution's
+ * first invocation span by the ratio setting and on every linked invocation's root from its anchor), else its
+ * anchor link's flag, else `ratio` (default 1) of its trace id. Pass it to the tracer provider
+ * (`new NodeTracerProvider({ sampler: OpenTelemetry.sampler() })`).
+ */
+export const sampler = (options: { readonly ratio?: number | undefined } = {}): ExecutionSampler => {
+  const ratio = options.ratio ?? 1
+  const decide = (kept: boolean) => ({ decision: kept ? RECORD_AND_SAMPLED : NOT_RECORD })
+  return {
+    shouldSample: (parent, traceId, _name, _kind, attributes, links) => {
+      const parentContext = trace.getSpanContext(parent)
+      if (parentContext !== undefined && isSpanContextValid(parentContext)) {
+        return decide((parentContext.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED)
+      }
+      const hint = attributes[SAMPLED_ATTRIBUTE]
+      if (typeof hint === "boolean") return decide(hint)
+      const anchor = links.find((link) => link.attributes?.["durable.link.role"] === "anchor")
+      if (anchor !== undefined) return decide((anchor.context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED)
+      return decide(Sampling.keep(traceId, ratio))
+    },
+    toString: () => `DurableTraceExecutionSampler{ratio=${ratio}}`
+  }
+}
+
+/**
+ * What a span inherits from its parent, by span: the execution-scoped attributes (`durable.execution.arn`), so
+ * every operation span names its execution as AWS's plugin does. Keyed weakly: an ended span is forgotten.
+ */
+const inheritedOf = (
+  inherited: WeakMap<OtelSpan, Record<string, Backend.TagValue>>,
+  parent: OtelSpan | undefined,
+  attributes: Record<string, Backend.TagValue>
+): Record<string, Backend.TagValue> => {
+  const fromParent = parent === undefined ? undefined : inherited.get(parent)
+  const own: Record<string, Backend.TagValue> = { ...fromParent }
+  for (const key of SemanticAttributes.EXECUTION_SCOPED) {
+    const value = attributes[key]
+    if (value !== undefined) own[key] = value
+  }
+  return own
 }
 
 const ids = (span: OtelSpan): Backend.SpanIds => {
@@ -92,19 +176,32 @@ export const make = (options: Options = {}): Backend.BackendServices => {
       description: "durable-trace failures, degraded to telemetry"
     }))
 
+  const inherited = new WeakMap<OtelSpan, Record<string, Backend.TagValue>>()
+
   const backend: Backend.BackendService = {
     name: "opentelemetry",
     startSpan: (name, spanOptions = {}) => {
+      const parent =
+        spanOptions.parent === undefined
+          ? trace.getSpan(context.active())
+          : spanOptions.parent._tag === "Span"
+            ? fromSpan(spanOptions.parent.span)
+            : undefined
+      const own = attributesOf(name, spanOptions)
+      const scoped = inheritedOf(inherited, parent, own)
+      const links = linksOf(spanOptions.links)
       const span = tracer.startSpan(
         name,
         {
           root: spanOptions.parent?._tag === "Root",
-          attributes: attributesOf(spanOptions),
+          attributes: { ...scoped, ...own },
+          ...(links.length === 0 ? {} : { links }),
           ...(spanOptions.kind === undefined ? {} : { kind: KINDS[spanOptions.kind] }),
           ...(spanOptions.startTime === undefined ? {} : { startTime: spanOptions.startTime })
         },
         parentContext(spanOptions.parent)
       )
+      if (Object.keys(scoped).length > 0) inherited.set(span, scoped)
       return toSpan(span)
     },
     activate: (span, fn) => context.with(trace.setSpan(context.active(), fromSpan(span)), fn),
@@ -113,7 +210,8 @@ export const make = (options: Options = {}): Backend.BackendServices => {
       return span === undefined ? undefined : toSpan(span)
     },
     setTags: (span, tags) => {
-      fromSpan(span).setAttributes(Backend.definedTags(tags))
+      // No span name here: the invocation span's constants were set when it started.
+      fromSpan(span).setAttributes(SemanticAttributes.toOpenTelemetry("", Backend.definedTags(tags)))
     },
     setError: (span, error) => {
       const otelSpan = fromSpan(span)

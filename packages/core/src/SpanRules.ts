@@ -109,6 +109,8 @@ export const operationTags = (operation: Operation, id: string, statusAtStart: s
   component: COMPONENT,
   "aws.durable.operation_name": operation.name,
   "aws.durable.operation_id": id,
+  "aws.durable.operation_type": operation.type,
+  "aws.durable.operation_subtype": operation.subType,
   "aws.durable.replayed": replayed(statusAtStart)
 })
 

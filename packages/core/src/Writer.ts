@@ -14,6 +14,7 @@ import { CheckpointStore, type CheckpointUpdate } from "./CheckpointStore.ts"
 import { DurableTraceError, timeoutAt } from "./Errors.ts"
 import * as Headers from "./Headers.ts"
 import { degradeWith, fromDefect, type Telemetry } from "./Telemetry.ts"
+import * as TraceMode from "./TraceMode.ts"
 import { type Span, TracePropagation } from "./TracePropagation.ts"
 
 /** A save's result. */
@@ -37,6 +38,8 @@ export interface SaveOptions {
   readonly executeSpan: Span
   /** Upper bound for the whole save, paging included (SPEC §4.1). */
   readonly timeout?: Duration.Input | undefined
+  /** Linked trace mode (SPEC §11): keep the anchor's context and name this invocation the previous one. */
+  readonly linked?: boolean | undefined
 }
 
 /**
@@ -124,6 +127,7 @@ export interface PreparedCheckpoint {
 export const prepare = (options: {
   readonly log: CheckpointLog.CheckpointLog
   readonly executeSpan: Span
+  readonly linked?: boolean | undefined
 }): Effect.Effect<
   PreparedCheckpoint | { readonly _tag: "Unchanged"; readonly prior: number },
   DurableTraceError,
@@ -136,11 +140,17 @@ export const prepare = (options: {
     const injected = yield* Effect.suspend(() => propagation.inject(executeSpan)).pipe(
       Effect.catchDefect((cause) => Effect.fail(fromDefect("inject", cause)))
     )
-    const current = Headers.fromCarrier(injected)
-    if (Option.isNone(current) || !Headers.isValidContext(current.value)) {
+    const injectedHeaders = Headers.fromCarrier(injected)
+    if (Option.isNone(injectedHeaders) || !Headers.isValidContext(injectedHeaders.value)) {
       return yield* new DurableTraceError({ location: "inject", reason: "injected headers carry no valid context" })
     }
     const { prior, unanchored, highestN } = yield* priorOf(log)
+    const current = {
+      value:
+        options.linked === true && Option.isSome(prior)
+          ? TraceMode.linkedCheckpoint(prior.value.headers, injectedHeaders.value)
+          : injectedHeaders.value
+    }
     if (Option.isSome(prior) && isUnchanged(prior.value, current.value, highestN)) {
       return { _tag: "Unchanged", prior: prior.value.n } as const
     }

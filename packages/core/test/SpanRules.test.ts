@@ -94,6 +94,8 @@ describe("SpanRules", () => {
       component: "aws-durable-execution-sdk-js",
       "aws.durable.operation_name": "charge",
       "aws.durable.operation_id": "abc",
+      "aws.durable.operation_type": "STEP",
+      "aws.durable.operation_subtype": "Step",
       "aws.durable.replayed": false
     })
     assert.deepStrictEqual(SpanRules.executeTags("arn", false), {

@@ -7,6 +7,8 @@
  * `ConfigEffect.config` reads the same keys through Effect `Config` for Effect apps.
  */
 import * as InvocationSpan from "@durable-trace/core/InvocationSpan"
+import * as Sampling from "@durable-trace/core/Sampling"
+import * as TraceMode from "@durable-trace/core/TraceMode"
 import * as Option from "effect/Option"
 
 /** Every environment variable durable-trace reads, with its default. */
@@ -26,7 +28,11 @@ export const ENV = {
   /** Persist `_datadog_0` in the SDK's first checkpoint batch, so a crash before suspending keeps the trace. */
   earlyCheckpoint: { name: "DURABLE_TRACE_EARLY_CHECKPOINT", default: true },
   /** Which span is the invocation span: `auto` (an outer wrapper's when one is active), `standalone`, `outer`. */
-  invocationSpan: { name: "DURABLE_TRACE_INVOCATION_SPAN", default: "auto" }
+  invocationSpan: { name: "DURABLE_TRACE_INVOCATION_SPAN", default: "auto" },
+  /** `continuous` (one trace per execution) or `linked` (one per invocation, joined by span links). */
+  traceMode: { name: "DURABLE_TRACE_MODE", default: "continuous" },
+  /** The share of executions kept, 0 to 1, decided per execution; unset leaves the decision to the tracer. */
+  sampleRatio: { name: "DURABLE_TRACE_SAMPLE_RATIO", default: undefined }
 } as const
 
 /** Resolved settings. */
@@ -39,6 +45,8 @@ export interface DurableTraceConfig {
   readonly deadlineMarginMillis: number
   readonly earlyCheckpoint: boolean
   readonly invocationSpan: InvocationSpan.Setting
+  readonly traceMode: TraceMode.Mode
+  readonly sampleRatio: number | undefined
 }
 
 const TRUE = new Set(["true", "1", "yes", "on"])
@@ -81,7 +89,9 @@ const VALIDATORS: { readonly [K in keyof DurableTraceConfig]: (value: unknown) =
     deadlineMarginMillis: millisOf,
     earlyCheckpoint: booleanOf,
     invocationSpan: (value) =>
-      typeof value === "string" ? Option.getOrUndefined(InvocationSpan.parseSetting(value)) : undefined
+      typeof value === "string" ? Option.getOrUndefined(InvocationSpan.parseSetting(value)) : undefined,
+    traceMode: (value) => Option.getOrUndefined(TraceMode.parseMode(value)),
+    sampleRatio: (value) => Option.getOrUndefined(Sampling.parseRatio(value))
   }
 
 /** A boolean setting: `true/1/yes/on`, `false/0/no/off` (any case); anything else keeps the default. */

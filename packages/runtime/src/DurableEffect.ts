@@ -90,6 +90,8 @@ export const layer = (options: LayerOptions): Layer.Layer<DurableRuntime | Plugi
           readTimeoutMillis: settings.readTimeoutMillis,
           deadlineMarginMillis: settings.deadlineMarginMillis,
           earlyCheckpoint: settings.earlyCheckpoint,
+          traceMode: settings.traceMode,
+          sampleRatio: settings.sampleRatio,
           ...definedOnly(rest),
           backend,
           handlerName: rest.handlerName ?? "effect-handler"

@@ -47,7 +47,9 @@ export const settings = (options: Options): Settings => {
     readTimeoutMillis: options.readTimeoutMillis,
     deadlineMarginMillis: options.deadlineMarginMillis,
     earlyCheckpoint: options.earlyCheckpoint,
-    invocationSpan: options.invocationSpan
+    invocationSpan: options.invocationSpan,
+    traceMode: options.traceMode,
+    sampleRatio: options.sampleRatio
   }
   return { config: Config.merge(Config.fromEnv(), overrides), invalid: Config.invalidOptions(overrides) }
 }
@@ -93,7 +95,8 @@ export const make = <TEvent, TResult>(
           handlerName: options.handlerName ?? (handler.name || "handler"),
           service: config.service,
           env: config.env,
-          extractor: options.extractor
+          extractor: options.extractor,
+          linked: config.traceMode === "linked"
         },
         backend
       )

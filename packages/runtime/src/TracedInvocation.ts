@@ -10,7 +10,7 @@ import type {
   DurableExecutionInvocationOutput,
   DurableLambdaHandler
 } from "@aws/durable-execution-sdk-js"
-import { type Backend, parentOf, type Span } from "@durable-trace/adapters/Backend"
+import { type Backend, parentOf, ROOT, type Span } from "@durable-trace/adapters/Backend"
 import * as DurableClient from "@durable-trace/adapters/DurableClient"
 import { realClock, realNow } from "@durable-trace/adapters/DurableClient"
 import { type InvocationState, runInvocation } from "@durable-trace/adapters/DurablePlugin"
@@ -23,6 +23,7 @@ import * as LambdaSpan from "@durable-trace/core/LambdaSpan"
 import * as Reader from "@durable-trace/core/Reader"
 import * as SpanRules from "@durable-trace/core/SpanRules"
 import { report } from "@durable-trace/core/Telemetry"
+import * as TraceMode from "@durable-trace/core/TraceMode"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -124,10 +125,20 @@ const begin = async (
             Effect.provideService(Clock.Clock, realClock)
           )
         )
+  // Linked mode and whole-execution sampling decide whether this invocation starts a trace of its own (SPEC §11).
+  const start = TraceMode.invocationStart({
+    mode: config.traceMode,
+    checkpoint: Option.map(read.checkpoint, (checkpoint) => checkpoint.headers),
+    continued: Option.isSome(read.context),
+    executionArn,
+    sampleRatio: config.sampleRatio
+  })
   const span =
     outer.span ??
     backend.startSpan(SpanRules.LAMBDA_SPAN, {
-      parent: Option.getOrUndefined(parentOf(read.context)),
+      parent: start.root ? ROOT : Option.getOrUndefined(parentOf(read.context)),
+      links: start.links,
+      samplingPriority: start.samplingPriority,
       ...LambdaSpan.spanOptions({
         event,
         context: LambdaSpan.contextOf(context),
@@ -137,7 +148,12 @@ const begin = async (
       })
     })
   if (outer.span !== undefined) await OuterInvocation.adopt(runtime, backend, outer, event, read)
-  return { span, read, chain, state: { executionArn, store, deadline, parent: span, operationSpans: new Map(), log: settled } }
+  return {
+    span,
+    read,
+    chain,
+    state: { executionArn, store, deadline, parent: span, operationSpans: new Map(), log: settled }
+  }
 }
 
 /** Runs the invocation of `event` (a durable event of `executionArn`) traced. */

@@ -15,6 +15,7 @@ import type { BackendLayer } from "@durable-trace/adapters/Backend"
 import type { InvocationReport } from "@durable-trace/adapters/DurablePlugin"
 import type * as InvocationSpan from "@durable-trace/core/InvocationSpan"
 import type * as Reader from "@durable-trace/core/Reader"
+import type * as TraceMode from "@durable-trace/core/TraceMode"
 import * as ContainerRuntime from "./ContainerRuntime.ts"
 import * as TracedHandler from "./TracedHandler.ts"
 
@@ -55,6 +56,16 @@ export interface WithDurableTracingOptions {
    * `standalone`: always its own; `outer`: the outer wrapper's. Default: `DURABLE_TRACE_INVOCATION_SPAN`, else `auto`.
    */
   readonly invocationSpan?: InvocationSpan.Setting | undefined
+  /**
+   * `continuous` (default): one trace per execution, every invocation under the anchor; `linked`: one trace per
+   * invocation, with span links to the anchor and the previous invocation (SPEC §11). Default: `DURABLE_TRACE_MODE`.
+   */
+  readonly traceMode?: TraceMode.Mode | undefined
+  /**
+   * The share of executions kept (0 to 1), decided once per execution from its ARN and kept across all its
+   * invocations (SPEC §11). Unset: the tracer's own sampler decides. Default: `DURABLE_TRACE_SAMPLE_RATIO`.
+   */
+  readonly sampleRatio?: number | undefined
   /** Called after each invocation with what it read and wrote. */
   readonly onInvocation?: ((report: InvocationSummary) => void) | undefined
 }

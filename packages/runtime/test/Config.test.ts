@@ -23,7 +23,9 @@ const ENVIRONMENTS: ReadonlyArray<readonly [string, Record<string, string>]> = [
       DURABLE_TRACE_READ_TIMEOUT_MS: "300",
       DURABLE_TRACE_DEADLINE_MARGIN_MS: "250",
       DURABLE_TRACE_EARLY_CHECKPOINT: "off",
-      DURABLE_TRACE_INVOCATION_SPAN: " Outer "
+      DURABLE_TRACE_INVOCATION_SPAN: " Outer ",
+      DURABLE_TRACE_MODE: "Linked",
+      DURABLE_TRACE_SAMPLE_RATIO: "0.25"
     }
   ],
   [
@@ -37,7 +39,9 @@ const ENVIRONMENTS: ReadonlyArray<readonly [string, Record<string, string>]> = [
       DURABLE_TRACE_WRITE_TIMEOUT_MS: "-5",
       DURABLE_TRACE_DEADLINE_MARGIN_MS: "1e3",
       DD_SERVICE: "   ",
-      DURABLE_TRACE_INVOCATION_SPAN: "datadog"
+      DURABLE_TRACE_INVOCATION_SPAN: "datadog",
+      DURABLE_TRACE_MODE: "chained",
+      DURABLE_TRACE_SAMPLE_RATIO: "1.5"
     }
   ]
 ]
@@ -52,7 +56,9 @@ describe("Config", () => {
       readTimeoutMillis: 1000,
       deadlineMarginMillis: 500,
       earlyCheckpoint: true,
-      invocationSpan: "auto"
+      invocationSpan: "auto",
+      traceMode: "continuous",
+      sampleRatio: undefined
     })
   })
 
@@ -71,7 +77,9 @@ describe("Config", () => {
       readTimeoutMillis: 300,
       deadlineMarginMillis: 250,
       earlyCheckpoint: false,
-      invocationSpan: "outer"
+      invocationSpan: "outer",
+      traceMode: "linked",
+      sampleRatio: 0.25
     })
   })
 

@@ -22,6 +22,18 @@ export interface TestSpan {
   readonly tags: Readonly<Record<string, unknown>>
   /** Whether the backend flagged the span as failed (dd-trace's `error`, OpenTelemetry's ERROR status). */
   readonly error?: boolean | undefined
+  /** Its span links (dd-trace's `_dd.span_links`, OpenTelemetry's links), with their `durable.link.role`. */
+  readonly links?: ReadonlyArray<TestLink> | undefined
+  /** Whether its trace is kept: dd-trace's sampling priority above 0; OpenTelemetry exports sampled spans only. */
+  readonly sampled?: boolean | undefined
+}
+
+/** A span link, normalised across backends. */
+export interface TestLink {
+  /** 32 lowercase hex. */
+  readonly traceId: string
+  readonly spanId: string
+  readonly role: string | undefined
 }
 
 export interface Harness {

@@ -8,7 +8,10 @@ import type { Harness } from "./e2e.suite.ts"
 
 const exporter = new InMemorySpanExporter()
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
-trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }))
+// durable-trace's execution sampler: parent-based, and whole-execution decisions for the roots it starts.
+trace.setGlobalTracerProvider(
+  new BasicTracerProvider({ sampler: OpenTelemetry.sampler(), spanProcessors: [new SimpleSpanProcessor(exporter)] })
+)
 propagation.setGlobalPropagator(new W3CTraceContextPropagator())
 
 export const otelHarness: Harness = {
@@ -23,6 +26,13 @@ export const otelHarness: Harness = {
       parentId: span.parentSpanContext?.spanId,
       resource: span.attributes["resource.name"] as string | undefined,
       tags: span.attributes,
-      error: span.status.code === SpanStatusCode.ERROR
+      error: span.status.code === SpanStatusCode.ERROR,
+      links: span.links.map((link) => ({
+        traceId: link.context.traceId,
+        spanId: link.context.spanId,
+        role: link.attributes?.["durable.link.role"] as string | undefined
+      })),
+      // The simple processor exports sampled spans only.
+      sampled: (span.spanContext().traceFlags & 1) === 1
     }))
 }

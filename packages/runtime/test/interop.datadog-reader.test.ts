@@ -124,4 +124,52 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
     assert.strictEqual(third!.trace_id, first!.trace_id, "the third invocation continues the first's trace")
     assert.strictEqual(BigInt(`0x${third!.parent_id}`).toString(10), anchor, "parented on our anchor")
   })
+
+  it("linked mode: datadog() still continues the anchor from checkpoints that name the previous invocation", async () => {
+    // Linked checkpoints keep the anchor's context and add one tracestate member: datadog-lambda-js's durable
+    // extractor must accept them and continue the anchor, invocation after invocation.
+    const handler = datadog(
+      withDurableTracing(
+        async (_event: unknown, ctx) => {
+          await ctx.step("reserve", async () => "ok")
+          await ctx.wait("pause", { seconds: 2 })
+          await ctx.step("charge", async () => "charged")
+          await ctx.wait("cool-off", { seconds: 3 })
+          return ctx.step("ship", async () => "shipped")
+        },
+        { backend: DdTrace.layer(tracer), invocationSpan: "standalone", traceMode: "linked" }
+      )
+    )
+    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+    const { result, lines } = await captureStdout(async () => {
+      try {
+        return await new LocalDurableTestRunner({ handlerFunction: handler }).run({ payload: {} })
+      } finally {
+        await LocalDurableTestRunner.teardownTestEnvironment()
+      }
+    })
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    const payloadOf = (name: string) =>
+      result
+        .getOperations()
+        .find((op) => op.getName() === name)
+        ?.getStepDetails()?.result as Record<string, string> | undefined
+    const anchor = payloadOf("_datadog_0")?.["x-datadog-parent-id"]
+    const linked = payloadOf("_datadog_1")
+    assert.isDefined(anchor)
+    assert.strictEqual(linked?.["x-datadog-parent-id"], anchor, "the linked checkpoint keeps the anchor")
+    assert.match(linked?.tracestate ?? "", /durabletrace=[0-9a-f]{32}-[0-9a-f]{16}/, "and names the previous one")
+
+    const spans = exportedSpans(lines)
+    const theirs = spans.filter((s) => s.name === "aws.lambda" && s.meta["durable_trace.context_source"] === undefined)
+    assert.strictEqual(theirs.length, 3, "one datadog-lambda-js aws.lambda per invocation")
+    const [first, ...resumed] = theirs
+    for (const span of resumed) {
+      assert.strictEqual(span.trace_id, first!.trace_id, "datadog() continues the anchor's trace")
+      assert.strictEqual(BigInt(`0x${span.parent_id}`).toString(10), anchor, "parented on our anchor")
+    }
+    // Ours: one trace per invocation.
+    const ours = spans.filter((s) => s.name === "aws.lambda" && s.meta["durable_trace.context_source"] !== undefined)
+    assert.strictEqual(new Set(ours.map((s) => s.trace_id)).size, 3)
+  })
 })

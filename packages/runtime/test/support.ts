@@ -6,7 +6,7 @@
  */
 import type { ChildProcess } from "node:child_process"
 import * as Checkpoint from "@durable-trace/core/Checkpoint"
-import type { TestSpan } from "./e2e.suite.ts"
+import type { TestLink, TestSpan } from "./e2e.suite.ts"
 import type { Workflow } from "./workflows.ts"
 
 /** One span as dd-trace's log exporter prints it (ids as 16 hex, the high 64 trace bits in `_dd.p.tid`). */
@@ -41,14 +41,29 @@ export const exportedSpans = (lines: ReadonlyArray<string>): Array<ExportedSpan>
 export const testSpansOf = (chunk: ReadonlyArray<ExportedSpan>): Array<TestSpan> => {
   // The high 64 bits ride on one span of each chunk only.
   const tid = chunk.find((span) => span.meta["_dd.p.tid"])?.meta["_dd.p.tid"] ?? "0".repeat(16)
+  // The priority rides on the chunk's first span (`_sampling_priority_v1`).
+  const priority = chunk.find((span) => span.metrics._sampling_priority_v1 !== undefined)?.metrics._sampling_priority_v1
   return chunk.map((span) => ({
     name: span.name,
+    links: linksOf(span.meta["_dd.span_links"]),
+    sampled: priority === undefined ? undefined : priority > 0,
     traceId: `${tid}${span.trace_id}`,
     spanId: span.span_id,
     parentId: /^0+$/.test(span.parent_id) ? undefined : span.parent_id,
     resource: span.resource,
     error: span.error === 1,
     tags: { ...span.metrics, ...span.meta }
+  }))
+}
+
+/** dd-trace's `_dd.span_links` meta (a JSON array, ids in hex) as links. */
+const linksOf = (meta: string | undefined): Array<TestLink> | undefined => {
+  if (meta === undefined) return undefined
+  const links = JSON.parse(meta) as Array<{ trace_id: string; span_id: string; attributes?: Record<string, string> }>
+  return links.map((link) => ({
+    traceId: link.trace_id.padStart(32, "0"),
+    spanId: link.span_id.padStart(16, "0"),
+    role: link.attributes?.["durable.link.role"]
   }))
 }
 

@@ -1,0 +1,4 @@
+import { ddTraceHarness } from "./harness.ddtrace.ts"
+import { runModes } from "./modes.suite.ts"
+
+runModes(ddTraceHarness)

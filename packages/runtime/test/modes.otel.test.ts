@@ -1,0 +1,4 @@
+import { otelHarness } from "./harness.otel.ts"
+import { runModes } from "./modes.suite.ts"
+
+runModes(otelHarness)
