@@ -327,7 +327,15 @@ export const withDurableTracing = <TEvent = unknown, TResult = unknown>(
       span,
       read,
       chain,
-      state: { executionArn, store, deadline, parent: span, operationSpans: new Map() }
+      state: {
+        executionArn,
+        store,
+        deadline,
+        parent: span,
+        operationSpans: new Map(),
+        // A resumed invocation continues the anchor (the first execute span, SPEC §5.2) from the checkpoint.
+        anchor: read.source === "checkpoint" && Option.isSome(read.context) ? read.context.value.native : undefined
+      }
     }
   }
 
