@@ -258,7 +258,10 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       parent: parent?.span,
       startTime: window.start,
       resource: info.name ?? SpanRules.spanName(operation),
-      tags: { component: SpanRules.COMPONENT, ...OperationSpans.suspendTags(id, info.name, SpanRules.spanName(operation)) }
+      tags: {
+        component: SpanRules.COMPONENT,
+        ...OperationSpans.suspendTags(id, info.name, SpanRules.spanName(operation))
+      }
     })
     this.#backend.finish(span, window.end)
   }
@@ -275,7 +278,8 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     if (info.status === "PENDING" && this.#options.writeEnabled && state?.executeSpan !== undefined) {
       state.outcome = await PluginWrite.save(this.#run, this.#options, info, state, state.executeSpan)
     }
-    if (state !== undefined && OperationSpans.endsExecution(info.status)) this.#guard(() => this.#execution(state, info))
+    if (state !== undefined && OperationSpans.endsExecution(info.status))
+      this.#guard(() => this.#execution(state, info))
     const invocationReport: InvocationReport = {
       executionArn: info.executionArn,
       status: info.status,
@@ -296,7 +300,10 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       startTime: state.index?.executionStart,
       resource: this.#options.handlerName,
       kind: "internal",
-      tags: { component: SpanRules.COMPONENT, ...OperationSpans.executionTags(info.executionArn, info.status, undefined) }
+      tags: {
+        component: SpanRules.COMPONENT,
+        ...OperationSpans.executionTags(info.executionArn, info.status, undefined)
+      }
     })
     if (info.executionError !== undefined) this.#backend.setError(span, info.executionError)
     this.#backend.finish(span)
@@ -447,7 +454,16 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
         state.emitted?.add(info.id)
         return
       }
-      const updated = state.index !== undefined && Object.hasOwn(state.index.updated, info.id)
+      const index = state.index
+      const updated =
+        index !== undefined &&
+        OperationSpans.updatedSince({
+          listed: Object.hasOwn(index.updated, info.id),
+          listKnown: index.listKnown,
+          start: OperationSpans.millis(info.startTimestamp),
+          end: OperationSpans.millis(info.endTimestamp),
+          lastActivity: index.lastActivity
+        })
       if (state.emitted?.has(info.id) || !OperationSpans.emitsOnEnd(state.index?.statusAtStart.get(info.id), updated)) {
         return
       }

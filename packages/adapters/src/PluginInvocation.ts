@@ -8,8 +8,8 @@ import { AsyncLocalStorage } from "node:async_hooks"
 import type { OperationInfo } from "@aws/durable-execution-sdk-js"
 import type * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import type { CheckpointStore } from "@durable-trace/core/CheckpointStore"
+import { lastActivity, millis } from "@durable-trace/core/OperationSpans"
 import type * as SpanRules from "@durable-trace/core/SpanRules"
-import { millis } from "@durable-trace/core/OperationSpans"
 import type * as Writer from "@durable-trace/core/Writer"
 import type { Span } from "./Backend.ts"
 
@@ -44,8 +44,12 @@ export interface StartIndex {
   readonly statusAtStart: ReadonlyMap<string, string>
   /** The operations the service updated since the previous invocation. */
   readonly updated: Readonly<Record<string, OperationInfo>>
+  /** Whether the service listed any updated operation (else `updated` says nothing). */
+  readonly listKnown: boolean
   /** The EXECUTION operation's start, epoch ms. */
   readonly executionStart: number | undefined
+  /** The service time of the last thing an earlier invocation did (`OperationSpans.lastActivity`). */
+  readonly lastActivity: number | undefined
 }
 
 /**
@@ -140,10 +144,22 @@ export const indexOf = (
 ): StartIndex => {
   const statusAtStart = new Map<string, string>()
   let executionStart = millis(reportedStart)
+  const times: Array<{ type: string; start: number | undefined; end: number | undefined }> = []
   for (const id in operations) {
     const operation = operations[id]
-    if (operation?.status !== undefined) statusAtStart.set(id, operation.status)
-    if (operation?.type === "EXECUTION") executionStart ??= millis(operation.startTimestamp)
+    if (operation === undefined) continue
+    if (operation.status !== undefined) statusAtStart.set(id, operation.status)
+    const start = millis(operation.startTimestamp)
+    if (operation.type === "EXECUTION") executionStart ??= start
+    // durable-trace's own checkpoints are written at suspend: not the handler's work.
+    else if (operation.name?.startsWith("_datadog_") !== true)
+      times.push({ type: operation.type, start, end: millis(operation.endTimestamp) })
   }
-  return { statusAtStart, updated: updated ?? {}, executionStart }
+  return {
+    statusAtStart,
+    updated: updated ?? {},
+    listKnown: updated !== undefined && Object.keys(updated).length > 0,
+    executionStart,
+    lastActivity: lastActivity(times)
+  }
 }

@@ -71,6 +71,45 @@ export const emitsOnEnd = (statusAtStart: string | undefined, updatedSinceLastIn
   !isTerminal(statusAtStart) || updatedSinceLastInvocation
 
 /**
+ * The service time of the last thing an earlier invocation did, from the state this invocation received: the
+ * latest start or end of a step, or end of a child context (work that happens inside an invocation). Waits,
+ * callbacks and invokes are left out: they start in an invocation but complete between invocations.
+ */
+export const lastActivity = (
+  operations: Iterable<{ readonly type: string; readonly start: number | undefined; readonly end: number | undefined }>
+): number | undefined => {
+  let latest: number | undefined
+  const later = (time: number | undefined) => {
+    if (time !== undefined && (latest === undefined || time > latest)) latest = time
+  }
+  for (const { type, start, end } of operations) {
+    if (type === "STEP") {
+      later(start)
+      later(end)
+    } else if (type === "CONTEXT") later(end)
+  }
+  return latest
+}
+
+/**
+ * Whether an operation terminal when this invocation started was updated since the previous invocation: the
+ * service says so (`UpdatedOperationIds`), or, when it lists nothing, the operation ended (or, its end unknown,
+ * started) after the last work an earlier invocation did, so no earlier invocation went past it.
+ */
+export const updatedSince = (input: {
+  readonly listed: boolean
+  readonly listKnown: boolean
+  readonly start: number | undefined
+  readonly end: number | undefined
+  readonly lastActivity: number | undefined
+}): boolean => {
+  if (input.listed) return true
+  if (input.listKnown) return false
+  const time = input.end ?? input.start
+  return time !== undefined && (input.lastActivity === undefined || time >= input.lastActivity)
+}
+
+/**
  * Whether an operation the service completed between invocations must be emitted at the end of this invocation,
  * though no hook reported it (the handler took another path): a terminal, externally completed operation this
  * invocation has not emitted yet.
@@ -90,7 +129,8 @@ export const placement = (input: {
   readonly carried: boolean
   readonly parentLive: boolean
   readonly anchorKnown: boolean
-}): Placement => (input.carried && input.anchorKnown ? "anchor" : input.parentLive && !input.carried ? "parent" : "execute")
+}): Placement =>
+  input.carried && input.anchorKnown ? "anchor" : input.parentLive && !input.carried ? "parent" : "execute"
 
 /** A span's start and end, epoch ms. */
 export interface Window {
