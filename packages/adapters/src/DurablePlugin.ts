@@ -230,11 +230,17 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       now
     })
     const operation = operationOf(info)
+    // The resource follows the operation's own parent (a map item stays low-cardinality under the anchor).
+    const logical = info.parentId === undefined ? undefined : state.index?.operations[info.parentId]
+    const rule =
+      logical === undefined
+        ? parent?.rule
+        : { spanName: SpanRules.spanName(operationOf(logical)), subType: logical.subType }
     const span = this.#backend.startSpan(SpanRules.spanName(operation), {
       ...common,
       parent: parent?.span,
       startTime: window.start,
-      resource: SpanRules.resource(operation, parent?.rule),
+      resource: SpanRules.resource(operation, rule),
       kind: SpanRules.spanKind(operation),
       tags: this.#operationTags(state, info)
     })

@@ -42,6 +42,8 @@ export interface OpenSpan {
 export interface StartIndex {
   /** Each operation's status when the invocation started. */
   readonly statusAtStart: ReadonlyMap<string, string>
+  /** The operations the invocation received (the SDK's own record, not a copy). */
+  readonly operations: Readonly<Record<string, OperationInfo>>
   /** The operations the service updated since the previous invocation. */
   readonly updated: Readonly<Record<string, OperationInfo>>
   /** Whether the service listed any updated operation (else `updated` says nothing). */
@@ -157,6 +159,7 @@ export const indexOf = (
   }
   return {
     statusAtStart,
+    operations: operations ?? {},
     updated: updated ?? {},
     listKnown: updated !== undefined && Object.keys(updated).length > 0,
     executionStart,

@@ -255,34 +255,47 @@ export const runE2E = (harness: Harness) => {
       assert.isDefined(reserve)
       assert.strictEqual(reserve!.resource, "reserve")
       assert.strictEqual(reserve!.parentId, executes[0]!.spanId)
-      assert.strictEqual(String(reserve!.tags["aws.durable.operation_attempt"]), "0")
+      assert.strictEqual(reserve!.tags["aws.durable.span_role"], "operation")
       assert.strictEqual(String(reserve!.tags["aws.durable.replayed"]), "false")
       assert.isDefined(reserve!.tags["aws.durable.operation_id"])
+      const attempt = spans.find((s) => s.name === "aws.durable.attempt" && s.parentId === reserve!.spanId)
+      assert.isDefined(attempt, "the step's attempt under its operation span")
+      assert.strictEqual(String(attempt!.tags["aws.durable.operation_attempt"]), "0")
+      assert.strictEqual(String(attempt!.tags["aws.durable.attempt"]), "1")
+      assert.strictEqual(attempt!.tags["aws.durable.attempt_outcome"], "succeeded")
     })
 
-    it("flags only the attempt that failed: a retry in the same invocation gets its own live span", async () => {
+    it("flags only the attempt that failed: each attempt of a retry in the same invocation is its own span", async () => {
       const { result, spans } = await traced(RETRIED_IN_PROCESS)
       assert.strictEqual(result.getStatus(), "SUCCEEDED")
       assert.strictEqual(result.getInvocations().length, 2)
-      const charges = spans.filter((s) => s.tags["aws.durable.operation_name"] === "charge")
-      assert.strictEqual(new Set(charges.map((s) => s.parentId)).size, 1, "both attempts under one execute span")
+      const step = spans.filter(
+        (s) => s.name === "aws.durable.step" && s.tags["aws.durable.operation_name"] === "charge"
+      )
+      assert.strictEqual(step.length, 1, "one operation span for the step")
+      const charges = spans.filter(
+        (s) => s.name === "aws.durable.attempt" && s.tags["aws.durable.operation_name"] === "charge"
+      )
       assert.deepStrictEqual(
-        charges.map((s) => [
-          String(s.tags["aws.durable.operation_attempt"]),
-          s.error,
-          String(s.tags["aws.durable.replayed"])
-        ]),
+        charges.map((s) => s.parentId),
+        [step[0]!.spanId, step[0]!.spanId],
+        "both attempts under the step's span"
+      )
+      assert.deepStrictEqual(
+        charges.map((s) => [String(s.tags["aws.durable.attempt"]), s.error, s.tags["aws.durable.attempt_outcome"]]),
         [
-          ["0", true, "false"],
-          ["1", false, "false"]
+          ["1", true, "failed"],
+          ["2", false, "succeeded"]
         ]
       )
     })
 
     it("keeps map items low-cardinality: every item span shares one resource", async () => {
       const { spans } = await traced(WORKFLOWS.find((w) => w.name.startsWith("map"))!)
-      const items = spans.filter((s) => s.name === "aws.durable.child_context")
-      assert.isAtLeast(items.length, 20)
+      const items = spans.filter(
+        (s) => s.name === "aws.durable.child_context" && s.tags["aws.durable.span_role"] === "operation"
+      )
+      assert.strictEqual(items.length, 20, "one operation span per item")
       assert.strictEqual(new Set(items.map((s) => s.resource)).size, 1)
     })
 
@@ -297,7 +310,7 @@ export const runE2E = (harness: Harness) => {
       for (const log of logs) {
         const step = spans.find((s) => decimal(s.spanId) === log["dd.span_id"])
         assert.isDefined(step, `a span with id ${log["dd.span_id"]}`)
-        assert.strictEqual(step!.name, "aws.durable.step")
+        assert.strictEqual(step!.name, "aws.durable.attempt", "the step's attempt is active while it runs")
         assert.strictEqual(log["dd.trace_id"], decimal(step!.traceId))
         assert.strictEqual(log["dd.service"], "orders")
         assert.strictEqual(log["dd.env"], "test")
