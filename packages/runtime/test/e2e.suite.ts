@@ -22,6 +22,9 @@ export interface TestSpan {
   readonly tags: Readonly<Record<string, unknown>>
   /** Whether the backend flagged the span as failed (dd-trace's `error`, OpenTelemetry's ERROR status). */
   readonly error?: boolean | undefined
+  /** Epoch milliseconds (fractional where the backend has finer times). */
+  readonly start?: number | undefined
+  readonly end?: number | undefined
 }
 
 export interface Harness {
@@ -163,6 +166,47 @@ export const runE2E = (harness: Harness) => {
               `span ${name} in ${[...new Set(spans.map((s) => s.name))]}`
             )
           }
+        })
+
+        it("follows the span laws: parents first, one operation span per operation, waits as recorded, attempts as run", async () => {
+          const { result, spans } = await traced(workflow)
+          const role = (span: TestSpan) => span.tags["aws.durable.span_role"]
+          const byId = new Map(spans.map((span) => [span.spanId, span]))
+          for (const span of spans) {
+            assert.isAtMost(span.start!, span.end!, `${span.name} ends before it starts`)
+            const parent = span.parentId === undefined ? undefined : byId.get(span.parentId)
+            // The execution span starts with the EXECUTION operation, before the anchor (SPEC §5.2).
+            if (parent !== undefined && role(span) !== "execution") {
+              assert.isAtLeast(span.start!, parent.start!, `${span.name} starts before its parent ${parent.name}`)
+            }
+          }
+          const operations = result
+            .getOperations()
+            .filter((op) => op.getType() !== "EXECUTION" && op.getName()?.startsWith("_datadog_") !== true)
+          assert.isAbove(operations.length, 0)
+          const operationSpans = spans.filter((span) => role(span) === "operation")
+          for (const op of operations) {
+            const own = operationSpans.filter((span) => span.tags["aws.durable.operation_id"] === op.getId())
+            assert.strictEqual(own.length, 1, `${op.getType()} ${op.getName()}: one operation span`)
+            const recordedStart = op.getStartTimestamp()?.getTime()
+            const recordedEnd = op.getEndTimestamp()?.getTime()
+            if (op.getType() === "WAIT" && recordedStart !== undefined) {
+              assert.strictEqual(own[0]!.start, recordedStart, `wait ${op.getName()} starts when the service says`)
+              if (recordedEnd !== undefined) {
+                assert.strictEqual(own[0]!.end! - own[0]!.start!, recordedEnd - recordedStart, "the wait as recorded")
+              }
+            }
+            if (op.getType() === "STEP" && op.getSubType() === "Step") {
+              const attempts = spans.filter(
+                (span) => role(span) === "attempt" && span.tags["aws.durable.operation_id"] === op.getId()
+              )
+              assert.strictEqual(attempts.length, op.getStepDetails()?.attempt ?? 1, `${op.getName()}: attempts`)
+            }
+          }
+          assert.strictEqual(operationSpans.length, operations.length, "no operation span for anything else")
+          const executions = spans.filter((span) => role(span) === "execution")
+          assert.strictEqual(executions.length, 1, "one execution span")
+          assert.strictEqual(executions[0]!.tags["aws.durable.execution_status"], workflow.status.toLowerCase())
         })
 
         it("changes nothing in the workflow's outcome", async () => {

@@ -23,6 +23,8 @@ export const otelHarness: Harness = {
       parentId: span.parentSpanContext?.spanId,
       resource: span.attributes["resource.name"] as string | undefined,
       tags: span.attributes,
-      error: span.status.code === SpanStatusCode.ERROR
+      error: span.status.code === SpanStatusCode.ERROR,
+      start: span.startTime[0] * 1e3 + span.startTime[1] / 1e6,
+      end: span.endTime[0] * 1e3 + span.endTime[1] / 1e6
     }))
 }
