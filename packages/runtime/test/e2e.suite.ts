@@ -180,7 +180,11 @@ export const runE2E = (harness: Harness) => {
             const parent = span.parentId === undefined ? undefined : byId.get(span.parentId)
             // The execution span starts with the EXECUTION operation, before the anchor (SPEC §5.2).
             if (parent !== undefined && role(span) !== "execution") {
-              assert.isAtLeast(span.start! + EPSILON, parent.start!, `${span.name} starts before its parent ${parent.name}`)
+              assert.isAtLeast(
+                span.start! + EPSILON,
+                parent.start!,
+                `${span.name} starts before its parent ${parent.name}`
+              )
             }
           }
           const operations = result
