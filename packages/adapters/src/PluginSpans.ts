@@ -91,6 +91,17 @@ export class PluginSpans {
     return open
   }
 
+  /** What the resource rule needs of operation `id`: its live span's, else its record's, else the execute span's. */
+  #ruleOf(state: InvocationState, id: string | undefined): SpanRules.Parent | undefined {
+    if (id === undefined) return state.execute?.rule
+    const live = state.operationSpans.get(id)
+    if (live !== undefined) return live.rule
+    const recorded = state.index?.operations[id]
+    return recorded === undefined
+      ? state.execute?.rule
+      : { spanName: SpanRules.spanName(operationOf(recorded)), subType: recorded.subType }
+  }
+
   attemptStart(state: InvocationState | undefined, info: AttemptInfo): void {
     const execute = state?.execute
     if (state === undefined || execute === undefined) return
@@ -103,11 +114,14 @@ export class PluginSpans {
       OperationSpans.ATTEMPT_SPAN,
       parent.span,
       {
-        resource: info.name ?? SpanRules.spanName(operationOf(info)),
+        // The step's own resource: low-cardinality under a map item or a branch.
+        resource: SpanRules.resource(operationOf(info), this.#ruleOf(state, info.parentId)),
         kind: "internal",
         tags: {
           component: SpanRules.COMPONENT,
           "aws.durable.operation_attempt": SpanRules.operationAttempt(info.attempt),
+          // An attempt always runs: never replayed.
+          "aws.durable.replayed": false,
           ...OperationSpans.attemptTags(info.id, info.name, info.attempt)
         }
       },
@@ -210,7 +224,8 @@ export class PluginSpans {
       startTime: window.start,
       resource: SpanRules.resource(operation, rule),
       kind: SpanRules.spanKind(operation),
-      tags: this.#operationTags(state, info)
+      // The operation's one span, emitted by the invocation that first saw it complete: not a replay.
+      tags: { ...this.#operationTags(state, info), "aws.durable.replayed": false }
     })
     if (info.error !== undefined) this.#backend.setError(span, info.error)
     this.#backend.finish(span, window.end)
