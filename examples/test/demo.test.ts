@@ -28,7 +28,9 @@ describe("pnpm demo", () => {
       const page = readFileSync(out, "utf8")
       assert.include(page, "One trace")
       assert.include(page, "invocation 4")
-      assert.strictEqual(page.match(/<rect [^>]*rx="2"/g)?.length, 19, "one bar per span")
+      // 25 spans: per invocation aws.lambda + execute, the operations once each, their attempts, suspend markers
+      // and the execution span (SPEC §5.2).
+      assert.strictEqual(page.match(/<rect [^>]*rx="2"/g)?.length, 25, "one bar per span")
     })
   }
 })

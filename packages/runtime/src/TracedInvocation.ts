@@ -152,7 +152,16 @@ const begin = async (
     span,
     read,
     chain,
-    state: { executionArn, store, deadline, parent: span, operationSpans: new Map(), log: settled }
+    state: {
+      executionArn,
+      store,
+      deadline,
+      parent: span,
+      operationSpans: new Map(),
+      log: settled,
+      // A resumed invocation continues the anchor (the first execute span, SPEC §5.2) from the checkpoint.
+      anchor: read.source === "checkpoint" ? Option.getOrUndefined(parentOf(read.context)) : undefined
+    }
   }
 }
 

@@ -216,8 +216,10 @@ export const runDurableEffectSuite = (harness: Harness) => {
           )
         }
       }
-      under("Inventory.reserve", "step", "reserve", true)
-      under("confirmation.send", "step", "send-confirmation", true)
+      // A step's work runs under its attempt's span, which hangs under the step's one operation span.
+      under("Inventory.reserve", "attempt", "reserve", true)
+      under("Inventory.reserve", "step", "reserve")
+      under("confirmation.send", "attempt", "send-confirmation", true)
       under("approval.submit", "wait_for_callback", "approve")
       under("poll.check", "wait_for_condition", "poll")
       under("charge.item", "map", "charge")

@@ -84,10 +84,11 @@ describe("DurableEffect", () => {
     const byId = new Map(spans.map((s) => [s.spanId, s]))
     const charge = spans.find((s) => s.name === "Payments.charge")
     assert.isDefined(charge)
-    // Payments.charge ran inside the durable step "charge": its parent is that step's span.
+    // Payments.charge ran inside the durable step "charge": its parent is that step's attempt, under the step.
     const parent = byId.get(charge!.parentId!)
-    assert.strictEqual(parent?.name, "aws.durable.step")
+    assert.strictEqual(parent?.name, "aws.durable.attempt")
     assert.strictEqual(parent?.resource, "charge")
+    assert.strictEqual(byId.get(parent!.parentId!)?.name, "aws.durable.step")
     const workflows = spans.filter((s) => s.name === "order.workflow")
     assert.strictEqual(workflows.length, result.getInvocations().length, "the handler re-runs on every invocation")
     for (const workflow of workflows) assert.strictEqual(byId.get(workflow.parentId!)?.name, "aws.durable.execute")

@@ -63,6 +63,10 @@ describe("durableExecutionPluginProvider (DURABLE_EXECUTION_PLUGINS)", () => {
     const log = lines.map((line) => line.trim()).find((line) => line.includes('"reserving"'))
     assert.isDefined(log)
     const fields = JSON.parse(log!) as Record<string, string>
-    assert.strictEqual(fields["dd.span_id"], BigInt(`0x${reserve!.spanContext().spanId}`).toString(10))
+    const attempt = spans.find(
+      (s) => s.name === "aws.durable.attempt" && s.parentSpanContext?.spanId === reserve!.spanContext().spanId
+    )
+    assert.isDefined(attempt, "the step's attempt, active while it ran")
+    assert.strictEqual(fields["dd.span_id"], BigInt(`0x${attempt!.spanContext().spanId}`).toString(10))
   })
 })

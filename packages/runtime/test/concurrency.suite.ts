@@ -142,7 +142,10 @@ export const runConcurrency = (harness: ConcurrencyHarness) => {
         let misplacedSpans = 0
         for (const span of users) {
           const parent = span.parentId === undefined ? undefined : byId.get(span.parentId)
-          if (!inOwn(arnOfId.get(String(span.tags.execution)), span.traceId) || parent?.name !== "aws.durable.step") {
+          if (
+            !inOwn(arnOfId.get(String(span.tags.execution)), span.traceId) ||
+            parent?.name !== "aws.durable.attempt"
+          ) {
             misplacedSpans++
           }
         }

@@ -22,6 +22,9 @@ export interface TestSpan {
   readonly tags: Readonly<Record<string, unknown>>
   /** Whether the backend flagged the span as failed (dd-trace's `error`, OpenTelemetry's ERROR status). */
   readonly error?: boolean | undefined
+  /** Epoch milliseconds (fractional where the backend has finer times). */
+  readonly start?: number | undefined
+  readonly end?: number | undefined
   /** Its span links (dd-trace's `_dd.span_links`, OpenTelemetry's links), with their `durable.link.role`. */
   readonly links?: ReadonlyArray<TestLink> | undefined
   /** Whether its trace is kept: dd-trace's sampling priority above 0; OpenTelemetry exports sampled spans only. */
@@ -44,6 +47,9 @@ export interface Harness {
   /** Changes the active trace's sampling priority from user code, if the backend has one. */
   readonly keepTrace?: (() => void) | undefined
 }
+
+/** Float rounding of dd-trace's nanosecond times read back as milliseconds. */
+const EPSILON = 0.001
 
 const operationsOf = (result: Awaited<ReturnType<LocalDurableTestRunner["run"]>>, withCheckpoints = false) =>
   result
@@ -177,6 +183,52 @@ export const runE2E = (harness: Harness) => {
           }
         })
 
+        it("follows the span laws: parents first, one operation span per operation, waits as recorded, attempts as run", async () => {
+          const { result, spans } = await traced(workflow)
+          const role = (span: TestSpan) => span.tags["aws.durable.span_role"]
+          const byId = new Map(spans.map((span) => [span.spanId, span]))
+          for (const span of spans) {
+            assert.isAtMost(span.start!, span.end! + EPSILON, `${span.name} ends before it starts`)
+            const parent = span.parentId === undefined ? undefined : byId.get(span.parentId)
+            // The execution span starts with the EXECUTION operation, before the anchor (SPEC §5.2).
+            if (parent !== undefined && role(span) !== "execution") {
+              assert.isAtLeast(
+                span.start! + EPSILON,
+                parent.start!,
+                `${span.name} starts before its parent ${parent.name}`
+              )
+            }
+          }
+          const operations = result
+            .getOperations()
+            .filter((op) => op.getType() !== "EXECUTION" && op.getName()?.startsWith("_datadog_") !== true)
+          assert.isAbove(operations.length, 0)
+          const operationSpans = spans.filter((span) => role(span) === "operation")
+          for (const op of operations) {
+            const own = operationSpans.filter((span) => span.tags["aws.durable.operation_id"] === op.getId())
+            assert.strictEqual(own.length, 1, `${op.getType()} ${op.getName()}: one operation span`)
+            const recordedStart = op.getStartTimestamp()?.getTime()
+            const recordedEnd = op.getEndTimestamp()?.getTime()
+            if (op.getType() === "WAIT" && recordedStart !== undefined) {
+              // dd-trace exports nanoseconds: a millisecond comes back within float rounding.
+              assert.closeTo(own[0]!.start!, recordedStart, 0.01, `wait ${op.getName()} starts when the service says`)
+              if (recordedEnd !== undefined) {
+                assert.closeTo(own[0]!.end! - own[0]!.start!, recordedEnd - recordedStart, 0.01, "the wait as recorded")
+              }
+            }
+            if (op.getType() === "STEP" && op.getSubType() === "Step") {
+              const attempts = spans.filter(
+                (span) => role(span) === "attempt" && span.tags["aws.durable.operation_id"] === op.getId()
+              )
+              assert.strictEqual(attempts.length, op.getStepDetails()?.attempt ?? 1, `${op.getName()}: attempts`)
+            }
+          }
+          assert.strictEqual(operationSpans.length, operations.length, "no operation span for anything else")
+          const executions = spans.filter((span) => role(span) === "execution")
+          assert.strictEqual(executions.length, 1, "one execution span")
+          assert.strictEqual(executions[0]!.tags["aws.durable.execution_status"], workflow.status.toLowerCase())
+        })
+
         it("changes nothing in the workflow's outcome", async () => {
           const { result: plain } = await captureStdout(() => run(withDurableExecution(workflow.make({})), workflow))
           const { result } = await traced(workflow)
@@ -267,34 +319,47 @@ export const runE2E = (harness: Harness) => {
       assert.isDefined(reserve)
       assert.strictEqual(reserve!.resource, "reserve")
       assert.strictEqual(reserve!.parentId, executes[0]!.spanId)
-      assert.strictEqual(String(reserve!.tags["aws.durable.operation_attempt"]), "0")
+      assert.strictEqual(reserve!.tags["aws.durable.span_role"], "operation")
       assert.strictEqual(String(reserve!.tags["aws.durable.replayed"]), "false")
       assert.isDefined(reserve!.tags["aws.durable.operation_id"])
+      const attempt = spans.find((s) => s.name === "aws.durable.attempt" && s.parentId === reserve!.spanId)
+      assert.isDefined(attempt, "the step's attempt under its operation span")
+      assert.strictEqual(String(attempt!.tags["aws.durable.operation_attempt"]), "0")
+      assert.strictEqual(String(attempt!.tags["aws.durable.attempt"]), "1")
+      assert.strictEqual(attempt!.tags["aws.durable.attempt_outcome"], "succeeded")
     })
 
-    it("flags only the attempt that failed: a retry in the same invocation gets its own live span", async () => {
+    it("flags only the attempt that failed: each attempt of a retry in the same invocation is its own span", async () => {
       const { result, spans } = await traced(RETRIED_IN_PROCESS)
       assert.strictEqual(result.getStatus(), "SUCCEEDED")
       assert.strictEqual(result.getInvocations().length, 2)
-      const charges = spans.filter((s) => s.tags["aws.durable.operation_name"] === "charge")
-      assert.strictEqual(new Set(charges.map((s) => s.parentId)).size, 1, "both attempts under one execute span")
+      const step = spans.filter(
+        (s) => s.name === "aws.durable.step" && s.tags["aws.durable.operation_name"] === "charge"
+      )
+      assert.strictEqual(step.length, 1, "one operation span for the step")
+      const charges = spans.filter(
+        (s) => s.name === "aws.durable.attempt" && s.tags["aws.durable.operation_name"] === "charge"
+      )
       assert.deepStrictEqual(
-        charges.map((s) => [
-          String(s.tags["aws.durable.operation_attempt"]),
-          s.error,
-          String(s.tags["aws.durable.replayed"])
-        ]),
+        charges.map((s) => s.parentId),
+        [step[0]!.spanId, step[0]!.spanId],
+        "both attempts under the step's span"
+      )
+      assert.deepStrictEqual(
+        charges.map((s) => [String(s.tags["aws.durable.attempt"]), s.error, s.tags["aws.durable.attempt_outcome"]]),
         [
-          ["0", true, "false"],
-          ["1", false, "false"]
+          ["1", true, "failed"],
+          ["2", false, "succeeded"]
         ]
       )
     })
 
     it("keeps map items low-cardinality: every item span shares one resource", async () => {
       const { spans } = await traced(WORKFLOWS.find((w) => w.name.startsWith("map"))!)
-      const items = spans.filter((s) => s.name === "aws.durable.child_context")
-      assert.isAtLeast(items.length, 20)
+      const items = spans.filter(
+        (s) => s.name === "aws.durable.child_context" && s.tags["aws.durable.span_role"] === "operation"
+      )
+      assert.strictEqual(items.length, 20, "one operation span per item")
       assert.strictEqual(new Set(items.map((s) => s.resource)).size, 1)
     })
 
@@ -309,7 +374,7 @@ export const runE2E = (harness: Harness) => {
       for (const log of logs) {
         const step = spans.find((s) => decimal(s.spanId) === log["dd.span_id"])
         assert.isDefined(step, `a span with id ${log["dd.span_id"]}`)
-        assert.strictEqual(step!.name, "aws.durable.step")
+        assert.strictEqual(step!.name, "aws.durable.attempt", "the step's attempt is active while it runs")
         assert.strictEqual(log["dd.trace_id"], decimal(step!.traceId))
         assert.strictEqual(log["dd.service"], "orders")
         assert.strictEqual(log["dd.env"], "test")

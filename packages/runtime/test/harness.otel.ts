@@ -33,6 +33,8 @@ export const otelHarness: Harness = {
         role: link.attributes?.["durable.link.role"] as string | undefined
       })),
       // The simple processor exports sampled spans only.
-      sampled: (span.spanContext().traceFlags & 1) === 1
+      sampled: (span.spanContext().traceFlags & 1) === 1,
+      start: span.startTime[0] * 1e3 + span.startTime[1] / 1e6,
+      end: span.endTime[0] * 1e3 + span.endTime[1] / 1e6
     }))
 }

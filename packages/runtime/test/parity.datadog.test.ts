@@ -126,6 +126,26 @@ const withInvocation = (spans: ReadonlyArray<ExportedSpan>): ReadonlyArray<Span>
   }))
 }
 
+/** durable-trace's own span-shape tags (SPEC §5.2), which Datadog's integration has no counterpart for. */
+const SHAPE_KEYS = ["aws.durable.span_role", "aws.durable.attempt", "aws.durable.attempt_outcome"]
+
+/**
+ * durable-trace's run as Datadog draws it (SPEC §5.2, README "Parity"): Datadog draws one `aws.durable.step` per
+ * attempt, durable-trace one `aws.durable.attempt` per attempt under the step's one operation span. Compared here:
+ * each attempt as Datadog's step span; the step's operation span, the suspend markers and the execution span
+ * (durable-trace's alone) left out, and the span-shape tags with them.
+ */
+const datadogView = (run: Run): Run => ({
+  ...run,
+  spans: run.spans.flatMap((span): Array<Span> => {
+    const role = span.meta["aws.durable.span_role"]
+    if (role === "suspend" || role === "execution") return []
+    if (role === "operation" && span.name === "aws.durable.step") return []
+    const keys = new Set([...span.keys].filter((key) => !SHAPE_KEYS.includes(key)))
+    return [{ ...span, name: role === "attempt" ? "aws.durable.step" : span.name, keys }]
+  })
+})
+
 /** The identity of a span across the two runs: where it ran, what it is, which operation and attempt. */
 const keyOf = (span: Span): string =>
   [
@@ -242,9 +262,11 @@ describe("parity with Datadog's integration (datadog-lambda-js + dd-trace's dura
       const both = () =>
         (runs ??= (async () => {
           const theirs = await runOnce(datadog(sdk.withDurableExecution(workflow(scenario.retrySeconds))), true)
-          const ours = await runOnce(
-            withDurableTracing(workflow(scenario.retrySeconds), { backend: DdTrace.layer(tracer) }),
-            false
+          const ours = datadogView(
+            await runOnce(
+              withDurableTracing(workflow(scenario.retrySeconds), { backend: DdTrace.layer(tracer) }),
+              false
+            )
           )
           return { ours, theirs }
         })())
@@ -309,11 +331,14 @@ describe("parity with Datadog's integration (datadog-lambda-js + dd-trace's dura
       it("agrees span for span on the resource and every tag both set (replayed, attempt, kind, ...), ids aside", async () => {
         const { ours, theirs } = await both()
         const byKey = new Map(ours.spans.map((s) => [keyOf(s), s]))
+        const drawnOnce = new Set(ours.spans.map((s) => `${s.name} ${s.meta["aws.durable.operation_id"]}`))
         const compared: Array<string> = []
         for (const their of theirs.spans) {
           const mine = byKey.get(keyOf(their))
           // Completed steps fire no plugin hooks on replay: ours draws no span for them (README, Limitations).
           if (mine === undefined) {
+            // Datadog draws an operation again in each invocation that resumes it; durable-trace once (SPEC §5.2).
+            if (drawnOnce.has(`${their.name} ${their.meta["aws.durable.operation_id"]}`)) continue
             assert.strictEqual(
               their.meta["aws.durable.replayed"],
               "true",
@@ -338,8 +363,8 @@ describe("parity with Datadog's integration (datadog-lambda-js + dd-trace's dura
             assert.strictEqual(value(mine), value(their), `${label}: ${key}`)
           }
         }
-        // Every live operation is compared, across all invocations.
-        assert.isAtLeast(compared.length, 20)
+        // Every operation is compared (durable-trace draws each once, Datadog once per invocation that resumes it).
+        assert.isAtLeast(compared.length, 15)
         // Map items and branches: the low-cardinality resource, on both sides.
         const itemSteps = theirs.spans.filter((s) =>
           /^(double-\d|left|right)$/.test(s.meta["aws.durable.operation_name"] ?? "")

@@ -52,6 +52,8 @@ export const testSpansOf = (chunk: ReadonlyArray<ExportedSpan>): Array<TestSpan>
     parentId: /^0+$/.test(span.parent_id) ? undefined : span.parent_id,
     resource: span.resource,
     error: span.error === 1,
+    start: span.start / 1e6,
+    end: (span.start + span.duration) / 1e6,
     tags: { ...span.metrics, ...span.meta }
   }))
 }
