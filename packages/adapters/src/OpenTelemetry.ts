@@ -188,7 +188,9 @@ export const make = (options: Options = {}): Backend.BackendServices => {
             ? fromSpan(spanOptions.parent.span)
             : undefined
       const own = attributesOf(name, spanOptions)
-      const scoped = inheritedOf(inherited, parent, own)
+      // A span under a remote parent (an operation drawn under the anchor, SPEC §5.2) takes the execution's
+      // attributes from the span it is started in.
+      const scoped = inheritedOf(inherited, parent ?? trace.getSpan(context.active()), own)
       const links = linksOf(spanOptions.links)
       const span = tracer.startSpan(
         name,

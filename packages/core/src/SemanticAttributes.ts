@@ -53,6 +53,16 @@ export const ATTRIBUTES = {
     meaning: "the attempt number: Datadog counts from 0, the SDK and AWS's plugin from 1",
     datadog: "aws.durable.operation_attempt",
     openTelemetry: "durable.operation.attempt"
+  },
+  attemptNumber: {
+    meaning: "an attempt span's attempt, from 1",
+    datadog: "aws.durable.attempt",
+    openTelemetry: "durable.attempt.number"
+  },
+  attemptOutcome: {
+    meaning: "an attempt span's outcome (succeeded, failed)",
+    datadog: "aws.durable.attempt_outcome",
+    openTelemetry: "durable.attempt.outcome"
   }
 } as const satisfies Record<string, Attribute>
 

@@ -99,7 +99,12 @@ export const runModes = (harness: Harness) => {
         assert.strictEqual(step.tags["durable.operation.type"], "STEP")
         assert.strictEqual(step.tags["durable.operation.subtype"], "Step")
         assert.isString(step.tags["durable.operation.id"])
-        assert.strictEqual(step.tags["durable.operation.attempt"], 1)
+        const attempt = spans.find(
+          (span) => span.name === "aws.durable.attempt" && span.tags["aws.durable.operation_name"] === "step-1"
+        )!
+        assert.strictEqual(attempt.tags["durable.operation.attempt"], 1)
+        assert.strictEqual(attempt.tags["durable.attempt.number"], 1, "AWS's plugin's name on attempt spans")
+        assert.strictEqual(attempt.tags["durable.attempt.outcome"], "succeeded")
         assert.strictEqual(wait.tags["durable.operation.type"], "WAIT")
         // The execution's ARN on every operation span, as on the execute span.
         assert.strictEqual(step.tags["durable.execution.arn"], execute.tags["aws.durable.execution_arn"])
