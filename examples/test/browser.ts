@@ -47,6 +47,8 @@ export const withPage = async <A>(file: string, use: (page: Page) => Promise<A>)
 /** A bar as the browser laid it out. */
 export interface DrawnBar {
   readonly spanId: string
+  /** The row's label: span name and resource. */
+  readonly name: string
   readonly parentId: string | null
   readonly operationId: string | null
   readonly kind: string
@@ -61,6 +63,7 @@ export const drawnBars = (page: Page): Promise<Array<DrawnBar>> =>
       const box = g.querySelector("rect.extent")!.getBoundingClientRect()
       return {
         spanId: g.getAttribute("data-span-id")!,
+        name: g.querySelector("text.name")?.textContent ?? "",
         parentId: g.getAttribute("data-parent-id"),
         operationId: g.getAttribute("data-operation-id"),
         kind: g.getAttribute("data-kind")!,
@@ -76,17 +79,19 @@ export const leftOfParent = (bars: ReadonlyArray<DrawnBar>): Array<string> => {
   return bars.flatMap((bar) => {
     const parent = bar.parentId === null ? undefined : byId.get(bar.parentId)
     return parent !== undefined && bar.left < parent.left - 0.5
-      ? [`${bar.spanId} (${bar.kind}) starts ${(parent.left - bar.left).toFixed(1)} px left of ${parent.spanId}`]
+      ? [`${bar.name} starts ${(parent.left - bar.left).toFixed(1)} px left of its parent ${parent.name}`]
       : []
   })
 }
 
 /** Durable operations drawn more than once: operation bars (not attempts or suspend markers) per operation id. */
 export const drawnTwice = (bars: ReadonlyArray<DrawnBar>): Array<string> => {
-  const count = new Map<string, number>()
+  const drawn = new Map<string, Array<string>>()
   for (const bar of bars) {
     if (bar.operationId === null || bar.kind !== "operation") continue
-    count.set(bar.operationId, (count.get(bar.operationId) ?? 0) + 1)
+    drawn.set(bar.operationId, [...(drawn.get(bar.operationId) ?? []), bar.name])
   }
-  return [...count].filter(([, n]) => n > 1).map(([id, n]) => `operation ${id} drawn ${n} times`)
+  return [...drawn]
+    .filter(([, names]) => names.length > 1)
+    .map(([id, names]) => `operation ${id} (${names[0]}) drawn ${names.length} times`)
 }
