@@ -4,7 +4,7 @@ import * as Schema from "effect/Schema"
 import { parseCli } from "../src/demo/cli.ts"
 import { type DemoSpan, ddSpanLinks } from "../src/demo/collect.ts"
 import { formatDuration, invocationsOf, tree, waterfall } from "../src/demo/render.ts"
-import { fromSimulated, skippedBefore, unskip } from "../src/demo/skippedTime.ts"
+import { skippedBefore, timeline, unskip } from "../src/demo/skippedTime.ts"
 import { SPANS } from "./spans.fixture.ts"
 
 const DAY = 86_400_000
@@ -87,9 +87,13 @@ describe("skipped time", () => {
   })
   it("maps real and fake times onto the execution's timeline", () => {
     const fromReal = unskip(samples)
-    const fromFake = fromSimulated(samples)
+    const any = timeline(samples, T + 700)
     assert.strictEqual(fromReal(T + 650) - fromReal(T + 550), DAY + 100)
-    assert.strictEqual(fromFake(T + DAY + 650) - fromFake(T + 300_000 + 550), DAY + 100)
+    // A wait from its real start in invocation 3 to its end read off the fake clock when invocation 4 began.
+    assert.strictEqual(any(T + DAY + 600) - any(T + 550), DAY + 50)
+    assert.strictEqual(any(T + 300_000 + 450) - any(T + 450), 0, "a fake time and the real time it stands for agree")
+    // Read off the fake clock after the jump to the day's end, just before invocation 4 began.
+    assert.strictEqual(any(T + DAY + 590) - any(T + 550), DAY + 40)
   })
   const ms = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 3 * DAY }))
   const clocks = Arbitrary.schema(Schema.Array(Schema.Tuple([ms, ms])))

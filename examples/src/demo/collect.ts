@@ -51,11 +51,6 @@ export const ddSpanLinks = (meta: string | undefined): Array<DemoLink> => {
 export interface Collector {
   readonly name: string
   readonly backend: BackendLayer
-  /**
-   * The clock the tracer times spans on under the local runner's fake timers: dd-trace's own (bound at load, so
-   * real); OpenTelemetry's SDK starts spans at `Date.now()`, so the fake one.
-   */
-  readonly clock: "real" | "fake"
   readonly spans: () => ReadonlyArray<DemoSpan>
 }
 
@@ -113,7 +108,7 @@ export const ddTrace = async (): Promise<Collector> => {
     }
     return true
   }) as typeof process.stdout.write
-  return { name: "dd-trace (log exporter)", backend: DdTrace.layer(tracer), clock: "real", spans: () => spans }
+  return { name: "dd-trace (log exporter)", backend: DdTrace.layer(tracer), spans: () => spans }
 }
 
 /** OpenTelemetry's SDK with an in-memory exporter, registered globally. */
@@ -133,7 +128,6 @@ export const openTelemetry = async (): Promise<Collector> => {
   return {
     name: "OpenTelemetry (in-memory exporter)",
     backend: OpenTelemetry.layer(),
-    clock: "fake",
     spans: () =>
       exporter.getFinishedSpans().map((span) => ({
         name: span.name,

@@ -13,7 +13,7 @@ import { parseCli, USAGE } from "./cli.ts"
 import type { Collector, DemoSpan } from "./collect.ts"
 import { makeOrderWorkflow, type Order, PAYMENT_CALLBACK } from "./orderWorkflow.ts"
 import { formatDuration, tree, waterfall } from "./render.ts"
-import { type ClockSample, fromSimulated, unskip } from "./skippedTime.ts"
+import { type ClockSample, timeline } from "./skippedTime.ts"
 
 const cli = parseCli(process.argv.slice(2), resolve(import.meta.dirname, "../../out/trace.html"))
 if (cli._tag === "Help") {
@@ -65,7 +65,7 @@ const order: Order = { orderId: "o-1001", sku: "sku-espresso-machine", quantity:
 await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
 // OpenTelemetry's SDK starts a span at Date.now() and ends it by performance.now(): with both faked, a span that
 // ends after the runner jumped the clock (the invocation's, which ends after its checkpoint) would last the jump.
-// Real durations keep each span in the fake clock's frame as of its start, which `fromSimulated` undoes.
+// Real durations keep each span in the fake clock's frame as of its start, which `timeline` undoes.
 performance.now = realNow
 const runner = new LocalDurableTestRunner({ handlerFunction: handler })
 const payment = runner.getOperation(PAYMENT_CALLBACK)
@@ -75,6 +75,7 @@ const paying = (async () => {
   await payment.sendCallbackSuccess(JSON.stringify({ paid: true, amount: 499 }))
 })()
 const result = await runner.run({ payload: order })
+const realEnd = performance.timeOrigin + realNow()
 await paying
 await LocalDurableTestRunner.teardownTestEnvironment()
 
@@ -109,8 +110,9 @@ summaries.forEach((summary, i) => {
   console.log(`${" ".repeat(23)}${describeWrite(summary)}`)
 })
 
-// dd-trace times spans on the real clock; OpenTelemetry's SDK starts them at Date.now(), the runner's fake clock.
-const shift = collector.clock === "real" ? unskip(clock) : fromSimulated(clock)
+// dd-trace times spans on the real clock; OpenTelemetry's SDK starts them at Date.now(), the runner's fake clock;
+// the plugin's spans made from the service's timestamps can carry either.
+const shift = timeline(clock, realEnd)
 const spans: ReadonlyArray<DemoSpan> = collector
   .spans()
   .map((span) => ({ ...span, start: shift(span.start), end: shift(span.end) }))

@@ -5,6 +5,9 @@
  * waited. Sampling both clocks at each invocation tells how much time was skipped before it; shifting every
  * timestamp by what was skipped before it gives the timeline a deployed execution would have. Pure.
  *
+ * Not every timestamp is on the real clock: the SDK and the runner's orchestrator read the fake `Date` (a wait's
+ * end, a suspend), and so does OpenTelemetry's SDK when it starts a span; `timeline` sorts them out.
+ *
  * The gotcha: the runner sets the fake clock to the schedule computed on the real clock, so the fake clock's lead
  * at an invocation is the time skipped before that invocation alone (not a running total), and it stays put when
  * nothing was skipped (a callback). A lead that did not move by more than `TOLERANCE_MS` means nothing was skipped.
@@ -45,22 +48,33 @@ export const unskip = (samples: ReadonlyArray<ClockSample>): ((t: number) => num
   }
 }
 
-/** A time read off the runner's fake clock, back on the real clock: less the fake clock's lead at the time. */
-export const toReal = (samples: ReadonlyArray<ClockSample>): ((t: number) => number) => {
-  const sorted = [...samples].sort((a, b) => a.simulated - b.simulated)
-  return (t) => {
-    let lead = 0
-    for (const sample of sorted) {
-      if (sample.simulated > t) break
-      lead = sample.simulated - sample.real
-    }
-    return t - lead
-  }
+/** The era (index into the samples by real start) a time read off the fake clock belongs to. */
+const fakeEra = (sorted: ReadonlyArray<ClockSample>, t: number): number => {
+  // The runner jumps the clock a few milliseconds before the invocation it schedules, so a time up to
+  // `TOLERANCE_MS` before an invocation's sample already belongs to that invocation's era.
+  let era = -1
+  sorted.forEach((sample, i) => {
+    if (sample.simulated <= t + TOLERANCE_MS) era = i
+  })
+  return era
 }
 
-/** A time read off the runner's fake clock, on the execution's timeline. */
-export const fromSimulated = (samples: ReadonlyArray<ClockSample>): ((t: number) => number) => {
-  const real = toReal(samples)
-  const shift = unskip(samples)
-  return (t) => shift(real(t))
+/**
+ * Any timestamp of a local run on the execution's timeline, whichever clock it was read from. A local run lasts
+ * seconds of real time, so a time later than the real end of the run (`realEnd`, read when the run returned) by
+ * more than `TOLERANCE_MS` was read off the fake clock after a jump: the SDK's and the runner's `Date.now()`,
+ * OpenTelemetry's span starts. It goes back by the fake clock's lead in its era, forward by what was skipped up
+ * to that era. Anything else is real (dd-trace, the checkpoint service in its worker thread) or on a fake clock
+ * that had not jumped yet, where the two agree.
+ */
+export const timeline = (samples: ReadonlyArray<ClockSample>, realEnd: number): ((t: number) => number) => {
+  const sorted = [...samples].sort((a, b) => a.real - b.real)
+  const skipped = skippedBefore(sorted)
+  const fromReal = unskip(sorted)
+  return (t) => {
+    if (t <= realEnd + TOLERANCE_MS) return fromReal(t)
+    const era = fakeEra(sorted, t)
+    if (era < 0) return t
+    return t - (sorted[era]!.simulated - sorted[era]!.real) + skipped[era]!.skipped
+  }
 }
