@@ -98,9 +98,10 @@ const trees = Arbitrary.map(Arbitrary.schema(Schema.Array(Node).check(Schema.isM
   let cursor = 0
   nodes.forEach((node, i) => {
     if (i === 0 || node.gap !== undefined) {
-      cursor += (node.gap ?? 0) + 1
-      const parent = i === 0 ? undefined : spans[node.parent % i]!.spanId
-      spans.push(span(`s${i}`, parent, cursor, cursor + node.duration + 1, true))
+      const parent = i === 0 ? undefined : spans[node.parent % i]!
+      // A resumed invocation starts after the span it continues (and after the previous invocation).
+      cursor = Math.max(cursor, parent?.start ?? 0) + (node.gap ?? 0) + 1
+      spans.push(span(`s${i}`, parent?.spanId, cursor, cursor + node.duration + 1, true))
       cursor += node.duration + 1
     } else {
       const parent = spans[node.parent % i]!

@@ -139,7 +139,7 @@ export const waterfall = (spans: ReadonlyArray<DemoSpan>, title: string, options
       invocation++
       parts.push(
         `<rect class="window" x="${x0}" y="${TOP - 8}" width="${Math.max(w, 1)}" height="${height - TOP}" fill="#6c5ce7" opacity="0.06"/>`,
-        `<text class="window-label" x="${x0 + 2}" y="${TOP - 30}" font-size="11" fill="#6c5ce7">${invocation === 1 || w > 40 ? `invocation ${invocation}` : `#${invocation}`}</text>`,
+        `<text class="window-label" x="${x0 + 2}" y="${TOP - 30}" font-size="11" fill="#6c5ce7">${w > 90 ? `invocation ${invocation}` : `#${invocation}`}</text>`,
         `<text x="${x0 + 2}" y="${TOP - 16}" font-size="10" fill="#6c5ce7">${escapeHtml(real)}</text>`
       )
     } else if (w > 0) {
