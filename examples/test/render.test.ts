@@ -1,66 +1,141 @@
 import { assert, describe, it } from "@effect/vitest"
-import type { DemoSpan } from "../src/demo/collect.ts"
+import * as Arbitrary from "effect/Arbitrary"
+import * as Schema from "effect/Schema"
+import { parseCli } from "../src/demo/cli.ts"
+import { type DemoSpan, ddSpanLinks } from "../src/demo/collect.ts"
 import { formatDuration, invocationsOf, tree, waterfall } from "../src/demo/render.ts"
-
-const span = (name: string, spanId: string, parentId: string | undefined, start: number, end: number): DemoSpan => ({
-  name,
-  traceId: "a".repeat(32),
-  spanId,
-  parentId,
-  resource: name,
-  start,
-  end,
-  tags: {},
-  error: false
-})
+import { skippedBefore, timeline, unskip } from "../src/demo/skippedTime.ts"
+import { SPANS } from "./spans.fixture.ts"
 
 const DAY = 86_400_000
-// Two invocations a day apart; the second aws.lambda continues the first execute span.
-const SPANS = [
-  span("aws.lambda", "l1", undefined, 0, 50),
-  span("aws.durable.execute", "e1", "l1", 1, 49),
-  span("aws.durable.step", "s1", "e1", 2, 10),
-  span("aws.lambda", "l2", "e1", DAY, DAY + 40),
-  span("aws.durable.execute", "e2", "l2", DAY + 1, DAY + 39),
-  span("aws.durable.step", "s2", "e2", DAY + 2, DAY + 30)
-]
 
 describe("demo rendering", () => {
   it("assigns each span to its nearest aws.lambda, numbered by start", () => {
     const invocation = invocationsOf(SPANS)
     assert.deepStrictEqual(
-      SPANS.map((s) => invocation.get(s.spanId)),
-      [1, 1, 1, 2, 2, 2]
+      SPANS.filter((s) => s.traceId === SPANS[0]!.traceId).map((s) => invocation.get(s.spanId)),
+      [1, 1, 1, 1, 2, 2, 2]
     )
   })
 
   it("formats durations from sub-millisecond to days", () => {
-    assert.deepStrictEqual([0.5, 12, 4_500, 300_000, 7_200_000, 3 * DAY].map(formatDuration), [
-      "0.50ms",
-      "12ms",
-      "4.5s",
-      "5min",
-      "2.0h",
-      "3.0d"
-    ])
+    assert.deepStrictEqual(
+      [0.5, 12, 4_500, 300_000, 7_200_000, DAY - 60_000, DAY + 50, 1.5 * DAY].map(formatDuration),
+      ["0.50ms", "12ms", "4.5s", "5 min", "2.0 h", "1 day", "1 day", "1.5 days"]
+    )
   })
 
   it("draws the resumed invocation under the span it continues", () => {
     const lines = tree(SPANS).split("\n")
-    assert.strictEqual(lines.length, 7)
-    assert.match(lines[4]!, /^ {6}└─ aws.lambda .*\[invocation 2\]$/)
+    assert.match(lines.find((l) => l.includes("[invocation 2]"))!, /^ {6}└─ aws.lambda /)
   })
 
-  it("compresses the idle day: both invocations get readable widths and the gap is labelled", () => {
+  it("labels the idle day with its real length, once per gap", () => {
     const page = waterfall(SPANS, "t")
-    assert.include(page, "⋯ 24.0h ⋯")
-    const bars = [...page.matchAll(/<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)" height="15" rx="2"/g)].map((m) => ({
-      x: Number(m[1]),
-      width: Number(m[2])
-    }))
-    assert.strictEqual(bars.length, 6)
-    // Invocation 2's step is no sliver: it is drawn at the same scale as invocation 1.
-    assert.isAbove(bars[5]!.width, 100)
-    assert.isAbove(bars[3]!.x, bars[0]!.x + bars[0]!.width)
+    assert.deepStrictEqual(
+      [...page.matchAll(/class="gap" data-duration-ms="[\d.]+" data-label="([^"]+)"/g)].map((m) => m[1]),
+      ["1 day", "1 day"]
+    )
   })
+
+  it("draws one bar per span, with its parent, kind and operation id for the page's script", () => {
+    const page = waterfall(SPANS, "t")
+    const bars = [...page.matchAll(/<g class="bar[^"]*" data-span-id="([^"]+)"/g)].map((m) => m[1])
+    assert.deepStrictEqual(bars.sort(), SPANS.map((s) => s.spanId).sort())
+    assert.include(page, 'data-span-id="wait" data-trace-id')
+    assert.match(
+      page,
+      /data-span-id="wait"[^>]*data-parent-id="e1"[^>]*data-kind="operation"[^>]*data-operation-id="op-wait"/
+    )
+    assert.include(page, 'class="link" data-from="l3" data-to="e1" data-role="anchor"')
+    assert.include(page, "3 traces")
+  })
+
+  it("escapes span data embedded in the page", () => {
+    const evil: DemoSpan = { ...SPANS[0]!, spanId: "x", name: "</script><b>", tags: { note: "</script>" } }
+    const page = waterfall([evil], "t")
+    assert.notInclude(page, "</script><b>")
+  })
+})
+
+describe("span links from dd-trace's log exporter", () => {
+  it("reads _dd.span_links (hex ids, the link's role)", () => {
+    assert.deepStrictEqual(
+      ddSpanLinks('[{"trace_id":"abc","span_id":"12","attributes":{"durable.link.role":"previous"},"flags":1}]'),
+      [{ traceId: `${"0".repeat(29)}abc`, spanId: `${"0".repeat(14)}12`, role: "previous" }]
+    )
+    assert.deepStrictEqual(ddSpanLinks(undefined), [])
+    assert.deepStrictEqual(ddSpanLinks("[{trunc..."), [])
+  })
+})
+
+describe("skipped time", () => {
+  const T = 1_800_000_000_000
+  // What the local runner does: a 5-minute retry delay, a callback (nothing skipped), then a one-day wait; the fake
+  // clock is set to the service's schedule, computed on the real clock.
+  const samples = [
+    { real: T, simulated: T },
+    { real: T + 200, simulated: T + 300_000 + 200 },
+    { real: T + 400, simulated: T + 300_000 + 400 },
+    { real: T + 600, simulated: T + DAY + 600 }
+  ]
+  it("adds up what was skipped before each invocation", () => {
+    assert.deepStrictEqual(
+      skippedBefore(samples).map((s) => s.skipped),
+      [0, 300_000, 300_000, 300_000 + DAY]
+    )
+  })
+  it("maps real and fake times onto the execution's timeline", () => {
+    const fromReal = unskip(samples)
+    const any = timeline(samples, T + 700)
+    assert.strictEqual(fromReal(T + 650) - fromReal(T + 550), DAY + 100)
+    // A wait from its real start in invocation 3 to its end read off the fake clock when invocation 4 began.
+    assert.strictEqual(any(T + DAY + 600) - any(T + 550), DAY + 50)
+    assert.strictEqual(any(T + 300_000 + 450) - any(T + 450), 0, "a fake time and the real time it stands for agree")
+    // Read off the fake clock after the jump to the day's end, just before invocation 4 began.
+    assert.strictEqual(any(T + DAY + 590) - any(T + 550), DAY + 40)
+  })
+  const ms = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 3 * DAY }))
+  const clocks = Arbitrary.schema(Schema.Array(Schema.Tuple([ms, ms])))
+  it.prop("unskip is monotone", { steps: clocks, a: ms, b: ms }, ({ steps, a, b }) => {
+    let real = T
+    const samples = steps.map(([busy, skipped]) => {
+      real += busy
+      return { real, simulated: real + skipped }
+    })
+    const f = unskip(samples)
+    const [lo, hi] = a <= b ? [a, b] : [b, a]
+    assert.isAtMost(f(T + lo), f(T + hi))
+  })
+})
+
+describe("pnpm demo's command line", () => {
+  const out = "/tmp/x.html"
+  it("takes a backend, a mode and a page; --help", () => {
+    assert.deepStrictEqual(parseCli([], out), { _tag: "Run", backend: "dd-trace", mode: "continuous", out })
+    assert.deepStrictEqual(parseCli(["--backend", "opentelemetry", "--mode", "linked", "--out", "a.html"], out), {
+      _tag: "Run",
+      backend: "otel",
+      mode: "linked",
+      out: "a.html"
+    })
+    assert.deepStrictEqual(parseCli(["--help"], out), { _tag: "Help" })
+  })
+  const invalid = {
+    unknownOption: [["--bogus"], /Unknown option '--bogus'/],
+    unknownBackend: [["--backend", "zipkin"], /^--backend zipkin: expected dd-trace or otel$/],
+    unknownMode: [["--mode", "split"], /^--mode split: expected continuous or linked$/],
+    missingValue: [["--backend"], /--backend/],
+    positional: [["otel"], /otel/]
+  } as const
+  for (const [name, [args, message]] of Object.entries(invalid)) {
+    it(`rejects in one line: ${name}`, () => {
+      const cli = parseCli(args, out)
+      assert.strictEqual(cli._tag, "Invalid", name)
+      if (cli._tag === "Invalid") {
+        assert.match(cli.message, message, name)
+        assert.notInclude(cli.message, "\n", name)
+      }
+    })
+  }
 })

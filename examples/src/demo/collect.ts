@@ -18,6 +18,34 @@ export interface DemoSpan {
   readonly end: number
   readonly tags: Readonly<Record<string, string | number | boolean>>
   readonly error: boolean
+  /** Span links (linked trace mode): the spans this one points at, in other traces. */
+  readonly links: ReadonlyArray<DemoLink>
+}
+
+/** A span link: its target and the role durable-trace gives it (`anchor`, `previous`). */
+export interface DemoLink {
+  readonly traceId: string
+  readonly spanId: string
+  readonly role: string | undefined
+}
+
+/** dd-trace's `_dd.span_links` meta (JSON, hex ids) as links; nothing when absent or unreadable. */
+export const ddSpanLinks = (meta: string | undefined): Array<DemoLink> => {
+  if (meta === undefined) return []
+  try {
+    const links = JSON.parse(meta) as ReadonlyArray<{
+      trace_id: string
+      span_id: string
+      attributes?: Record<string, string>
+    }>
+    return links.map((link) => ({
+      traceId: link.trace_id.padStart(32, "0"),
+      spanId: link.span_id.padStart(16, "0"),
+      role: link.attributes?.["durable.link.role"]
+    }))
+  } catch {
+    return []
+  }
 }
 
 export interface Collector {
@@ -72,7 +100,8 @@ export const ddTrace = async (): Promise<Collector> => {
             start: s.start / 1e6,
             end: (s.start + s.duration) / 1e6,
             tags: { ...s.metrics, ...s.meta },
-            error: s.error === 1
+            error: s.error === 1,
+            links: ddSpanLinks(s.meta["_dd.span_links"])
           })
         }
       }
@@ -108,8 +137,19 @@ export const openTelemetry = async (): Promise<Collector> => {
         resource: String(span.attributes["resource.name"] ?? span.name),
         start: millis(span.startTime),
         end: millis(span.endTime),
-        tags: span.attributes as Record<string, string | number | boolean>,
-        error: span.status.code === 2
+        tags: {
+          ...(span.attributes as Record<string, string | number | boolean>),
+          ...(span.status.message ? { "otel.status_description": span.status.message } : {})
+        },
+        error: span.status.code === 2,
+        links: span.links.map((link) => ({
+          traceId: link.context.traceId,
+          spanId: link.context.spanId,
+          role:
+            link.attributes?.["durable.link.role"] === undefined
+              ? undefined
+              : String(link.attributes["durable.link.role"])
+        }))
       }))
   }
 }

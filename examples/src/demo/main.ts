@@ -1,41 +1,55 @@
 /**
- * `pnpm demo [--backend dd-trace|otel] [--out file.html]`: runs the order workflow on the durable SDK's local
- * runner (in process, time skipped) under real dd-trace (default) or OpenTelemetry, traced by durable-trace.
- * Prints what each invocation read and wrote, the whole trace as a tree, and writes a waterfall page.
+ * `pnpm demo [--backend dd-trace|otel] [--mode continuous|linked] [--out file.html]`: runs the order workflow on
+ * the durable SDK's local runner (in process, time skipped) under real dd-trace (default) or OpenTelemetry, traced
+ * by durable-trace. Prints what each invocation read and wrote, the whole trace as a tree, and writes a waterfall
+ * page. The runner skips the idle time (a 5-minute retry delay, a one-day wait); the demo puts it back into the
+ * spans' timestamps (`skippedTime.ts`) so the picture shows the execution as deployed.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
-import { parseArgs } from "node:util"
+import { performance } from "node:perf_hooks"
 import type { InvocationSummary } from "@durable-trace/runtime/withDurableTracing"
-import { type Collector, ddTrace, openTelemetry } from "./collect.ts"
+import { parseCli, USAGE } from "./cli.ts"
+import type { Collector, DemoSpan } from "./collect.ts"
 import { makeOrderWorkflow, type Order, PAYMENT_CALLBACK } from "./orderWorkflow.ts"
 import { formatDuration, tree, waterfall } from "./render.ts"
+import { type ClockSample, timeline } from "./skippedTime.ts"
 
-const { values } = parseArgs({
-  options: {
-    backend: { type: "string", default: "dd-trace" },
-    out: { type: "string", default: resolve(import.meta.dirname, "../../out/trace.html") }
-  }
-})
-
-const pickCollector = (name: string): Promise<Collector> => {
-  if (name === "dd-trace" || name === "datadog") return ddTrace()
-  if (name === "otel" || name === "opentelemetry") return openTelemetry()
-  throw new Error(`--backend ${name}: expected dd-trace or otel`)
+const cli = parseCli(process.argv.slice(2), resolve(import.meta.dirname, "../../out/trace.html"))
+if (cli._tag === "Help") {
+  console.log(USAGE)
+  process.exit(0)
 }
+if (cli._tag === "Invalid") {
+  console.error(`pnpm demo: ${cli.message} (see pnpm demo --help)`)
+  process.exit(2)
+}
+const values = cli
 
+// The runtime reads its trace mode from the environment (the `traceMode` option's default).
+process.env.DURABLE_TRACE_MODE = values.mode
 // The tracer first: dd-trace must be initialised before the code it traces is loaded.
-const collector = await pickCollector(values.backend)
+const { ddTrace, openTelemetry } = await import("./collect.ts")
+const collector: Collector = await (values.backend === "dd-trace" ? ddTrace() : openTelemetry())
 const { LocalDurableTestRunner, WaitingOperationStatus } = await import("@aws/durable-execution-sdk-js-testing")
 const { withDurableTracing } = await import("@durable-trace/runtime/withDurableTracing")
 
 const summaries: Array<InvocationSummary> = []
-const handler = withDurableTracing(makeOrderWorkflow(), {
+const traced = withDurableTracing(makeOrderWorkflow(), {
   backend: collector.backend,
   service: "orders",
   handlerName: "orderWorkflow",
   onInvocation: (summary) => summaries.push(summary)
 })
+// Both clocks as each invocation starts: the runner's fake Date (it jumps over idle time) and the real one the
+// tracers (which bound their clocks at load) and the runner's checkpoint service (a worker thread) use.
+const clock: Array<ClockSample> = []
+// Bound now, before the runner installs its fake timers (which patch perf_hooks' performance.now in place).
+const realNow = performance.now.bind(performance)
+const handler = ((...args: Parameters<typeof traced>) => {
+  clock.push({ real: performance.timeOrigin + realNow(), simulated: Date.now() })
+  return traced(...args)
+}) as typeof traced
 
 // The SDK logger writes JSON lines to stdout; keep them to show (compactly) that they carry the trace ids.
 const sdkLogs: Array<Record<string, string>> = []
@@ -49,6 +63,10 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: Array<unknown>) =>
 
 const order: Order = { orderId: "o-1001", sku: "sku-espresso-machine", quantity: 1 }
 await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+// OpenTelemetry's SDK starts a span at Date.now() and ends it by performance.now(): with both faked, a span that
+// ends after the runner jumped the clock (the invocation's, which ends after its checkpoint) would last the jump.
+// Real durations keep each span in the fake clock's frame as of its start, which `timeline` undoes.
+performance.now = realNow
 const runner = new LocalDurableTestRunner({ handlerFunction: handler })
 const payment = runner.getOperation(PAYMENT_CALLBACK)
 const paying = (async () => {
@@ -57,6 +75,7 @@ const paying = (async () => {
   await payment.sendCallbackSuccess(JSON.stringify({ paid: true, amount: 499 }))
 })()
 const result = await runner.run({ payload: order })
+const realEnd = performance.timeOrigin + realNow()
 await paying
 await LocalDurableTestRunner.teardownTestEnvironment()
 
@@ -91,7 +110,12 @@ summaries.forEach((summary, i) => {
   console.log(`${" ".repeat(23)}${describeWrite(summary)}`)
 })
 
-const spans = collector.spans()
+// dd-trace times spans on the real clock; OpenTelemetry's SDK starts them at Date.now(), the runner's fake clock;
+// the plugin's spans made from the service's timestamps can carry either.
+const shift = timeline(clock, realEnd)
+const spans: ReadonlyArray<DemoSpan> = collector
+  .spans()
+  .map((span) => ({ ...span, start: shift(span.start), end: shift(span.end) }))
 const traces = new Set(spans.map((span) => span.traceId))
 const first = spans.filter((s) => s.name === "aws.lambda").sort((a, b) => a.start - b.start)[0]
 const elapsed = spans.length === 0 ? 0 : Math.max(...spans.map((s) => s.end)) - Math.min(...spans.map((s) => s.start))
@@ -109,11 +133,18 @@ for (const log of sdkLogs) {
 }
 
 mkdirSync(dirname(values.out), { recursive: true })
-writeFileSync(values.out, waterfall(spans, `Order ${order.orderId}: one trace across ${summaries.length} invocations`))
+const heading =
+  traces.size === 1
+    ? `Order ${order.orderId}: one trace across ${summaries.length} invocations (${collector.name})`
+    : `Order ${order.orderId}: ${traces.size} linked traces over ${summaries.length} invocations (${collector.name})`
+writeFileSync(values.out, waterfall(spans, heading, { mode: values.mode }))
 console.log(`\nwaterfall: ${values.out}`)
 
-const ok = result.getStatus() === "SUCCEEDED" && traces.size === 1 && first !== undefined
+const expectedTraces = values.mode === "linked" ? summaries.length : 1
+const ok = result.getStatus() === "SUCCEEDED" && traces.size === expectedTraces && first !== undefined
 if (!ok) {
-  console.error("demo failed: expected one succeeded execution in one trace")
+  console.error(
+    `demo failed: expected one succeeded execution in ${expectedTraces} trace${expectedTraces === 1 ? "" : "s"} (${values.mode} mode), got ${result.getStatus()} in ${traces.size}`
+  )
   process.exitCode = 1
 }
