@@ -81,7 +81,8 @@ export const kindOf = (span: DemoSpan): Kind => {
   if (span.name === "aws.lambda") return "invocation"
   if (span.name === "aws.durable.execute") return "execute"
   if (span.name === "aws.durable.attempt") return "attempt"
-  if (span.name === "aws.durable.suspend") return "suspend"
+  // A live operation span still pending at the suspend ends as the marker of what the invocation suspended on.
+  if (span.name === "aws.durable.suspend" || span.tags["aws.durable.span_role"] === "suspend") return "suspend"
   if (span.name === "aws.durable.execution") return "execution"
   return span.name.startsWith("aws.durable.") ? "operation" : "user"
 }

@@ -74,6 +74,11 @@ export interface BackendService {
   /** Finishes `span`; idempotent. `endTime` in epoch milliseconds. */
   readonly finish: (span: Span, endTime?: number) => void
   readonly ids: (span: Span) => SpanIds
+  /**
+   * When `span` started on the backend's own clock, epoch ms (fractional where finer), if the vendor tells: what a
+   * span made after the fact is clamped to so that it never starts before this parent (SPEC §5.2).
+   */
+  readonly startTimeOf?: ((span: Span) => number | undefined) | undefined
   /** Flushes finished spans where the backend buffers them (before a Lambda freezes). */
   readonly flush: () => Promise<void>
   /**

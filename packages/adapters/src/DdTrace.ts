@@ -177,6 +177,11 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendServices =
     // dd-trace ignores a second `finish`.
     finish: (span, endTime) => fromSpan(span).finish(endTime),
     ids: (span) => ids(fromSpan(span).context()),
+    // dd-trace keeps a span's start (epoch ms, sub-ms precision) in `_startTime`; its typings do not list it.
+    startTimeOf: (span) => {
+      const start = (fromSpan(span) as { readonly _startTime?: unknown })._startTime
+      return typeof start === "number" && Number.isFinite(start) ? start : undefined
+    },
     adoptPropagated: (span, parent) => adoptPropagated(fromSpan(span).context(), fromRemote(parent)),
     // The log exporter (Lambda without the extension) writes each trace synchronously as it finishes, and the
     // agent exporter has no public flush: datadog-lambda-js flushes it at the end of the invocation.

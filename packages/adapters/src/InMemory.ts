@@ -235,6 +235,7 @@ export const make = (): InMemory => {
         endTime: s.endTime
       })
     },
+    startTimeOf: (span) => fromSpan(span).startTime,
     ids: (span) => {
       const s = fromSpan(span)
       return {

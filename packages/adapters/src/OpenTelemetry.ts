@@ -231,6 +231,13 @@ export const make = (options: Options = {}): Backend.BackendServices => {
       if (otelSpan.isRecording()) otelSpan.end(endTime)
     },
     ids: (span) => ids(fromSpan(span)),
+    // The SDK's spans are `ReadableSpan`s with an `HrTime` start; the API's interface does not declare it.
+    startTimeOf: (span) => {
+      const start = (fromSpan(span) as { readonly startTime?: unknown }).startTime
+      return Array.isArray(start) && typeof start[0] === "number" && typeof start[1] === "number"
+        ? start[0] * 1e3 + start[1] / 1e6
+        : undefined
+    },
     flush: async () => {
       const provider = trace.getTracerProvider() as { getDelegate?: () => unknown }
       const delegate = (provider.getDelegate?.() ?? provider) as { forceFlush?: () => Promise<void> }

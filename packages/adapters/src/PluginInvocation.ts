@@ -53,6 +53,8 @@ export interface StartIndex {
   readonly executionStart: number | undefined
   /** The service time of the last thing an earlier invocation did (`OperationSpans.lastActivity`). */
   readonly lastActivity: number | undefined
+  /** The earliest start of the handler's operations, epoch ms: work inside the first invocation. */
+  readonly firstWork: number | undefined
 }
 
 /**
@@ -148,6 +150,7 @@ export const indexOf = (
   const statusAtStart = new Map<string, string>()
   let executionStart = millis(reportedStart)
   const times: Array<{ type: string; start: number | undefined; end: number | undefined }> = []
+  let firstWork: number | undefined
   for (const id in operations) {
     const operation = operations[id]
     if (operation === undefined) continue
@@ -155,8 +158,10 @@ export const indexOf = (
     const start = millis(operation.startTimestamp)
     if (operation.type === "EXECUTION") executionStart ??= start
     // durable-trace's own checkpoints are written at suspend: not the handler's work.
-    else if (operation.name?.startsWith(CHECKPOINT_NAME_PREFIX) !== true)
+    else if (operation.name?.startsWith(CHECKPOINT_NAME_PREFIX) !== true) {
       times.push({ type: operation.type, start, end: millis(operation.endTimestamp) })
+      if (start !== undefined && (firstWork === undefined || start < firstWork)) firstWork = start
+    }
   }
   return {
     statusAtStart,
@@ -164,6 +169,7 @@ export const indexOf = (
     updated: updated ?? {},
     listKnown: updated !== undefined && Object.keys(updated).length > 0,
     executionStart,
-    lastActivity: lastActivity(times)
+    lastActivity: lastActivity(times),
+    firstWork
   }
 }

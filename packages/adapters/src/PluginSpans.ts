@@ -55,7 +55,7 @@ export class PluginSpans {
     rule: SpanRules.Parent
   ): OpenSpan {
     const span = this.#backend.startSpan(name, { ...common, ...options, parent })
-    return { span, start: Date.now(), rule }
+    return { span, start: this.#backend.startTimeOf?.(span) ?? Date.now(), rule }
   }
 
   /** An operation starting: a live span when the rules say so, else noted for its marker or its completion. */
@@ -165,7 +165,10 @@ export class PluginSpans {
         end: OperationSpans.millis(info.endTimestamp),
         lastActivity: index.lastActivity
       })
-    if (state.emitted?.has(info.id) || !OperationSpans.emitsOnEnd(state.index?.statusAtStart.get(info.id), updated)) {
+    if (
+      state.emitted?.has(info.id) ||
+      !OperationSpans.emitsOnEnd(operationOf(info), state.index?.statusAtStart.get(info.id), updated)
+    ) {
       return
     }
     this.#emit(state, info, Date.now())
@@ -179,7 +182,7 @@ export class PluginSpans {
         this.#emit(state, { ...info, id }, now)
       }
     }
-    for (const [id, info] of state.waiting ?? []) this.#marker(state, id, info, now)
+    for (const [id, info] of state.waiting ?? []) this.#marker(state, id, info)
     for (const [id, open] of state.operationSpans) {
       // Still pending at suspend: this span becomes the marker; the operation's span comes when it completes.
       this.#backend.setTags(open.span, OperationSpans.suspendTags(id, undefined, open.rule.spanName))
@@ -245,27 +248,24 @@ export class PluginSpans {
     state.emitted?.add(info.id)
   }
 
-  /** What the invocation suspended on: a wait or callback it started, still pending. */
-  #marker(state: InvocationState, id: string, info: OperationInfo, now: number): void {
+  /**
+   * What the invocation suspended on: a wait or callback it started, still pending. An instant at the suspend, on
+   * the backend's own clock (inside the open execute span whatever clock the process fakes); the operation's span
+   * comes, whole, from the invocation that sees it complete.
+   */
+  #marker(state: InvocationState, id: string, info: OperationInfo): void {
     const parent = this.#placed(state, info, false)
-    const window = OperationSpans.window({
-      serviceStart: OperationSpans.millis(info.startTimestamp),
-      serviceEnd: undefined,
-      parentStart: parent?.start,
-      now
-    })
     const operation = operationOf(info)
     const span = this.#backend.startSpan(OperationSpans.SUSPEND_SPAN, {
       ...common,
       parent: parent?.parent,
-      startTime: window.start,
       resource: info.name ?? SpanRules.spanName(operation),
       tags: {
         component: SpanRules.COMPONENT,
         ...OperationSpans.suspendTags(id, info.name, SpanRules.spanName(operation))
       }
     })
-    this.#backend.finish(span, window.end)
+    this.#backend.finish(span)
   }
 
   #operationTags(state: InvocationState, info: OperationInfo): SpanRules.Tags {
@@ -282,7 +282,12 @@ export class PluginSpans {
     const span = this.#backend.startSpan(OperationSpans.EXECUTION_SPAN, {
       ...common,
       parent,
-      startTime: state.index?.executionStart,
+      startTime: OperationSpans.executionStart({
+        serviceStart: state.index?.executionStart,
+        anchorStart:
+          state.anchor?._tag === "Span" && state.anchor.span === state.executeSpan ? state.execute?.start : undefined,
+        firstWork: state.index?.firstWork
+      }),
       resource: handlerName,
       kind: "internal",
       tags: {

@@ -63,12 +63,23 @@ export const opensLive = (operation: Operation, statusAtStart: string | undefine
   statusAtStart === undefined && !isWaiting(operation)
 
 /**
- * Whether this invocation emits the operation span of an operation the SDK reports as ended: not when it had
- * ended before the invocation started and was not updated since (an earlier invocation emitted it; this one only
- * replays it).
+ * Operations the service completes between invocations (a timer, a callback's result, a callee's end): the only
+ * ones an invocation can find ended that no earlier invocation saw end. Steps and child contexts end inside the
+ * invocation that runs them, which emits their span.
  */
-export const emitsOnEnd = (statusAtStart: string | undefined, updatedSinceLastInvocation: boolean): boolean =>
-  !isTerminal(statusAtStart) || updatedSinceLastInvocation
+export const completesOutside = (operation: Operation): boolean =>
+  isWaiting(operation) || operation.type === "CHAINED_INVOKE"
+
+/**
+ * Whether this invocation emits the operation span of an operation the SDK reports as ended: always when it had
+ * not ended when the invocation started; when it had, only if the service completed it between invocations and
+ * it was updated since the previous one (else an earlier invocation emitted it; this one only replays it).
+ */
+export const emitsOnEnd = (
+  operation: Operation,
+  statusAtStart: string | undefined,
+  updatedSinceLastInvocation: boolean
+): boolean => !isTerminal(statusAtStart) || (completesOutside(operation) && updatedSinceLastInvocation)
 
 /**
  * The service time of the last thing an earlier invocation did, from the state this invocation received: the
@@ -115,7 +126,7 @@ export const updatedSince = (input: {
  * invocation has not emitted yet.
  */
 export const drainsAtEnd = (operation: Operation, status: string | undefined, emitted: boolean): boolean =>
-  !emitted && isTerminal(status) && (isWaiting(operation) || operation.type === "CHAINED_INVOKE")
+  !emitted && isTerminal(status) && completesOutside(operation)
 
 /** Where an operation span made from the service's timestamps hangs. */
 export type Placement = "parent" | "execute" | "anchor"
@@ -152,6 +163,22 @@ export const window = (input: {
   const wanted = serviceStart ?? parentStart ?? now
   const start = parentStart === undefined ? wanted : Math.max(wanted, parentStart)
   return { start, end: Math.max(serviceEnd ?? now, start) }
+}
+
+/**
+ * The start of the execution span under the anchor: the EXECUTION operation's start, but never before the anchor.
+ * The service creates the execution a moment before the first invocation opens the anchor; the anchor's own start
+ * is known only in the invocation that opened it, so elsewhere the floor is the first work the service recorded
+ * (an operation's start, which lies inside the first invocation's execute span).
+ */
+export const executionStart = (input: {
+  readonly serviceStart: number | undefined
+  readonly anchorStart: number | undefined
+  readonly firstWork: number | undefined
+}): number | undefined => {
+  const floor = input.anchorStart ?? input.firstWork
+  if (input.serviceStart === undefined) return floor
+  return floor === undefined ? input.serviceStart : Math.max(input.serviceStart, floor)
 }
 
 /** A date reported by the SDK as epoch ms; `undefined` for anything but a valid `Date`. */

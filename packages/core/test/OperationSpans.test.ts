@@ -14,6 +14,7 @@ const maybeTime = Arbitrary.schema(
 const bool = Arbitrary.schema(Schema.Boolean)
 const STATUSES = ["STARTED", "READY", "PENDING", "SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CANCELLED"]
 const status = Arbitrary.schema(Schema.UndefinedOr(Schema.Literals(STATUSES)))
+const operationType = Arbitrary.schema(Schema.Literals(["STEP", "CONTEXT", "WAIT", "CALLBACK", "CHAINED_INVOKE"]))
 
 describe("OperationSpans laws", () => {
   it.prop(
@@ -48,11 +49,28 @@ describe("OperationSpans laws", () => {
 
   it.prop(
     "exactly one invocation emits an operation: the first to see it ended, however many replay it",
-    { statusAtStart: status, updated: bool },
-    ({ statusAtStart, updated }) => {
-      const emits = OperationSpans.emitsOnEnd(statusAtStart, updated)
-      // Replayed (ended before, not updated since): never; otherwise it ends here or was just completed: always.
-      assert.strictEqual(emits, !(OperationSpans.isTerminal(statusAtStart) && !updated))
+    { statusAtStart: status, updated: bool, type: operationType },
+    ({ statusAtStart, updated, type }) => {
+      const operation = { type }
+      const emits = OperationSpans.emitsOnEnd(operation, statusAtStart, updated)
+      // Ended before this invocation: only a service-side completion not seen since (a step or child context
+      // ends inside the invocation that runs it, which emitted it); otherwise it ends here: always.
+      const ended = OperationSpans.isTerminal(statusAtStart)
+      assert.strictEqual(emits, !ended || (updated && OperationSpans.completesOutside(operation)))
+      if (ended && (type === "STEP" || type === "CONTEXT")) assert.isFalse(emits, "a replayed step is never redrawn")
+    }
+  )
+
+  it.prop(
+    "the execution span never starts before the anchor, and is the service's start when that fits",
+    { serviceStart: maybeTime, anchorStart: maybeTime, firstWork: maybeTime },
+    ({ serviceStart, anchorStart, firstWork }) => {
+      const start = OperationSpans.executionStart({ serviceStart, anchorStart, firstWork })
+      const floor = anchorStart ?? firstWork
+      if (floor !== undefined) assert.isAtLeast(start!, floor)
+      if (serviceStart !== undefined && (floor === undefined || serviceStart >= floor)) {
+        assert.strictEqual(start, serviceStart)
+      }
     }
   )
 

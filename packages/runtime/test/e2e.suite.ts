@@ -190,8 +190,7 @@ export const runE2E = (harness: Harness) => {
           for (const span of spans) {
             assert.isAtMost(span.start!, span.end! + EPSILON, `${span.name} ends before it starts`)
             const parent = span.parentId === undefined ? undefined : byId.get(span.parentId)
-            // The execution span starts with the EXECUTION operation, before the anchor (SPEC §5.2).
-            if (parent !== undefined && role(span) !== "execution") {
+            if (parent !== undefined) {
               assert.isAtLeast(
                 span.start! + EPSILON,
                 parent.start!,
