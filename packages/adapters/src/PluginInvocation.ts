@@ -9,7 +9,7 @@ import type { OperationInfo } from "@aws/durable-execution-sdk-js"
 import { CHECKPOINT_NAME_PREFIX } from "@durable-trace/core/Checkpoint"
 import type * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import type { CheckpointStore } from "@durable-trace/core/CheckpointStore"
-import { lastActivity, millis } from "@durable-trace/core/OperationSpans"
+import { laterActivity, millis } from "@durable-trace/core/OperationSpans"
 import type * as SpanRules from "@durable-trace/core/SpanRules"
 import type * as Writer from "@durable-trace/core/Writer"
 import type { Parent, Span } from "./Backend.ts"
@@ -39,10 +39,16 @@ export interface OpenSpan {
   readonly rule: SpanRules.Parent
 }
 
+/** Each operation's status when the invocation started: a view over the SDK's snapshot, not a copy. */
+export interface StatusView {
+  readonly get: (id: string) => string | undefined
+  readonly has: (id: string) => boolean
+}
+
 /** The per-invocation index built once in `wrapInvocation` from the operations the invocation received. */
 export interface StartIndex {
   /** Each operation's status when the invocation started. */
-  readonly statusAtStart: ReadonlyMap<string, string>
+  readonly statusAtStart: StatusView
   /** The operations the invocation received (the SDK's own record, not a copy). */
   readonly operations: Readonly<Record<string, OperationInfo>>
   /** The operations the service updated since the previous invocation. */
@@ -147,29 +153,31 @@ export const indexOf = (
   updated: Readonly<Record<string, OperationInfo>> | undefined,
   reportedStart: Date | undefined
 ): StartIndex => {
-  const statusAtStart = new Map<string, string>()
+  // The SDK converts its operations afresh for each hook: this snapshot is the state the invocation started with.
+  const all = operations ?? {}
+  const get = (id: string): string | undefined => (Object.hasOwn(all, id) ? all[id]?.status : undefined)
+  const statusAtStart: StatusView = { get, has: (id) => get(id) !== undefined }
   let executionStart = millis(reportedStart)
-  const times: Array<{ type: string; start: number | undefined; end: number | undefined }> = []
+  let latest: number | undefined
   let firstWork: number | undefined
   for (const id in operations) {
     const operation = operations[id]
     if (operation === undefined) continue
-    if (operation.status !== undefined) statusAtStart.set(id, operation.status)
     const start = millis(operation.startTimestamp)
     if (operation.type === "EXECUTION") executionStart ??= start
     // durable-trace's own checkpoints are written at suspend: not the handler's work.
     else if (operation.name?.startsWith(CHECKPOINT_NAME_PREFIX) !== true) {
-      times.push({ type: operation.type, start, end: millis(operation.endTimestamp) })
+      latest = laterActivity(latest, operation.type, start, millis(operation.endTimestamp))
       if (start !== undefined && (firstWork === undefined || start < firstWork)) firstWork = start
     }
   }
   return {
     statusAtStart,
-    operations: operations ?? {},
+    operations: all,
     updated: updated ?? {},
     listKnown: updated !== undefined && Object.keys(updated).length > 0,
     executionStart,
-    lastActivity: lastActivity(times),
+    lastActivity: latest,
     firstWork
   }
 }

@@ -90,16 +90,21 @@ export const lastActivity = (
   operations: Iterable<{ readonly type: string; readonly start: number | undefined; readonly end: number | undefined }>
 ): number | undefined => {
   let latest: number | undefined
-  const later = (time: number | undefined) => {
-    if (time !== undefined && (latest === undefined || time > latest)) latest = time
-  }
-  for (const { type, start, end } of operations) {
-    if (type === "STEP") {
-      later(start)
-      later(end)
-    } else if (type === "CONTEXT") later(end)
-  }
+  for (const { type, start, end } of operations) latest = laterActivity(latest, type, start, end)
   return latest
+}
+
+/** One step of `lastActivity`: `latest` moved past an operation's times where they count (no allocation). */
+export const laterActivity = (
+  latest: number | undefined,
+  type: string,
+  start: number | undefined,
+  end: number | undefined
+): number | undefined => {
+  const later = (a: number | undefined, time: number | undefined) =>
+    time !== undefined && (a === undefined || time > a) ? time : a
+  if (type === "STEP") return later(later(latest, start), end)
+  return type === "CONTEXT" ? later(latest, end) : latest
 }
 
 /**
