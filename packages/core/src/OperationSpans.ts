@@ -20,6 +20,7 @@
  * Times are clamped so that no span starts before its parent and none ends before it starts, whatever clocks the
  * service and the function run on.
  */
+import type * as SpanRules from "./SpanRules.ts"
 
 /** The tag naming what a span stands for. */
 export const ROLE_TAG = "aws.durable.span_role"
@@ -36,11 +37,8 @@ export const SUSPEND_SPAN = "aws.durable.suspend"
 /** The whole execution, emitted once it ended. */
 export const EXECUTION_SPAN = "aws.durable.execution"
 
-/** What the rules know of an operation. */
-export interface Operation {
-  readonly type: string
-  readonly subType?: string | undefined
-}
+/** What the rules know of an operation: SpanRules' view of it. */
+export type Operation = SpanRules.Operation
 
 /** Statuses after which an operation never changes again. */
 const TERMINAL = new Set(["SUCCEEDED", "FAILED", "TIMED_OUT", "STOPPED", "CANCELLED"])
