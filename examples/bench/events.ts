@@ -39,6 +39,15 @@ const resultOf = (counter: number): string =>
     reservedAt: timestamp(counter)
   })
 
+/** The EXECUTION operation every bench event starts with. */
+const executionOperation = () => ({
+  Id: "4f1c2a9e-7b3d-4e8a-9c61-2d5f8b0e7a13",
+  Type: "EXECUTION",
+  Status: "STARTED",
+  StartTimestamp: timestamp(0),
+  ExecutionDetails: { InputPayload: JSON.stringify({ orderId: "order-42", items: 3 }) }
+})
+
 /**
  * An event of `size` operations whose `_datadog_{i}` checkpoint carries `checkpoints[i]` (a JSON payload). The
  * last checkpoint sits just before the final step; earlier ones are spread evenly before it.
@@ -48,15 +57,7 @@ export const makeEvent = (size: number, checkpoints: ReadonlyArray<string> = [])
   checkpoints.forEach((_, i) => {
     slots.set(Math.max(1, Math.round(((i + 1) * (size - 2)) / checkpoints.length)), i)
   })
-  const operations: Array<unknown> = [
-    {
-      Id: "4f1c2a9e-7b3d-4e8a-9c61-2d5f8b0e7a13",
-      Type: "EXECUTION",
-      Status: "STARTED",
-      StartTimestamp: timestamp(0),
-      ExecutionDetails: { InputPayload: JSON.stringify({ orderId: "order-42", items: 3 }) }
-    }
-  ]
+  const operations: Array<unknown> = [executionOperation()]
   for (let i = 1; i < size; i++) {
     const n = slots.get(i)
     operations.push(
@@ -82,15 +83,7 @@ export const REPLAYED_STEPS = 10
  * execution, which every traced invocation reads). No checkpoint: a first invocation that has run for a long time.
  */
 export const makeScaleEvent = (size: number) => {
-  const operations: Array<unknown> = [
-    {
-      Id: "4f1c2a9e-7b3d-4e8a-9c61-2d5f8b0e7a13",
-      Type: "EXECUTION",
-      Status: "STARTED",
-      StartTimestamp: timestamp(0),
-      ExecutionDetails: { InputPayload: JSON.stringify({ orderId: "order-42", items: 3 }) }
-    }
-  ]
+  const operations: Array<unknown> = [executionOperation()]
   for (let i = 1; i < size; i++) {
     operations.push(
       i <= REPLAYED_STEPS

@@ -20,6 +20,18 @@ const { LocalDurableTestRunner, WaitingOperationStatus } = await import("@aws/du
 const DdTrace = await import("@durable-trace/adapters/DdTrace")
 const { withDurableTracing } = await import("../src/withDurableTracing.ts")
 
+/** The headers a run's checkpoint `name` holds, as the service stored them. */
+const checkpointPayload = (
+  result: { getOperations: () => ReadonlyArray<{ getName: () => string | undefined; getStepDetails: () => unknown }> },
+  name: string
+) =>
+  (
+    result
+      .getOperations()
+      .find((op) => op.getName() === name)
+      ?.getStepDetails() as { result?: unknown } | undefined
+  )?.result as Record<string, string> | undefined
+
 interface DurableEventLike {
   readonly DurableExecutionArn: string
   readonly CheckpointToken: string
@@ -108,11 +120,7 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
       }
     })
     assert.strictEqual(result.getStatus(), "SUCCEEDED")
-    const payloadOf = (name: string) =>
-      result
-        .getOperations()
-        .find((op) => op.getName() === name)
-        ?.getStepDetails()?.result as Record<string, string> | undefined
+    const payloadOf = (name: string) => checkpointPayload(result, name)
     const anchor = payloadOf("_datadog_0")?.["x-datadog-parent-id"]
     assert.isDefined(anchor)
     assert.strictEqual(payloadOf("_datadog_2")?.["x-datadog-parent-id"], anchor, "healed with the same anchor")
@@ -149,11 +157,7 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
       }
     })
     assert.strictEqual(result.getStatus(), "SUCCEEDED")
-    const payloadOf = (name: string) =>
-      result
-        .getOperations()
-        .find((op) => op.getName() === name)
-        ?.getStepDetails()?.result as Record<string, string> | undefined
+    const payloadOf = (name: string) => checkpointPayload(result, name)
     const anchor = payloadOf("_datadog_0")?.["x-datadog-parent-id"]
     const linked = payloadOf("_datadog_1")
     assert.isDefined(anchor)
