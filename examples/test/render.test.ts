@@ -1,10 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import * as Arbitrary from "effect/Arbitrary"
-import * as Schema from "effect/Schema"
 import { parseCli } from "../src/demo/cli.ts"
 import { type DemoSpan, ddSpanLinks } from "../src/demo/collect.ts"
 import { formatDuration, invocationsOf, tree, waterfall } from "../src/demo/render.ts"
-import { skippedBefore, timeline, unskip } from "../src/demo/skippedTime.ts"
 import { SPANS } from "./spans.fixture.ts"
 
 const DAY = 86_400_000
@@ -66,46 +63,6 @@ describe("span links from dd-trace's log exporter", () => {
     )
     assert.deepStrictEqual(ddSpanLinks(undefined), [])
     assert.deepStrictEqual(ddSpanLinks("[{trunc..."), [])
-  })
-})
-
-describe("skipped time", () => {
-  const T = 1_800_000_000_000
-  // What the local runner does: a 5-minute retry delay, a callback (nothing skipped), then a one-day wait; the fake
-  // clock is set to the service's schedule, computed on the real clock.
-  const samples = [
-    { real: T, simulated: T },
-    { real: T + 200, simulated: T + 300_000 + 200 },
-    { real: T + 400, simulated: T + 300_000 + 400 },
-    { real: T + 600, simulated: T + DAY + 600 }
-  ]
-  it("adds up what was skipped before each invocation", () => {
-    assert.deepStrictEqual(
-      skippedBefore(samples).map((s) => s.skipped),
-      [0, 300_000, 300_000, 300_000 + DAY]
-    )
-  })
-  it("maps real and fake times onto the execution's timeline", () => {
-    const fromReal = unskip(samples)
-    const any = timeline(samples, T + 700)
-    assert.strictEqual(fromReal(T + 650) - fromReal(T + 550), DAY + 100)
-    // A wait from its real start in invocation 3 to its end read off the fake clock when invocation 4 began.
-    assert.strictEqual(any(T + DAY + 600) - any(T + 550), DAY + 50)
-    assert.strictEqual(any(T + 300_000 + 450) - any(T + 450), 0, "a fake time and the real time it stands for agree")
-    // Read off the fake clock after the jump to the day's end, just before invocation 4 began.
-    assert.strictEqual(any(T + DAY + 590) - any(T + 550), DAY + 40)
-  })
-  const ms = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 3 * DAY }))
-  const clocks = Arbitrary.schema(Schema.Array(Schema.Tuple([ms, ms])))
-  it.prop("unskip is monotone", { steps: clocks, a: ms, b: ms }, ({ steps, a, b }) => {
-    let real = T
-    const samples = steps.map(([busy, skipped]) => {
-      real += busy
-      return { real, simulated: real + skipped }
-    })
-    const f = unskip(samples)
-    const [lo, hi] = a <= b ? [a, b] : [b, a]
-    assert.isAtMost(f(T + lo), f(T + hi))
   })
 })
 

@@ -3,7 +3,8 @@
  * the durable SDK's local runner (in process, time skipped) under real dd-trace (default) or OpenTelemetry, traced
  * by durable-trace. Prints what each invocation read and wrote, the whole trace as a tree, and writes a waterfall
  * page. The runner skips the idle time (a 5-minute retry delay, a one-day wait); the demo puts it back into the
- * spans' timestamps (`skippedTime.ts`) so the picture shows the execution as deployed.
+ * spans' timestamps from the timers in the execution's history (`skippedTime.ts`), so the picture shows the
+ * execution as deployed.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, resolve } from "node:path"
@@ -13,7 +14,7 @@ import { parseCli, USAGE } from "./cli.ts"
 import type { Collector, DemoSpan } from "./collect.ts"
 import { makeOrderWorkflow, type Order, PAYMENT_CALLBACK } from "./orderWorkflow.ts"
 import { formatDuration, tree, waterfall } from "./render.ts"
-import { type ClockSample, timeline } from "./skippedTime.ts"
+import { serviceTimes, unskip } from "./skippedTime.ts"
 
 const cli = parseCli(process.argv.slice(2), resolve(import.meta.dirname, "../../out/trace.html"))
 if (cli._tag === "Help") {
@@ -41,15 +42,9 @@ const traced = withDurableTracing(makeOrderWorkflow(), {
   handlerName: "orderWorkflow",
   onInvocation: (summary) => summaries.push(summary)
 })
-// Both clocks as each invocation starts: the runner's fake Date (it jumps over idle time) and the real one the
-// tracers (which bound their clocks at load) and the runner's checkpoint service (a worker thread) use.
-const clock: Array<ClockSample> = []
-// Bound now, before the runner installs its fake timers (which patch perf_hooks' performance.now in place).
+// Bound now, before the runner installs its fake timers (which patch Date, and perf_hooks' performance.now in place).
+const RealDate = Date
 const realNow = performance.now.bind(performance)
-const handler = ((...args: Parameters<typeof traced>) => {
-  clock.push({ real: performance.timeOrigin + realNow(), simulated: Date.now() })
-  return traced(...args)
-}) as typeof traced
 
 // The SDK logger writes JSON lines to stdout; keep them to show (compactly) that they carry the trace ids.
 const sdkLogs: Array<Record<string, string>> = []
@@ -63,11 +58,14 @@ process.stdout.write = ((chunk: string | Uint8Array, ...rest: Array<unknown>) =>
 
 const order: Order = { orderId: "o-1001", sku: "sku-espresso-machine", quantity: 1 }
 await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
-// OpenTelemetry's SDK starts a span at Date.now() and ends it by performance.now(): with both faked, a span that
-// ends after the runner jumped the clock (the invocation's, which ends after its checkpoint) would last the jump.
-// Real durations keep each span in the fake clock's frame as of its start, which `timeline` undoes.
+// One clock for everything: the real one. The runner jumps its fake Date over a timer only while a fake timer is
+// pending, so times read off it (the SDK's, the plugin's, OpenTelemetry's span starts) would sit a day ahead in one
+// run and at real time in the next, while dd-trace and the runner's checkpoint service (a worker thread) keep real
+// time. The runner's fake timers stay installed: it still fires the SDK's timers by ticking them. What was skipped
+// is put back from the service's history afterwards (`skippedTime.ts`).
+globalThis.Date = RealDate
 performance.now = realNow
-const runner = new LocalDurableTestRunner({ handlerFunction: handler })
+const runner = new LocalDurableTestRunner({ handlerFunction: traced })
 const payment = runner.getOperation(PAYMENT_CALLBACK)
 const paying = (async () => {
   // The payment provider calls back once the link was sent.
@@ -75,7 +73,6 @@ const paying = (async () => {
   await payment.sendCallbackSuccess(JSON.stringify({ paid: true, amount: 499 }))
 })()
 const result = await runner.run({ payload: order })
-const realEnd = performance.timeOrigin + realNow()
 await paying
 await LocalDurableTestRunner.teardownTestEnvironment()
 
@@ -110,9 +107,8 @@ summaries.forEach((summary, i) => {
   console.log(`${" ".repeat(23)}${describeWrite(summary)}`)
 })
 
-// dd-trace times spans on the real clock; OpenTelemetry's SDK starts them at Date.now(), the runner's fake clock;
-// the plugin's spans made from the service's timestamps can carry either.
-const shift = timeline(clock, realEnd)
+// Every span is on the real clock; the service's timers say what was skipped before each invocation.
+const shift = unskip(serviceTimes(result.getHistoryEvents()))
 const spans: ReadonlyArray<DemoSpan> = collector
   .spans()
   .map((span) => ({ ...span, start: shift(span.start), end: shift(span.end) }))

@@ -8,6 +8,7 @@ import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
 import type { BackendLayer } from "@durable-trace/adapters/Backend"
 import { assert, describe, it } from "@effect/vitest"
 import { type InvocationSummary, withDurableTracing } from "../src/withDurableTracing.ts"
+import { assertSpanLaws } from "./spanLaws.ts"
 import { captureStdout } from "./support.ts"
 import { chargeDeclinedOnce, WORKFLOWS, type Workflow, type WorkflowHooks } from "./workflows.ts"
 
@@ -47,9 +48,6 @@ export interface Harness {
   /** Changes the active trace's sampling priority from user code, if the backend has one. */
   readonly keepTrace?: (() => void) | undefined
 }
-
-/** Float rounding of dd-trace's nanosecond times read back as milliseconds. */
-const EPSILON = 0.001
 
 const operationsOf = (result: Awaited<ReturnType<LocalDurableTestRunner["run"]>>, withCheckpoints = false) =>
   result
@@ -185,47 +183,7 @@ export const runE2E = (harness: Harness) => {
 
         it("follows the span laws: parents first, one operation span per operation, waits as recorded, attempts as run", async () => {
           const { result, spans } = await traced(workflow)
-          const role = (span: TestSpan) => span.tags["aws.durable.span_role"]
-          const byId = new Map(spans.map((span) => [span.spanId, span]))
-          for (const span of spans) {
-            assert.isAtMost(span.start!, span.end! + EPSILON, `${span.name} ends before it starts`)
-            const parent = span.parentId === undefined ? undefined : byId.get(span.parentId)
-            if (parent !== undefined) {
-              assert.isAtLeast(
-                span.start! + EPSILON,
-                parent.start!,
-                `${span.name} starts before its parent ${parent.name}`
-              )
-            }
-          }
-          const operations = result
-            .getOperations()
-            .filter((op) => op.getType() !== "EXECUTION" && op.getName()?.startsWith("_datadog_") !== true)
-          assert.isAbove(operations.length, 0)
-          const operationSpans = spans.filter((span) => role(span) === "operation")
-          for (const op of operations) {
-            const own = operationSpans.filter((span) => span.tags["aws.durable.operation_id"] === op.getId())
-            assert.strictEqual(own.length, 1, `${op.getType()} ${op.getName()}: one operation span`)
-            const recordedStart = op.getStartTimestamp()?.getTime()
-            const recordedEnd = op.getEndTimestamp()?.getTime()
-            if (op.getType() === "WAIT" && recordedStart !== undefined) {
-              // dd-trace exports nanoseconds: a millisecond comes back within float rounding.
-              assert.closeTo(own[0]!.start!, recordedStart, 0.01, `wait ${op.getName()} starts when the service says`)
-              if (recordedEnd !== undefined) {
-                assert.closeTo(own[0]!.end! - own[0]!.start!, recordedEnd - recordedStart, 0.01, "the wait as recorded")
-              }
-            }
-            if (op.getType() === "STEP" && op.getSubType() === "Step") {
-              const attempts = spans.filter(
-                (span) => role(span) === "attempt" && span.tags["aws.durable.operation_id"] === op.getId()
-              )
-              assert.strictEqual(attempts.length, op.getStepDetails()?.attempt ?? 1, `${op.getName()}: attempts`)
-            }
-          }
-          assert.strictEqual(operationSpans.length, operations.length, "no operation span for anything else")
-          const executions = spans.filter((span) => role(span) === "execution")
-          assert.strictEqual(executions.length, 1, "one execution span")
-          assert.strictEqual(executions[0]!.tags["aws.durable.execution_status"], workflow.status.toLowerCase())
+          assertSpanLaws(result, spans, workflow.status)
         })
 
         it("changes nothing in the workflow's outcome", async () => {

@@ -7,7 +7,8 @@ import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
 import { assert, describe, it } from "@effect/vitest"
 import { withTraceContext } from "../src/Invoke.ts"
 import { withDurableTracing } from "../src/withDurableTracing.ts"
-import type { Harness } from "./e2e.suite.ts"
+import type { Harness, TestSpan } from "./e2e.suite.ts"
+import { assertSpanLaws, role } from "./spanLaws.ts"
 import { captureStdout } from "./support.ts"
 
 interface ChargeRequest {
@@ -60,6 +61,35 @@ export const runInvokeTests = (harness: Harness) => {
       )
       assert.isDefined(calleeLambda, "the callee read the caller's context from its input")
       assert.strictEqual(calleeLambda!.parentId, invoke!.spanId)
+    })
+
+    it("follows the span laws across the chain: parents first, one span per operation, the invoke as recorded", async () => {
+      const { result, spans } = await runChain(harness, true)
+      assert.strictEqual(result.getStatus(), "SUCCEEDED")
+      // Caller and callee are two executions in one trace: a span belongs to the nearest execution it or an ancestor
+      // names (dd-trace names it on the execute and execution spans, OpenTelemetry on every span below them too).
+      const byId = new Map(spans.map((span) => [span.spanId, span]))
+      const executionOf = (span: TestSpan): unknown => {
+        const arn = span.tags["aws.durable.execution_arn"] ?? span.tags["durable.execution.arn"]
+        if (arn !== undefined) return arn
+        const parent = span.parentId === undefined ? undefined : byId.get(span.parentId)
+        return parent === undefined ? undefined : executionOf(parent)
+      }
+      const invoke = spans.find((s) => s.name === "aws.durable.invoke" && role(s) === "operation")
+      assert.isDefined(invoke, "the caller's aws.durable.invoke operation span")
+      const caller = executionOf(invoke!)
+      assert.isDefined(caller)
+      assertSpanLaws(result, spans, "SUCCEEDED", (span) => executionOf(span) === caller)
+      // The callee runs on a runner of its own, whose operations the kit does not hand back; its workflow is one
+      // step: one operation span, one attempt, one execution span, all in the callee's execution.
+      const callee = spans.filter(
+        (s) => executionOf(s) !== caller && ["operation", "attempt", "execution"].includes(String(role(s)))
+      )
+      assert.deepStrictEqual(callee.map((s) => `${role(s)} ${s.name} ${s.resource}`).sort(), [
+        "attempt aws.durable.attempt charge-card",
+        "execution aws.durable.execution handler",
+        "operation aws.durable.step charge-card"
+      ])
     })
 
     it("a callee invoked without a carrier starts its own trace", async () => {
