@@ -63,7 +63,7 @@ export const propagation: TracePropagation["Service"] = {
     ),
   inject: (opaque) => {
     const span = native.fromSpan(opaque)
-    return Option.match(span instanceof InMemorySpan ? Headers.fromCarrier(injectHeaders(span)) : Option.none(), {
+    return Option.match(span instanceof InMemorySpan ? Headers.fromTracer(injectHeaders(span)) : Option.none(), {
       onNone: () => Effect.fail(notInMemory()),
       onSome: Effect.succeed
     })

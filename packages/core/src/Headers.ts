@@ -57,6 +57,102 @@ export const fromCarrier = (input: unknown): Option.Option<Headers> => {
   return Result.getSuccess(parseCarrier(input))
 }
 
+/**
+ * `fromCarrier` for a carrier a tracer has just injected into (the writer's hot path): the same result, without
+ * re-parsing what the tracer produced. When every allowlisted key is spelt in lowercase and holds a string already
+ * in canonical form (`canonicalOf` vouches for it), the headers are those values as they are; any carrier it cannot
+ * vouch for (another case, a non-canonical or invalid value, a getter that throws, over the size limit) goes
+ * through `fromCarrier`. A property test checks that the two agree on every carrier, tracers' or not.
+ */
+export const fromTracer = (carrier: unknown): Option.Option<Headers> => {
+  const trusted = canonicalOf(carrier)
+  return trusted === undefined ? fromCarrier(carrier) : Option.some(trusted)
+}
+
+/**
+ * The trusted half of `fromTracer`: the headers of `carrier` when it can vouch, without parsing, that
+ * `fromCarrier` returns exactly its allowlisted values; undefined when it cannot (then nothing is claimed).
+ * Exported for the law that whenever it vouches, it agrees with `fromCarrier`.
+ */
+export const canonicalOf = (carrier: unknown): Headers | undefined => {
+  if (!isRecord(carrier)) return undefined
+  if (CANONICAL.has(carrier)) return carrier as Headers
+  try {
+    const found: Record<string, string> = Object.create(null)
+    let count = 0
+    for (const key of Object.keys(carrier)) {
+      const isCanonical = IS_CANONICAL.get(key)
+      if (isCanonical === undefined) {
+        // Another spelling of an allowlisted key: which one `fromCarrier` keeps depends on key order and validity.
+        if (ALLOWED_KEYS.has(key.toLowerCase())) return undefined
+        continue
+      }
+      const value = carrier[key]
+      if (typeof value !== "string" || !isCanonical(value)) return undefined
+      found[key] = value
+      count++
+    }
+    if (count === 0) return undefined
+    const headers: Record<string, string> = Object.create(null)
+    let size = 1
+    for (const key of PAYLOAD_KEYS) {
+      const value = found[key]
+      if (value === undefined) continue
+      headers[key] = value
+      size += key.length + value.length + 6
+    }
+    if (size > MAX_PAYLOAD_BYTES) return undefined
+    Object.freeze(headers)
+    CANONICAL.add(headers)
+    return headers
+  } catch {
+    // A throwing getter or Proxy trap: `fromCarrier` says what such a carrier gives.
+    return undefined
+  }
+}
+
+// An unsigned 64-bit decimal id with no leading zero, at most 2^64-1: what `DatadogHeaders.parseId` returns as is.
+const CANONICAL_ID = /^[1-9][0-9]{0,19}$/
+const MAX_UINT64_DECIMAL = "18446744073709551615"
+const isCanonicalId = (value: string): boolean =>
+  CANONICAL_ID.test(value) && (value.length < 20 || value <= MAX_UINT64_DECIMAL)
+// `String(Number(v) + 0)` of an accepted priority: no leading zero, no "-0".
+const CANONICAL_PRIORITY = /^(?:0|-?[1-9][0-9]{0,2})$/
+// A four-part traceparent of a version that is not ff, ids not all zero: what `Traceparent.format` gives back as is.
+const CANONICAL_TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/
+// A tracestate list as `Tracestate.format` writes it: 1 to 32 `key=value` members, no whitespace around `,`, no
+// empty member (each key and value by W3C's grammar, as `Tracestate.parse` checks them); keys unique (checked apart).
+const TS_KEY = "(?:[a-z][a-z0-9_\\-*/]{0,255}|[a-z0-9][a-z0-9_\\-*/]{0,240}@[a-z][a-z0-9_\\-*/]{0,13})"
+const TS_VALUE = "[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e]"
+const CANONICAL_TRACESTATE = new RegExp(
+  `^${TS_KEY}=${TS_VALUE}(?:,${TS_KEY}=${TS_VALUE}){0,${Tracestate.MAX_MEMBERS - 1}}$`
+)
+const hasUniqueKeys = (tracestate: string): boolean => {
+  if (!tracestate.includes(",")) return true
+  const keys = tracestate.split(",").map((member) => member.slice(0, member.indexOf("=")))
+  return new Set(keys).size === keys.length
+}
+const isCanonicalTracestate = (value: string): boolean =>
+  value.length <= Untrusted.MAX_PARSED_LENGTH && CANONICAL_TRACESTATE.test(value) && hasUniqueKeys(value)
+
+// Per allowlisted key, whether a value is one its validator in `VALIDATORS` returns unchanged.
+const IS_CANONICAL: ReadonlyMap<string, (value: string) => boolean> = new Map([
+  [DatadogHeaders.X_DATADOG_TRACE_ID, isCanonicalId],
+  [DatadogHeaders.X_DATADOG_PARENT_ID, isCanonicalId],
+  [DatadogHeaders.X_DATADOG_SAMPLING_PRIORITY, (v: string) => CANONICAL_PRIORITY.test(v)],
+  [DatadogHeaders.X_DATADOG_ORIGIN, (v: string) => Option.isSome(DatadogHeaders.parseOrigin(v))],
+  [
+    DatadogHeaders.X_DATADOG_TAGS,
+    (v: string) =>
+      Option.match(DatadogHeaders.parseTags(v), {
+        onNone: () => false,
+        onSome: (tags) => DatadogHeaders.formatTags(tags) === v
+      })
+  ],
+  [Traceparent.TRACEPARENT, (v: string) => CANONICAL_TRACEPARENT.test(v)],
+  [Tracestate.TRACESTATE, isCanonicalTracestate]
+])
+
 /** Why a carrier gave no headers: `fromCarrier`'s none, said. */
 export type CarrierRejection =
   | "too large to parse"
@@ -229,6 +325,46 @@ const stableValue = (key: string, value: string): string | undefined => {
 }
 
 /**
+ * `stableValue` of a value in canonical form (what `fromCarrier` returns), by slicing instead of parsing: a
+ * canonical `traceparent` is four fixed-width parts, and a canonical `tracestate` is exactly its members joined by
+ * `,` (neither keys nor values hold one), of which the only one starting `dd=` is the `dd` member.
+ */
+const canonicalStableValue = (key: string, value: string): string | undefined => {
+  switch (key) {
+    case DatadogHeaders.X_DATADOG_PARENT_ID:
+      return undefined
+    case Traceparent.TRACEPARENT:
+      // `vv-<32 trace id>-<16 parent id>-ff`: drop the parent id and its dash.
+      return `${value.slice(0, 35)}${value.slice(52)}`
+    case Tracestate.TRACESTATE:
+      return canonicalStableTracestate(value)
+    default:
+      return value
+  }
+}
+
+const DD_MEMBER = `${Tracestate.DD}=`
+
+/**
+ * A canonical `tracestate` with its `dd` member rewritten by `f` (a `Tracestate` function over that one member):
+ * `Tracestate.format(f(Tracestate.parse(value)))` without parsing the other members, which `f` leaves as they are.
+ * Canonical, the value is exactly its members joined by `,` (neither keys nor values hold one), and the only one
+ * starting `dd=` is the `dd` member.
+ */
+const rewriteCanonicalDd = (value: string, f: (tracestate: Tracestate.Tracestate) => Tracestate.Tracestate): string => {
+  const members = value.split(",")
+  const at = members.findIndex((member) => member.startsWith(DD_MEMBER))
+  if (at === -1) return value
+  const dd = Tracestate.format(f([{ key: Tracestate.DD, value: members[at]!.slice(DD_MEMBER.length) }]))
+  if (dd === "") members.splice(at, 1)
+  else members[at] = dd
+  return members.join(",")
+}
+
+const canonicalStableTracestate = (value: string): string | undefined =>
+  rewriteCanonicalDd(value, Tracestate.stripDdParent) || undefined
+
+/**
  * Whether a checkpoint must be written: always without a prior, else iff the stable forms differ. The diff is
  * symmetric: a key present on one side only is a difference. Runs on every suspend: it compares key by key and
  * parses a carrier only when its raw values differ (equal raw values have equal stable forms).
@@ -237,10 +373,13 @@ export const needsCheckpointUpdate = (prior: Headers | undefined, current: Heade
   if (prior === undefined) return true
   const before = normalize(prior)
   const after = normalize(current)
+  // Both canonical (the writer's case: a checkpoint read back and what the tracer injected): their values are in
+  // canonical form, whose stable forms need no parse.
+  const stableOf = CANONICAL.has(before) && CANONICAL.has(after) ? canonicalStableValue : stableValue
   const differs = (key: string, a: string | undefined, b: string | undefined): boolean => {
     if (a === b) return false
-    const stableA = a === undefined ? undefined : stableValue(key, a)
-    const stableB = b === undefined ? undefined : stableValue(key, b)
+    const stableA = a === undefined ? undefined : stableOf(key, a)
+    const stableB = b === undefined ? undefined : stableOf(key, b)
     return stableA !== stableB
   }
   for (const key of Object.keys(before)) if (differs(key, before[key], after[key])) return true
@@ -258,6 +397,7 @@ export const needsCheckpointUpdate = (prior: Headers | undefined, current: Heade
 export const anchor = (headers: Headers, parentIdHex16: string): Headers => {
   const decimal = DatadogHeaders.hex16ToDecimal(parentIdHex16)
   if (Option.isNone(decimal)) return normalize(headers)
+  if (CANONICAL.has(headers)) return anchorCanonical(headers, parentIdHex16, decimal.value)
   const anchored = mapValues(headers, (key, value) => {
     switch (key) {
       case DatadogHeaders.X_DATADOG_PARENT_ID:
@@ -276,9 +416,28 @@ export const anchor = (headers: Headers, parentIdHex16: string): Headers => {
         return value
     }
   })
-  // Canonical headers anchored stay canonical (every rewritten value is in canonical form): mark them so, within
-  // the size bound, so the payload written from them is not validated again when read back.
-  if (CANONICAL.has(headers)) markCanonical(anchored)
+  return anchored
+}
+
+/**
+ * `anchor` of canonical headers, by slicing instead of parsing (see `canonicalStableValue`): the result is canonical
+ * too (every rewritten value is in canonical form), so it is marked so, within the size bound, and the payload
+ * written from it is not validated again when read back.
+ */
+const anchorCanonical = (headers: Headers, parentIdHex16: string, decimal: string): Headers => {
+  const anchored = mapValues(headers, (key, value) => {
+    switch (key) {
+      case DatadogHeaders.X_DATADOG_PARENT_ID:
+        return decimal
+      case Traceparent.TRACEPARENT:
+        return `${value.slice(0, 36)}${parentIdHex16}${value.slice(52)}`
+      case Tracestate.TRACESTATE:
+        return rewriteCanonicalDd(value, (ts) => Tracestate.setDdParent(ts, parentIdHex16))
+      default:
+        return value
+    }
+  })
+  markCanonical(anchored)
   return anchored
 }
 
@@ -366,6 +525,14 @@ const normalize = (headers: Headers): Headers =>
 
 const mapValues = (headers: Headers, f: (key: string, value: string) => string | undefined): Record<string, string> => {
   const out: Record<string, string> = Object.create(null)
+  if (CANONICAL.has(headers)) {
+    // Already lowercase, unique, own and string-valued: nothing to skip.
+    for (const key of Object.keys(headers)) {
+      const mapped = f(key, headers[key]!)
+      if (mapped !== undefined) out[key] = mapped
+    }
+    return out
+  }
   const seen = new Set<string>()
   for (const rawKey of Object.keys(headers)) {
     const key = rawKey.toLowerCase()
