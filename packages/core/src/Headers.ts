@@ -78,26 +78,36 @@ export const canonicalOf = (carrier: unknown): Headers | undefined => {
   if (!isRecord(carrier)) return undefined
   if (CANONICAL.has(carrier)) return carrier as Headers
   try {
-    const found: Record<string, string> = Object.create(null)
+    // By position in `PAYLOAD_KEYS`, so the headers come out in the order `fromCarrier` writes them.
+    const found: Array<string | undefined> = [
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined
+    ]
     let count = 0
     for (const key of Object.keys(carrier)) {
-      const isCanonical = IS_CANONICAL.get(key)
-      if (isCanonical === undefined) {
+      const check = IS_CANONICAL.get(key)
+      if (check === undefined) {
         // Another spelling of an allowlisted key: which one `fromCarrier` keeps depends on key order and validity.
         if (ALLOWED_KEYS.has(key.toLowerCase())) return undefined
         continue
       }
       const value = carrier[key]
-      if (typeof value !== "string" || !isCanonical(value)) return undefined
-      found[key] = value
+      if (typeof value !== "string" || !check.isCanonical(value)) return undefined
+      found[check.at] = value
       count++
     }
     if (count === 0) return undefined
     const headers: Record<string, string> = Object.create(null)
     let size = 1
-    for (const key of PAYLOAD_KEYS) {
-      const value = found[key]
+    for (let at = 0; at < PAYLOAD_KEYS.length; at++) {
+      const value = found[at]
       if (value === undefined) continue
+      const key = PAYLOAD_KEYS[at]!
       headers[key] = value
       size += key.length + value.length + 6
     }
@@ -132,26 +142,30 @@ const hasUniqueKeys = (tracestate: string): boolean => {
   const keys = tracestate.split(",").map((member) => member.slice(0, member.indexOf("=")))
   return new Set(keys).size === keys.length
 }
+const isCanonicalTags = (value: string): boolean =>
+  Option.match(DatadogHeaders.parseTags(value), {
+    onNone: () => false,
+    onSome: (tags) => DatadogHeaders.formatTags(tags) === value
+  })
 const isCanonicalTracestate = (value: string): boolean =>
   value.length <= Untrusted.MAX_PARSED_LENGTH && CANONICAL_TRACESTATE.test(value) && hasUniqueKeys(value)
 
-// Per allowlisted key, whether a value is one its validator in `VALIDATORS` returns unchanged.
-const IS_CANONICAL: ReadonlyMap<string, (value: string) => boolean> = new Map([
-  [DatadogHeaders.X_DATADOG_TRACE_ID, isCanonicalId],
-  [DatadogHeaders.X_DATADOG_PARENT_ID, isCanonicalId],
-  [DatadogHeaders.X_DATADOG_SAMPLING_PRIORITY, (v: string) => CANONICAL_PRIORITY.test(v)],
-  [DatadogHeaders.X_DATADOG_ORIGIN, (v: string) => Option.isSome(DatadogHeaders.parseOrigin(v))],
-  [
-    DatadogHeaders.X_DATADOG_TAGS,
-    (v: string) =>
-      Option.match(DatadogHeaders.parseTags(v), {
-        onNone: () => false,
-        onSome: (tags) => DatadogHeaders.formatTags(tags) === v
-      })
-  ],
-  [Traceparent.TRACEPARENT, (v: string) => CANONICAL_TRACEPARENT.test(v)],
-  [Tracestate.TRACESTATE, isCanonicalTracestate]
-])
+// Per allowlisted key, its position in `PAYLOAD_KEYS` and whether a value is one its validator in `VALIDATORS`
+// returns unchanged.
+const IS_CANONICAL: ReadonlyMap<string, { readonly at: number; readonly isCanonical: (value: string) => boolean }> =
+  new Map(
+    (
+      [
+        [DatadogHeaders.X_DATADOG_TRACE_ID, isCanonicalId],
+        [DatadogHeaders.X_DATADOG_PARENT_ID, isCanonicalId],
+        [DatadogHeaders.X_DATADOG_SAMPLING_PRIORITY, (v: string) => CANONICAL_PRIORITY.test(v)],
+        [DatadogHeaders.X_DATADOG_ORIGIN, (v: string) => Option.isSome(DatadogHeaders.parseOrigin(v))],
+        [DatadogHeaders.X_DATADOG_TAGS, isCanonicalTags],
+        [Traceparent.TRACEPARENT, (v: string) => CANONICAL_TRACEPARENT.test(v)],
+        [Tracestate.TRACESTATE, isCanonicalTracestate]
+      ] as const
+    ).map(([key, isCanonical]) => [key, { at: PAYLOAD_KEYS.indexOf(key), isCanonical }])
+  )
 
 /** Why a carrier gave no headers: `fromCarrier`'s none, said. */
 export type CarrierRejection =
@@ -362,7 +376,28 @@ const rewriteCanonicalDd = (value: string, f: (tracestate: Tracestate.Tracestate
 }
 
 const canonicalStableTracestate = (value: string): string | undefined =>
-  rewriteCanonicalDd(value, Tracestate.stripDdParent) || undefined
+  rewriteCanonicalDd(value, stripDdParent) || undefined
+
+// A `dd=` value as `Tracestate.formatDd` writes one: `key:value` entries joined by `;`, no whitespace around them,
+// none empty (each key and value by the grammar `Tracestate.parseDd` checks); keys unique (checked apart).
+const DD_ENTRY =
+  "[\\x21-\\x2b\\x2d-\\x39\\x3c\\x3e-\\x7e]+:[\\x21-\\x2b\\x2d-\\x3a\\x3c\\x3e-\\x7e](?:[\\x20-\\x2b\\x2d-\\x3a\\x3c\\x3e-\\x7e]*[\\x21-\\x2b\\x2d-\\x3a\\x3c\\x3e-\\x7e])?"
+const CANONICAL_DD = new RegExp(`^${DD_ENTRY}(?:;${DD_ENTRY})*$`)
+const DD_PARENT_ENTRY = `${Tracestate.DD_PARENT_ID}:`
+
+/**
+ * `Tracestate.stripDdParent` of a one-member `dd` list: when the value is already in canonical form its entries
+ * are exactly its `;`-separated parts, so the `p:` entry is dropped without parsing; otherwise by parsing.
+ */
+const stripDdParent = (tracestate: Tracestate.Tracestate): Tracestate.Tracestate => {
+  const dd = tracestate[0]!.value
+  if (!CANONICAL_DD.test(dd)) return Tracestate.stripDdParent(tracestate)
+  const entries = dd.split(";")
+  const keys = entries.map((entry) => entry.slice(0, entry.indexOf(":")))
+  if (new Set(keys).size !== keys.length) return Tracestate.stripDdParent(tracestate)
+  const kept = entries.filter((entry) => !entry.startsWith(DD_PARENT_ENTRY)).join(";")
+  return kept === "" ? [] : [{ key: Tracestate.DD, value: kept }]
+}
 
 /**
  * Whether a checkpoint must be written: always without a prior, else iff the stable forms differ. The diff is

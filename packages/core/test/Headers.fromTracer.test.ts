@@ -213,6 +213,16 @@ describe("Headers.fromTracer", () => {
   })
 })
 
+/** dd= values as another writer may leave them: canonical, or with duplicates, spaces, empty or broken entries. */
+const DD_NOISE: ReadonlyArray<(dd: string) => string> = [
+  (dd) => dd,
+  (dd) => `${dd};s:9`,
+  (dd) => dd.replaceAll(";", " ; "),
+  (dd) => `;${dd};;junk`,
+  (dd) => `p:zz;${dd}`,
+  (dd) => `${dd};p:0123456789abcdef`
+]
+
 describe("needsCheckpointUpdate on canonical headers", () => {
   // Two injections of one trace: independent volatile ids, and each other component either shared or not.
   const pair = Arbitrary.all({
@@ -226,7 +236,8 @@ describe("needsCheckpointUpdate on canonical headers", () => {
       vendors: bool
     }),
     style: Arbitrary.schema(Schema.Literals(STYLES)),
-    ddParentless: bool
+    ddParentless: bool,
+    noise: Arbitrary.all([int(0, DD_NOISE.length - 1), int(0, DD_NOISE.length - 1)])
   })
 
   it.prop("agrees with the general path", { p: pair }, ({ p }) => {
@@ -238,14 +249,18 @@ describe("needsCheckpointUpdate on canonical headers", () => {
       tags: p.share.tags ? p.a.tags : p.b.tags,
       vendors: p.share.vendors ? p.a.vendors : p.b.vendors
     }
-    const canonical = (context: InjectHeaders.Propagated): Headers.Headers => {
+    const canonical = (context: InjectHeaders.Propagated, noise: number): Headers.Headers => {
       const headers = Option.getOrThrow(Headers.fromCarrier(injected(context, p.style)))
+      if (headers.tracestate === undefined) return headers
       // A checkpoint whose dd= member has no p: entry (Datadog's JS writer), or only p: (dropped when stripped).
-      if (!p.ddParentless || headers.tracestate === undefined) return headers
-      const stripped = headers.tracestate.replace(/p:[0-9a-f]{16};?/, "").replace(/;,|;$/, (m) => m.slice(1))
-      return Option.getOrThrow(Headers.fromCarrier({ ...headers, tracestate: stripped }))
+      const stripped = p.ddParentless
+        ? headers.tracestate.replace(/p:[0-9a-f]{16};?/, "").replace(/;,|;$/, (m) => m.slice(1))
+        : headers.tracestate
+      // tracestate's canonical form leaves the dd= value as written: it may still need parsing.
+      const noisy = stripped.replace(/^dd=([^,]*)/, (_, dd: string) => `dd=${DD_NOISE[noise]!(dd)}`)
+      return Option.getOrThrow(Headers.fromCarrier({ ...headers, tracestate: noisy }))
     }
-    const [before, after] = [canonical(p.a), canonical(b)]
+    const [before, after] = [canonical(p.a, p.noise[0]), canonical(b, p.noise[1])]
     // Spread copies hold the same values but are not canonical: they take the general path.
     const general = Headers.needsCheckpointUpdate({ ...before }, { ...after })
     assert.strictEqual(Headers.needsCheckpointUpdate(before, after), general)
