@@ -298,6 +298,7 @@ export const hasParentId = (headers: Headers): boolean =>
  * `x-datadog-tags` as the high 64 bits, zeros without it, then `x-datadog-trace-id`), then `traceparent`.
  */
 export const traceIdHex = (headers: Headers): Option.Option<string> => {
+  if (CANONICAL.has(headers)) return canonicalTraceIdHex(headers)
   const h = normalize(headers)
   const high = Option.flatMap(DatadogHeaders.parseTags(h[DatadogHeaders.X_DATADOG_TAGS]), (tags) =>
     Option.fromNullishOr(tags.find((tag) => tag.key === DatadogHeaders.TAG_TID)?.value)
@@ -309,6 +310,21 @@ export const traceIdHex = (headers: Headers): Option.Option<string> => {
   return Option.isSome(datadog)
     ? datadog
     : Option.map(Traceparent.parse(h[Traceparent.TRACEPARENT]), (tp) => tp.traceId)
+}
+
+// `traceIdHex` of canonical headers: every value present is valid and canonical, so the first style present is the
+// one that holds a trace id, `x-datadog-tags` entries are exactly its `,`-separated parts, and a `traceparent` is
+// four fixed-width parts.
+const TID_ENTRY = `${DatadogHeaders.TAG_TID}=`
+const canonicalTraceIdHex = (headers: Headers): Option.Option<string> => {
+  const low = headers[DatadogHeaders.X_DATADOG_TRACE_ID]
+  if (low !== undefined) {
+    const tid = headers[DatadogHeaders.X_DATADOG_TAGS]?.split(",").find((tag) => tag.startsWith(TID_ENTRY))
+    const high = tid === undefined ? Hex.ZERO_HEX16 : tid.slice(TID_ENTRY.length)
+    return Option.some(`${high}${BigInt(low).toString(16).padStart(16, "0")}`)
+  }
+  const traceparent = headers[Traceparent.TRACEPARENT]
+  return traceparent === undefined ? Option.none() : Option.some(traceparent.slice(3, 35))
 }
 
 /**
@@ -386,18 +402,43 @@ const CANONICAL_DD = new RegExp(`^${DD_ENTRY}(?:;${DD_ENTRY})*$`)
 const DD_PARENT_ENTRY = `${Tracestate.DD_PARENT_ID}:`
 
 /**
- * `Tracestate.stripDdParent` of a one-member `dd` list: when the value is already in canonical form its entries
- * are exactly its `;`-separated parts, so the `p:` entry is dropped without parsing; otherwise by parsing.
+ * The entries of a `dd=` value already in canonical form: exactly its `;`-separated parts. Undefined when the
+ * value is not canonical (whitespace, empty or invalid entries, a repeated key): then it must be parsed.
  */
-const stripDdParent = (tracestate: Tracestate.Tracestate): Tracestate.Tracestate => {
-  const dd = tracestate[0]!.value
-  if (!CANONICAL_DD.test(dd)) return Tracestate.stripDdParent(tracestate)
+const canonicalDdEntries = (dd: string): Array<string> | undefined => {
+  if (!CANONICAL_DD.test(dd)) return undefined
   const entries = dd.split(";")
   const keys = entries.map((entry) => entry.slice(0, entry.indexOf(":")))
-  if (new Set(keys).size !== keys.length) return Tracestate.stripDdParent(tracestate)
-  const kept = entries.filter((entry) => !entry.startsWith(DD_PARENT_ENTRY)).join(";")
-  return kept === "" ? [] : [{ key: Tracestate.DD, value: kept }]
+  return new Set(keys).size === keys.length ? entries : undefined
 }
+
+const ddMember = (entries: ReadonlyArray<string>): Tracestate.Tracestate =>
+  entries.length === 0 ? [] : [{ key: Tracestate.DD, value: entries.join(";") }]
+
+/** `Tracestate.stripDdParent` of a one-member `dd` list, by splitting when its value is canonical. */
+const stripDdParent = (tracestate: Tracestate.Tracestate): Tracestate.Tracestate => {
+  const entries = canonicalDdEntries(tracestate[0]!.value)
+  if (entries === undefined) return Tracestate.stripDdParent(tracestate)
+  return ddMember(entries.filter((entry) => !entry.startsWith(DD_PARENT_ENTRY)))
+}
+
+/**
+ * `Tracestate.setDdParent` of a one-member `dd` list to a valid span id, by splitting when its value is canonical:
+ * the `p:` entry replaced in place or appended, or removed when the member would outgrow W3C's 256 characters.
+ */
+const setDdParent = (tracestate: Tracestate.Tracestate, parentIdHex16: string): Tracestate.Tracestate => {
+  const entries = canonicalDdEntries(tracestate[0]!.value)
+  if (entries === undefined) return Tracestate.setDdParent(tracestate, parentIdHex16)
+  const entry = `${DD_PARENT_ENTRY}${parentIdHex16}`
+  const at = entries.findIndex((e) => e.startsWith(DD_PARENT_ENTRY))
+  const updated = at === -1 ? [...entries, entry] : entries.map((e, i) => (i === at ? entry : e))
+  return updated.join(";").length > MAX_TRACESTATE_VALUE
+    ? ddMember(entries.filter((e) => !e.startsWith(DD_PARENT_ENTRY)))
+    : ddMember(updated)
+}
+
+// W3C's bound on a list member's value, which `Tracestate.setDdParent` keeps the dd= member under.
+const MAX_TRACESTATE_VALUE = 256
 
 /**
  * Whether a checkpoint must be written: always without a prior, else iff the stable forms differ. The diff is
@@ -467,7 +508,7 @@ const anchorCanonical = (headers: Headers, parentIdHex16: string, decimal: strin
       case Traceparent.TRACEPARENT:
         return `${value.slice(0, 36)}${parentIdHex16}${value.slice(52)}`
       case Tracestate.TRACESTATE:
-        return rewriteCanonicalDd(value, (ts) => Tracestate.setDdParent(ts, parentIdHex16))
+        return rewriteCanonicalDd(value, (ts) => setDdParent(ts, parentIdHex16))
       default:
         return value
     }

@@ -220,7 +220,9 @@ const DD_NOISE: ReadonlyArray<(dd: string) => string> = [
   (dd) => dd.replaceAll(";", " ; "),
   (dd) => `;${dd};;junk`,
   (dd) => `p:zz;${dd}`,
-  (dd) => `${dd};p:0123456789abcdef`
+  (dd) => `${dd};p:0123456789abcdef`,
+  // Close to W3C's 256 characters: a p: entry appended would outgrow it.
+  (dd) => `${dd};t.pad:${"x".repeat(Math.max(1, 250 - dd.length - 7))}`
 ]
 
 describe("needsCheckpointUpdate on canonical headers", () => {
@@ -295,18 +297,28 @@ describe("needsCheckpointUpdate on canonical headers", () => {
 describe("anchor on canonical headers", () => {
   it.prop(
     "agrees with the general path, and stays canonical",
-    { context: propagated, style: Arbitrary.schema(Schema.Literals(STYLES)), anchor: hex(16), ddParentless: bool },
-    ({ context, style, anchor, ddParentless }) => {
+    {
+      context: propagated,
+      style: Arbitrary.schema(Schema.Literals(STYLES)),
+      anchor: hex(16),
+      ddParentless: bool,
+      noise: int(0, DD_NOISE.length - 1)
+    },
+    ({ context, style, anchor, ddParentless, noise }) => {
       const injectedHeaders = Option.getOrThrow(Headers.fromCarrier(injected(context, style)))
+      const tracestate = injectedHeaders.tracestate
       const headers =
-        ddParentless && injectedHeaders.tracestate !== undefined
-          ? Option.getOrThrow(
+        tracestate === undefined
+          ? injectedHeaders
+          : Option.getOrThrow(
               Headers.fromCarrier({
                 ...injectedHeaders,
-                tracestate: injectedHeaders.tracestate.replace(/;?p:[0-9a-f]{16}/, "")
+                tracestate: (ddParentless ? tracestate.replace(/;?p:[0-9a-f]{16}/, "") : tracestate).replace(
+                  /^dd=([^,]*)/,
+                  (_, dd: string) => `dd=${DD_NOISE[noise]!(dd)}`
+                )
               })
             )
-          : injectedHeaders
       const anchored = Headers.anchor(headers, anchor)
       assert.deepStrictEqual(
         entries(Option.some(anchored)),
@@ -315,6 +327,29 @@ describe("anchor on canonical headers", () => {
       // Canonical in, canonical out: reading it back is free, and what it holds is what sanitising gives.
       assert.strictEqual(Option.getOrThrow(Headers.fromCarrier(anchored)), anchored)
       assert.deepStrictEqual(entries(Headers.fromCarrier({ ...anchored })), entries(Option.some(anchored)))
+    }
+  )
+})
+
+describe("traceIdHex on canonical headers", () => {
+  it.prop(
+    "agrees with the general path",
+    { context: propagated, style: Arbitrary.schema(Schema.Literals(STYLES)), extraTags: propagatedTags },
+    ({ context, style, extraTags }) => {
+      const headers = Option.getOrThrow(Headers.fromCarrier(injected(context, style)))
+      // The high half is found wherever `_dd.p.tid` sits among the tags.
+      const reordered =
+        headers["x-datadog-tags"] === undefined || extraTags.length === 0
+          ? headers
+          : Option.getOrThrow(
+              Headers.fromCarrier({
+                ...headers,
+                "x-datadog-tags": `${DatadogHeaders.formatTags(extraTags)},${headers["x-datadog-tags"]}`
+              })
+            )
+      assert.deepStrictEqual(Headers.traceIdHex(reordered), Headers.traceIdHex({ ...reordered }))
+      // Both styles carry the full id: the Datadog one as `_dd.p.tid` plus the low half, zeros when the high is zero.
+      assert.deepStrictEqual(Headers.traceIdHex(reordered), Option.some(context.traceId))
     }
   )
 })
