@@ -189,11 +189,16 @@ export const propagationFailure = (
  * `inject`.
  */
 export const injected = (inject: () => Record<string, unknown>): Effect.Effect<Headers.Headers, DurableTraceError> =>
-  Effect.try({ try: inject, catch: (cause) => propagationFailure("inject", "inject threw", cause) }).pipe(
-    Effect.flatMap((carrier) =>
-      Option.match(Headers.fromTracer(carrier), {
-        onNone: () => Effect.fail(propagationFailure("inject", "no propagation headers injected")),
-        onSome: Effect.succeed
-      })
-    )
-  )
+  // One Effect, not three: this runs on every save.
+  Effect.suspend(() => {
+    let carrier: Record<string, unknown>
+    try {
+      carrier = inject()
+    } catch (cause) {
+      return Effect.fail(propagationFailure("inject", "inject threw", cause))
+    }
+    const headers = Headers.fromTracer(carrier)
+    return Option.isSome(headers)
+      ? Effect.succeed(headers.value)
+      : Effect.fail(propagationFailure("inject", "no propagation headers injected"))
+  })
