@@ -6,6 +6,7 @@
  */
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
+import * as CanonicalHeaders from "./CanonicalHeaders.ts"
 import * as DatadogHeaders from "./DatadogHeaders.ts"
 import * as Hex from "./Hex.ts"
 import * as Traceparent from "./Traceparent.ts"
@@ -27,6 +28,8 @@ export const PAYLOAD_KEYS = [
 ] as const
 
 const ALLOWED_KEYS: ReadonlySet<string> = new Set(PAYLOAD_KEYS)
+// Each allowlisted key's position in `PAYLOAD_KEYS`, the order headers are written in.
+const POSITIONS: ReadonlyMap<string, number> = new Map(PAYLOAD_KEYS.map((key, at) => [key, at]))
 
 /** Largest `x-datadog-tags` value kept, in UTF-8 bytes (dd-trace's default cap). */
 export const MAX_TAGS_BYTES = DatadogHeaders.MAX_TAGS_BYTES
@@ -90,15 +93,15 @@ export const canonicalOf = (carrier: unknown): Headers | undefined => {
     ]
     let count = 0
     for (const key of Object.keys(carrier)) {
-      const check = IS_CANONICAL.get(key)
-      if (check === undefined) {
+      const at = POSITIONS.get(key)
+      if (at === undefined) {
         // Another spelling of an allowlisted key: which one `fromCarrier` keeps depends on key order and validity.
         if (ALLOWED_KEYS.has(key.toLowerCase())) return undefined
         continue
       }
       const value = carrier[key]
-      if (typeof value !== "string" || !check.isCanonical(value)) return undefined
-      found[check.at] = value
+      if (typeof value !== "string" || !CanonicalHeaders.isCanonical(key, value)) return undefined
+      found[at] = value
       count++
     }
     if (count === 0) return undefined
@@ -120,52 +123,6 @@ export const canonicalOf = (carrier: unknown): Headers | undefined => {
     return undefined
   }
 }
-
-// An unsigned 64-bit decimal id with no leading zero, at most 2^64-1: what `DatadogHeaders.parseId` returns as is.
-const CANONICAL_ID = /^[1-9][0-9]{0,19}$/
-const MAX_UINT64_DECIMAL = "18446744073709551615"
-const isCanonicalId = (value: string): boolean =>
-  CANONICAL_ID.test(value) && (value.length < 20 || value <= MAX_UINT64_DECIMAL)
-// `String(Number(v) + 0)` of an accepted priority: no leading zero, no "-0".
-const CANONICAL_PRIORITY = /^(?:0|-?[1-9][0-9]{0,2})$/
-// A four-part traceparent of a version that is not ff, ids not all zero: what `Traceparent.format` gives back as is.
-const CANONICAL_TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/
-// A tracestate list as `Tracestate.format` writes it: 1 to 32 `key=value` members, no whitespace around `,`, no
-// empty member (each key and value by W3C's grammar, as `Tracestate.parse` checks them); keys unique (checked apart).
-const TS_KEY = "(?:[a-z][a-z0-9_\\-*/]{0,255}|[a-z0-9][a-z0-9_\\-*/]{0,240}@[a-z][a-z0-9_\\-*/]{0,13})"
-const TS_VALUE = "[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e]"
-const CANONICAL_TRACESTATE = new RegExp(
-  `^${TS_KEY}=${TS_VALUE}(?:,${TS_KEY}=${TS_VALUE}){0,${Tracestate.MAX_MEMBERS - 1}}$`
-)
-const hasUniqueKeys = (tracestate: string): boolean => {
-  if (!tracestate.includes(",")) return true
-  const keys = tracestate.split(",").map((member) => member.slice(0, member.indexOf("=")))
-  return new Set(keys).size === keys.length
-}
-const isCanonicalTags = (value: string): boolean =>
-  Option.match(DatadogHeaders.parseTags(value), {
-    onNone: () => false,
-    onSome: (tags) => DatadogHeaders.formatTags(tags) === value
-  })
-const isCanonicalTracestate = (value: string): boolean =>
-  value.length <= Untrusted.MAX_PARSED_LENGTH && CANONICAL_TRACESTATE.test(value) && hasUniqueKeys(value)
-
-// Per allowlisted key, its position in `PAYLOAD_KEYS` and whether a value is one its validator in `VALIDATORS`
-// returns unchanged.
-const IS_CANONICAL: ReadonlyMap<string, { readonly at: number; readonly isCanonical: (value: string) => boolean }> =
-  new Map(
-    (
-      [
-        [DatadogHeaders.X_DATADOG_TRACE_ID, isCanonicalId],
-        [DatadogHeaders.X_DATADOG_PARENT_ID, isCanonicalId],
-        [DatadogHeaders.X_DATADOG_SAMPLING_PRIORITY, (v: string) => CANONICAL_PRIORITY.test(v)],
-        [DatadogHeaders.X_DATADOG_ORIGIN, (v: string) => Option.isSome(DatadogHeaders.parseOrigin(v))],
-        [DatadogHeaders.X_DATADOG_TAGS, isCanonicalTags],
-        [Traceparent.TRACEPARENT, (v: string) => CANONICAL_TRACEPARENT.test(v)],
-        [Tracestate.TRACESTATE, isCanonicalTracestate]
-      ] as const
-    ).map(([key, isCanonical]) => [key, { at: PAYLOAD_KEYS.indexOf(key), isCanonical }])
-  )
 
 /** Why a carrier gave no headers: `fromCarrier`'s none, said. */
 export type CarrierRejection =
@@ -298,7 +255,7 @@ export const hasParentId = (headers: Headers): boolean =>
  * `x-datadog-tags` as the high 64 bits, zeros without it, then `x-datadog-trace-id`), then `traceparent`.
  */
 export const traceIdHex = (headers: Headers): Option.Option<string> => {
-  if (CANONICAL.has(headers)) return canonicalTraceIdHex(headers)
+  if (CANONICAL.has(headers)) return CanonicalHeaders.traceIdHex(headers)
   const h = normalize(headers)
   const high = Option.flatMap(DatadogHeaders.parseTags(h[DatadogHeaders.X_DATADOG_TAGS]), (tags) =>
     Option.fromNullishOr(tags.find((tag) => tag.key === DatadogHeaders.TAG_TID)?.value)
@@ -310,21 +267,6 @@ export const traceIdHex = (headers: Headers): Option.Option<string> => {
   return Option.isSome(datadog)
     ? datadog
     : Option.map(Traceparent.parse(h[Traceparent.TRACEPARENT]), (tp) => tp.traceId)
-}
-
-// `traceIdHex` of canonical headers: every value present is valid and canonical, so the first style present is the
-// one that holds a trace id, `x-datadog-tags` entries are exactly its `,`-separated parts, and a `traceparent` is
-// four fixed-width parts.
-const TID_ENTRY = `${DatadogHeaders.TAG_TID}=`
-const canonicalTraceIdHex = (headers: Headers): Option.Option<string> => {
-  const low = headers[DatadogHeaders.X_DATADOG_TRACE_ID]
-  if (low !== undefined) {
-    const tid = headers[DatadogHeaders.X_DATADOG_TAGS]?.split(",").find((tag) => tag.startsWith(TID_ENTRY))
-    const high = tid === undefined ? Hex.ZERO_HEX16 : tid.slice(TID_ENTRY.length)
-    return Option.some(`${high}${BigInt(low).toString(16).padStart(16, "0")}`)
-  }
-  const traceparent = headers[Traceparent.TRACEPARENT]
-  return traceparent === undefined ? Option.none() : Option.some(traceparent.slice(3, 35))
 }
 
 /**
@@ -355,92 +297,6 @@ const stableValue = (key: string, value: string): string | undefined => {
 }
 
 /**
- * `stableValue` of a value in canonical form (what `fromCarrier` returns), by slicing instead of parsing: a
- * canonical `traceparent` is four fixed-width parts, and a canonical `tracestate` is exactly its members joined by
- * `,` (neither keys nor values hold one), of which the only one starting `dd=` is the `dd` member.
- */
-const canonicalStableValue = (key: string, value: string): string | undefined => {
-  switch (key) {
-    case DatadogHeaders.X_DATADOG_PARENT_ID:
-      return undefined
-    case Traceparent.TRACEPARENT:
-      // `vv-<32 trace id>-<16 parent id>-ff`: drop the parent id and its dash.
-      return `${value.slice(0, 35)}${value.slice(52)}`
-    case Tracestate.TRACESTATE:
-      return canonicalStableTracestate(value)
-    default:
-      return value
-  }
-}
-
-const DD_MEMBER = `${Tracestate.DD}=`
-
-/**
- * A canonical `tracestate` with its `dd` member rewritten by `f` (a `Tracestate` function over that one member):
- * `Tracestate.format(f(Tracestate.parse(value)))` without parsing the other members, which `f` leaves as they are.
- * Canonical, the value is exactly its members joined by `,` (neither keys nor values hold one), and the only one
- * starting `dd=` is the `dd` member.
- */
-const rewriteCanonicalDd = (value: string, f: (tracestate: Tracestate.Tracestate) => Tracestate.Tracestate): string => {
-  const members = value.split(",")
-  const at = members.findIndex((member) => member.startsWith(DD_MEMBER))
-  if (at === -1) return value
-  const dd = Tracestate.format(f([{ key: Tracestate.DD, value: members[at]!.slice(DD_MEMBER.length) }]))
-  if (dd === "") members.splice(at, 1)
-  else members[at] = dd
-  return members.join(",")
-}
-
-const canonicalStableTracestate = (value: string): string | undefined =>
-  rewriteCanonicalDd(value, stripDdParent) || undefined
-
-// A `dd=` value as `Tracestate.formatDd` writes one: `key:value` entries joined by `;`, no whitespace around them,
-// none empty (each key and value by the grammar `Tracestate.parseDd` checks); keys unique (checked apart).
-const DD_ENTRY =
-  "[\\x21-\\x2b\\x2d-\\x39\\x3c\\x3e-\\x7e]+:[\\x21-\\x2b\\x2d-\\x3a\\x3c\\x3e-\\x7e](?:[\\x20-\\x2b\\x2d-\\x3a\\x3c\\x3e-\\x7e]*[\\x21-\\x2b\\x2d-\\x3a\\x3c\\x3e-\\x7e])?"
-const CANONICAL_DD = new RegExp(`^${DD_ENTRY}(?:;${DD_ENTRY})*$`)
-const DD_PARENT_ENTRY = `${Tracestate.DD_PARENT_ID}:`
-
-/**
- * The entries of a `dd=` value already in canonical form: exactly its `;`-separated parts. Undefined when the
- * value is not canonical (whitespace, empty or invalid entries, a repeated key): then it must be parsed.
- */
-const canonicalDdEntries = (dd: string): Array<string> | undefined => {
-  if (!CANONICAL_DD.test(dd)) return undefined
-  const entries = dd.split(";")
-  const keys = entries.map((entry) => entry.slice(0, entry.indexOf(":")))
-  return new Set(keys).size === keys.length ? entries : undefined
-}
-
-const ddMember = (entries: ReadonlyArray<string>): Tracestate.Tracestate =>
-  entries.length === 0 ? [] : [{ key: Tracestate.DD, value: entries.join(";") }]
-
-/** `Tracestate.stripDdParent` of a one-member `dd` list, by splitting when its value is canonical. */
-const stripDdParent = (tracestate: Tracestate.Tracestate): Tracestate.Tracestate => {
-  const entries = canonicalDdEntries(tracestate[0]!.value)
-  if (entries === undefined) return Tracestate.stripDdParent(tracestate)
-  return ddMember(entries.filter((entry) => !entry.startsWith(DD_PARENT_ENTRY)))
-}
-
-/**
- * `Tracestate.setDdParent` of a one-member `dd` list to a valid span id, by splitting when its value is canonical:
- * the `p:` entry replaced in place or appended, or removed when the member would outgrow W3C's 256 characters.
- */
-const setDdParent = (tracestate: Tracestate.Tracestate, parentIdHex16: string): Tracestate.Tracestate => {
-  const entries = canonicalDdEntries(tracestate[0]!.value)
-  if (entries === undefined) return Tracestate.setDdParent(tracestate, parentIdHex16)
-  const entry = `${DD_PARENT_ENTRY}${parentIdHex16}`
-  const at = entries.findIndex((e) => e.startsWith(DD_PARENT_ENTRY))
-  const updated = at === -1 ? [...entries, entry] : entries.map((e, i) => (i === at ? entry : e))
-  return updated.join(";").length > MAX_TRACESTATE_VALUE
-    ? ddMember(entries.filter((e) => !e.startsWith(DD_PARENT_ENTRY)))
-    : ddMember(updated)
-}
-
-// W3C's bound on a list member's value, which `Tracestate.setDdParent` keeps the dd= member under.
-const MAX_TRACESTATE_VALUE = 256
-
-/**
  * Whether a checkpoint must be written: always without a prior, else iff the stable forms differ. The diff is
  * symmetric: a key present on one side only is a difference. Runs on every suspend: it compares key by key and
  * parses a carrier only when its raw values differ (equal raw values have equal stable forms).
@@ -451,7 +307,7 @@ export const needsCheckpointUpdate = (prior: Headers | undefined, current: Heade
   const after = normalize(current)
   // Both canonical (the writer's case: a checkpoint read back and what the tracer injected): their values are in
   // canonical form, whose stable forms need no parse.
-  const stableOf = CANONICAL.has(before) && CANONICAL.has(after) ? canonicalStableValue : stableValue
+  const stableOf = CANONICAL.has(before) && CANONICAL.has(after) ? CanonicalHeaders.stableValue : stableValue
   const differs = (key: string, a: string | undefined, b: string | undefined): boolean => {
     if (a === b) return false
     const stableA = a === undefined ? undefined : stableOf(key, a)
@@ -496,23 +352,14 @@ export const anchor = (headers: Headers, parentIdHex16: string): Headers => {
 }
 
 /**
- * `anchor` of canonical headers, by slicing instead of parsing (see `canonicalStableValue`): the result is canonical
+ * `anchor` of canonical headers, by slicing instead of parsing (`CanonicalHeaders.anchoredValue`): the result is canonical
  * too (every rewritten value is in canonical form), so it is marked so, within the size bound, and the payload
  * written from it is not validated again when read back.
  */
 const anchorCanonical = (headers: Headers, parentIdHex16: string, decimal: string): Headers => {
-  const anchored = mapValues(headers, (key, value) => {
-    switch (key) {
-      case DatadogHeaders.X_DATADOG_PARENT_ID:
-        return decimal
-      case Traceparent.TRACEPARENT:
-        return `${value.slice(0, 36)}${parentIdHex16}${value.slice(52)}`
-      case Tracestate.TRACESTATE:
-        return rewriteCanonicalDd(value, (ts) => setDdParent(ts, parentIdHex16))
-      default:
-        return value
-    }
-  })
+  const anchored = mapValues(headers, (key, value) =>
+    CanonicalHeaders.anchoredValue(key, value, parentIdHex16, decimal)
+  )
   markCanonical(anchored)
   return anchored
 }
