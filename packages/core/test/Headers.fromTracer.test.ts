@@ -14,14 +14,8 @@ import * as DatadogHeaders from "../src/DatadogHeaders.ts"
 import * as Headers from "../src/Headers.ts"
 import * as InjectHeaders from "../src/InjectHeaders.ts"
 import * as Tracestate from "../src/Tracestate.ts"
+import { bool, int, optional, pattern } from "./fixtures.ts"
 
-const pattern = (regex: RegExp): Arbitrary.Arbitrary<string> =>
-  Arbitrary.schema(Schema.String.check(Schema.isPattern(regex)))
-const int = (minimum: number, maximum: number): Arbitrary.Arbitrary<number> =>
-  Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum, maximum })))
-const bool = Arbitrary.schema(Schema.Boolean)
-const optional = <A>(arbitrary: Arbitrary.Arbitrary<A>): Arbitrary.Arbitrary<A | undefined> =>
-  Arbitrary.map(Arbitrary.all([bool, arbitrary]), ([present, value]) => (present ? value : undefined))
 const unique = <A extends { readonly key: string }>(items: ReadonlyArray<A>): Array<A> =>
   items.filter((item, index) => items.findIndex((other) => other.key === item.key) === index)
 
