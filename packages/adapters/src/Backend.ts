@@ -184,14 +184,21 @@ export const propagationFailure = (
 
 /**
  * The `TracePropagation.inject` every adapter shares: runs the vendor's injection into a fresh carrier, then keeps
- * only allowlisted, valid propagation headers (SPEC §4.6). A throw or an empty carrier fails at `inject`.
+ * only allowlisted, valid propagation headers (SPEC §4.6), through `Headers.fromTracer`: what the tracer wrote in
+ * canonical form is kept without re-parsing, anything else is sanitised. A throw or an empty carrier fails at
+ * `inject`.
  */
 export const injected = (inject: () => Record<string, unknown>): Effect.Effect<Headers.Headers, DurableTraceError> =>
-  Effect.try({ try: inject, catch: (cause) => propagationFailure("inject", "inject threw", cause) }).pipe(
-    Effect.flatMap((carrier) =>
-      Option.match(Headers.fromCarrier(carrier), {
-        onNone: () => Effect.fail(propagationFailure("inject", "no propagation headers injected")),
-        onSome: Effect.succeed
-      })
-    )
-  )
+  // One Effect, not three: this runs on every save.
+  Effect.suspend(() => {
+    let carrier: Record<string, unknown>
+    try {
+      carrier = inject()
+    } catch (cause) {
+      return Effect.fail(propagationFailure("inject", "inject threw", cause))
+    }
+    const headers = Headers.fromTracer(carrier)
+    return Option.isSome(headers)
+      ? Effect.succeed(headers.value)
+      : Effect.fail(propagationFailure("inject", "no propagation headers injected"))
+  })

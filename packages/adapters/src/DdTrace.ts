@@ -6,11 +6,10 @@
  * Gotcha: dd-trace 5.13+/6.x ship their own durable plugin that writes `_datadog_{N}` too; two writers fork the
  * numbering, so `make` turns that plugin off by default (see `Options.disableBuiltInDurablePlugin`).
  * `make(tracer)` builds the backend; `layer(tracer)` provides it; `layerGlobal()` provides it over the process's
- * dd-trace singleton, imported when the layer is built.
+ * dd-trace singleton, imported when the layer is built. Propagation is in `DdTracePropagation`, the reading of
+ * dd-trace's span contexts in `DdTraceContext` (both internal).
  */
 
-import type * as TraceMode from "@durable-trace/core/TraceMode"
-import type { TraceContext } from "@durable-trace/core/TracePropagation"
 import type {
   Span as DdSpan,
   SpanContext as DdSpanContext,
@@ -19,23 +18,21 @@ import type {
 } from "dd-trace"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import {
   type BackendLayer,
   type BackendService,
   type BackendServices,
   definedTags,
   errorFields,
-  injected,
   layer as layerOf,
-  linkAttributes,
-  natives,
   type Parent,
-  propagationFailure,
-  type SpanIds,
   type TagValue,
   telemetryFrom
 } from "./Backend.ts"
+import { adoptPropagated, ids, native } from "./DdTraceContext.ts"
+import { type DdLink, linksOf, propagation } from "./DdTracePropagation.ts"
+
+export { native } from "./DdTraceContext.ts"
 
 /** dd-trace's plugin id for `@aws/durable-execution-sdk-js`. */
 export const BUILT_IN_DURABLE_PLUGIN = "aws-durable-execution-sdk-js"
@@ -48,43 +45,6 @@ export const INTEGRATION_ERRORS_METRIC = "durable_trace.integration_errors"
 
 /** dd-trace's tag that sets a trace's sampling priority (`ext.tags.SAMPLING_PRIORITY`). */
 const SAMPLING_PRIORITY = "sampling.priority"
-
-/**
- * dd-trace span links for `links`: each target as a context extracted from its ids, in both of dd-trace's styles
- * so the configured extract styles find one, with the link's sampling decision.
- */
-const linksOf = (
-  tracer: DdTracer,
-  links: ReadonlyArray<TraceMode.Link> | undefined
-): Array<{ context: DdSpanContext; attributes: Record<string, string> }> => {
-  const out: Array<{ context: DdSpanContext; attributes: Record<string, string> }> = []
-  for (const link of links ?? []) {
-    const carrier = {
-      traceparent: `00-${link.traceId}-${link.spanId}-${link.sampled ? "01" : "00"}`,
-      "x-datadog-trace-id": BigInt(`0x${link.traceId.slice(16)}`).toString(10),
-      "x-datadog-parent-id": BigInt(`0x${link.spanId}`).toString(10),
-      "x-datadog-sampling-priority": link.sampled ? "1" : "0",
-      "x-datadog-tags": `_dd.p.tid=${link.traceId.slice(0, 16)}`
-    }
-    const context = tracer.extract(TEXT_MAP, carrier)
-    if (context !== null) out.push({ context, attributes: linkAttributes(link) })
-  }
-  return out
-}
-
-/** The propagation format: dd-trace's plain-object carrier. */
-const TEXT_MAP = "text_map"
-
-// `toTraceId(true)`/`toSpanId(true)` (hex) exist since dd-trace 4 but are missing from its typings.
-interface HexIds {
-  toTraceId(hex?: boolean): string
-  toSpanId(hex?: boolean): string
-}
-
-const HEX32 = /^[0-9a-f]{32}$/
-const HEX16 = /^[0-9a-f]{16}$/
-const ZERO32 = /^0{32}$/
-const ZERO16 = /^0{16}$/
 
 /** Options of `make`. */
 export interface Options {
@@ -109,10 +69,7 @@ export interface Options {
 /** Whether this process runs in Lambda, which freezes it between invocations. */
 const inLambda = (): boolean => typeof process.env.AWS_LAMBDA_FUNCTION_NAME === "string"
 
-/** The one conversion between dd-trace's spans and span contexts and core's opaque `Span` and `RemoteContext`. */
-export const native = natives<DdSpan, DdSpanContext>()
-const { toSpan, fromSpan, toRemote, fromRemote } = native
-const hexIds = (context: DdSpanContext): HexIds => context as DdSpanContext & HexIds
+const { toSpan, fromSpan, fromRemote } = native
 
 /**
  * The dd-trace backend over `tracer`, with its propagation and DogStatsD telemetry. With the default options this
@@ -142,7 +99,7 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendServices =
       if (spanOptions.type !== undefined) tags["span.type"] = spanOptions.type
       if (spanOptions.kind !== undefined) tags["span.kind"] = spanOptions.kind
       const parent = childOf(spanOptions.parent)
-      const ddOptions: DdSpanOptions & { integrationName?: string; links?: ReturnType<typeof linksOf> } = {
+      const ddOptions: DdSpanOptions & { integrationName?: string; links?: Array<DdLink> } = {
         childOf: parent,
         tags
       }
@@ -197,25 +154,7 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendServices =
 
   return {
     backend,
-    propagation: {
-      extract: (headers) =>
-        Effect.try({
-          try: () => Option.flatMap(Option.fromNullishOr(tracer.extract(TEXT_MAP, plainCopy(headers))), contextOf),
-          catch: (cause) => propagationFailure("extract", "extract threw", cause)
-        }),
-      inject: (span) =>
-        injected(() => {
-          const carrier: Record<string, unknown> = {}
-          // Public `inject` forces the sampling decision first (SPEC §4.2.1); it logs and swallows its own errors.
-          tracer.inject(fromSpan(span), TEXT_MAP, carrier)
-          return carrier
-        }),
-      spanId: (span) =>
-        Effect.try({
-          try: () => ids(fromSpan(span).context()).spanId,
-          catch: (cause) => propagationFailure("inject", "not a dd-trace span", cause)
-        })
-    },
+    propagation: propagation(tracer),
     telemetry: telemetryFrom((tags) => {
       counted = true
       tracer.dogstatsd.increment(INTEGRATION_ERRORS_METRIC, 1, { ...tags })
@@ -239,72 +178,4 @@ const ddTags = (tags: Readonly<Record<string, TagValue | undefined>> | undefined
   for (const [key, value] of Object.entries(definedTags(tags)))
     out[key] = typeof value === "boolean" ? String(value) : value
   return out
-}
-
-// dd-trace reads the carrier as a plain object; core's headers have a null prototype, which a spread copies
-// slowly (bench/RESULTS.md, measurement notes).
-const plainCopy = (headers: Readonly<Record<string, string>>): Record<string, string> => {
-  const carrier: Record<string, string> = {}
-  for (const key of Object.keys(headers)) carrier[key] = headers[key]!
-  return carrier
-}
-
-const ids = (context: DdSpanContext): SpanIds => {
-  const hex = hexIds(context)
-  return {
-    traceId: hex.toTraceId(true),
-    spanId: hex.toSpanId(true),
-    traceIdDecimal: context.toTraceId(),
-    spanIdDecimal: context.toSpanId()
-  }
-}
-
-// dd-trace's trace-level state on a span context: not in its typings, stable since dd-trace 2.
-interface TraceState {
-  toTraceId(): string
-  readonly _trace?: { readonly tags?: Record<string, unknown> }
-  readonly _sampling?: { priority?: unknown }
-  _tracestate?: unknown
-}
-
-const PROPAGATED_TAG = "_dd.p."
-
-/**
- * datadog-lambda-js parents `aws.lambda` on a context rebuilt from a custom extractor's decimal ids: the trace's
- * `_dd.p.*` tags (`_dd.p.tid`, the high 64 trace-id bits; `_dd.p.dm`) and the other vendors' `tracestate` are gone,
- * and the priority is a string, which dd-trace then does not inject. Copied back from the context durable-trace extracted, only
- * when it is the same trace and only where the span's trace lacks them; without it, the next checkpoint would lose
- * them too.
- */
-const adoptPropagated = (target: DdSpanContext, parent: DdSpanContext): void => {
-  const to = target as DdSpanContext & TraceState
-  const from = parent as DdSpanContext & TraceState
-  if (typeof from?.toTraceId !== "function" || from.toTraceId() !== to.toTraceId()) return
-  const tags = to._trace?.tags
-  if (tags !== undefined) {
-    for (const [key, value] of Object.entries(from._trace?.tags ?? {})) {
-      if (key.startsWith(PROPAGATED_TAG) && tags[key] === undefined) tags[key] = value
-    }
-  }
-  if (to._tracestate === undefined && from._tracestate !== undefined) to._tracestate = from._tracestate
-  const priority = from._sampling?.priority
-  if (to._sampling !== undefined && typeof priority === "number" && typeof to._sampling.priority !== "number") {
-    to._sampling.priority = priority
-  }
-}
-
-// A context is continuable only with both ids: dd-trace also returns contexts that carry nothing but baggage,
-// whose id getters throw.
-const contextOf = (context: DdSpanContext): Option.Option<TraceContext> => {
-  try {
-    // Hex only: the decimal forms `ids` also computes cost a conversion each, and nothing here reads them.
-    const hex = hexIds(context)
-    const traceId = hex.toTraceId(true)
-    const spanId = hex.toSpanId(true)
-    return HEX32.test(traceId) && !ZERO32.test(traceId) && HEX16.test(spanId) && !ZERO16.test(spanId)
-      ? Option.some({ traceId, spanId, native: toRemote(context) })
-      : Option.none()
-  } catch {
-    return Option.none()
-  }
 }

@@ -4,21 +4,17 @@
  * runs an OpenTelemetry SDK. Gotcha: the default propagator is W3C Trace Context only, so Datadog-only carriers
  * (`x-datadog-*` without `traceparent`) are not extracted; pass a composite propagator to honour other styles.
  * `make(options)` builds the backend; `layer(options)` provides it; `layerGlobal` provides it over the global API.
+ * Propagation is in `OpenTelemetryPropagation` (internal), the whole-execution sampler in `OpenTelemetrySampler`
+ * (re-exported here).
  */
 import * as Hex from "@durable-trace/core/Hex"
-import * as Sampling from "@durable-trace/core/Sampling"
 import * as SemanticAttributes from "@durable-trace/core/SemanticAttributes"
 import { INTEGRATION_ERRORS } from "@durable-trace/core/Telemetry"
 import type * as TraceMode from "@durable-trace/core/TraceMode"
-import type { TraceContext } from "@durable-trace/core/TracePropagation"
 import {
-  type Attributes,
   type Context,
   type Counter,
   context,
-  defaultTextMapGetter,
-  defaultTextMapSetter,
-  isSpanContextValid,
   type Link,
   type Meter,
   metrics,
@@ -32,10 +28,13 @@ import {
   trace
 } from "@opentelemetry/api"
 import { W3CTraceContextPropagator } from "@opentelemetry/core"
-import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Backend from "./Backend.ts"
+import { native, propagation } from "./OpenTelemetryPropagation.ts"
+import { SAMPLED_ATTRIBUTE } from "./OpenTelemetrySampler.ts"
+
+export { native } from "./OpenTelemetryPropagation.ts"
+export { type ExecutionSampler, SAMPLED_ATTRIBUTE, sampler } from "./OpenTelemetrySampler.ts"
 
 /** The instrumentation scope name of the default tracer and meter. */
 export const SCOPE_NAME = "durable-trace"
@@ -55,15 +54,7 @@ export interface Options {
 
 const KINDS = { internal: SpanKind.INTERNAL, server: SpanKind.SERVER, client: SpanKind.CLIENT } as const
 
-/**
- * The one conversion between OpenTelemetry's spans and contexts and core's opaque `Span` and `RemoteContext` (an
- * extracted `TraceContext.native` is the OpenTelemetry `Context` extraction returned).
- */
-export const native = Backend.natives<OtelSpan, Context>()
-const { toSpan, fromSpan, toRemote, fromRemote } = native
-
-const isOtelSpan = (value: unknown): value is OtelSpan =>
-  typeof value === "object" && value !== null && typeof (value as OtelSpan).spanContext === "function"
+const { toSpan, fromSpan, fromRemote } = native
 
 /** The parent context of a new span: `SpanOptions.parent` resolved the OpenTelemetry way. */
 const parentContext = (parent: Backend.SpanOptions["parent"]): Context => {
@@ -72,9 +63,6 @@ const parentContext = (parent: Backend.SpanOptions["parent"]): Context => {
   // A backend span, or the `Context` extraction returned as `TraceContext.native`.
   return parent._tag === "Span" ? trace.setSpan(ROOT_CONTEXT, fromSpan(parent.span)) : fromRemote(parent.context)
 }
-
-/** The attribute that carries durable-trace's sampling decision of a new trace to `sampler` (SPEC §11). */
-export const SAMPLED_ATTRIBUTE = "durable_trace.sampled"
 
 const attributesOf = (name: string, options: Backend.SpanOptions): Record<string, Backend.TagValue> => {
   const attributes = SemanticAttributes.toOpenTelemetry(name, Backend.definedTags(options.tags))
@@ -96,49 +84,6 @@ const linksOf = (links: ReadonlyArray<TraceMode.Link> | undefined): Array<Link> 
     },
     attributes: Backend.linkAttributes(link)
   }))
-
-/** OpenTelemetry's sampling decisions (`SamplingDecision` of the SDK), by value: the API does not export them. */
-const NOT_RECORD = 0
-const RECORD_AND_SAMPLED = 2
-
-/** A `Sampler` of the OpenTelemetry SDK, structurally: the API does not declare the interface. */
-export interface ExecutionSampler {
-  shouldSample(
-    context: Context,
-    traceId: string,
-    spanName: string,
-    spanKind: SpanKind,
-    attributes: Attributes,
-    links: ReadonlyArray<Link>
-  ): { readonly decision: number }
-  toString(): string
-}
-
-/**
- * The parent-based sampler that keeps durable executions whole (SPEC §11): a span with a parent follows the
- * parent's sampled flag; a new trace follows durable-trace's decision (`SAMPLED_ATTRIBUTE`, set on the execution's
- * first invocation span by the ratio setting and on every linked invocation's root from its anchor), else its
- * anchor link's flag, else `ratio` (default 1) of its trace id. Pass it to the tracer provider
- * (`new NodeTracerProvider({ sampler: OpenTelemetry.sampler() })`).
- */
-export const sampler = (options: { readonly ratio?: number | undefined } = {}): ExecutionSampler => {
-  const ratio = options.ratio ?? 1
-  const decide = (kept: boolean) => ({ decision: kept ? RECORD_AND_SAMPLED : NOT_RECORD })
-  return {
-    shouldSample: (parent, traceId, _name, _kind, attributes, links) => {
-      const parentContext = trace.getSpanContext(parent)
-      if (parentContext !== undefined && isSpanContextValid(parentContext)) {
-        return decide((parentContext.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED)
-      }
-      const hint = attributes[SAMPLED_ATTRIBUTE]
-      if (typeof hint === "boolean") return decide(hint)
-      const anchor = links.find((link) => link.attributes?.["durable.link.role"] === "anchor")
-      if (anchor !== undefined) return decide((anchor.context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED)
-      return decide(Sampling.keep(traceId, ratio))
-    },
-    toString: () => `DurableTraceExecutionSampler{ratio=${ratio}}`
-  }
-}
 
 /**
  * What a span inherits from its parent, by span: the execution-scoped attributes (`durable.execution.arn`), so
@@ -251,33 +196,7 @@ export const make = (options: Options = {}): Backend.BackendServices => {
 
   return {
     backend,
-    propagation: {
-      extract: (headers) =>
-        Effect.try({
-          try: (): Option.Option<TraceContext> => {
-            const extracted = propagator.extract(ROOT_CONTEXT, { ...headers }, defaultTextMapGetter)
-            const spanContext = trace.getSpanContext(extracted)
-            return spanContext === undefined || !isSpanContextValid(spanContext)
-              ? Option.none()
-              : Option.some({ traceId: spanContext.traceId, spanId: spanContext.spanId, native: toRemote(extracted) })
-          },
-          catch: (cause) => Backend.propagationFailure("extract", "extract threw", cause)
-        }),
-      inject: (span) =>
-        Backend.injected(() => {
-          const otelSpan = fromSpan(span)
-          if (!isOtelSpan(otelSpan)) throw new TypeError("not an OpenTelemetry span")
-          const carrier: Record<string, string> = {}
-          // The span alone, on the root context: the active context's baggage has no business in a checkpoint.
-          // Sampling was decided when the span started; its flags are in `traceparent`.
-          propagator.inject(trace.setSpan(ROOT_CONTEXT, otelSpan), carrier, defaultTextMapSetter)
-          return carrier
-        }),
-      spanId: (span) =>
-        isOtelSpan(fromSpan(span))
-          ? Effect.succeed(fromSpan(span).spanContext().spanId)
-          : Effect.fail(Backend.propagationFailure("inject", "not an OpenTelemetry span"))
-    },
+    propagation: propagation(propagator),
     telemetry: Backend.telemetryFrom((tags) => integrationErrors().add(1, { ...tags }))
   }
 }

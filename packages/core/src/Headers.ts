@@ -6,6 +6,7 @@
  */
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
+import * as CanonicalHeaders from "./CanonicalHeaders.ts"
 import * as DatadogHeaders from "./DatadogHeaders.ts"
 import * as Hex from "./Hex.ts"
 import * as Traceparent from "./Traceparent.ts"
@@ -27,6 +28,8 @@ export const PAYLOAD_KEYS = [
 ] as const
 
 const ALLOWED_KEYS: ReadonlySet<string> = new Set(PAYLOAD_KEYS)
+// Each allowlisted key's position in `PAYLOAD_KEYS`, the order headers are written in.
+const POSITIONS: ReadonlyMap<string, number> = new Map(PAYLOAD_KEYS.map((key, at) => [key, at]))
 
 /** Largest `x-datadog-tags` value kept, in UTF-8 bytes (dd-trace's default cap). */
 export const MAX_TAGS_BYTES = DatadogHeaders.MAX_TAGS_BYTES
@@ -55,6 +58,70 @@ export const fromCarrier = (input: unknown): Option.Option<Headers> => {
   // Already sanitised by this function (the writer re-checks what an adapter returned): nothing to redo.
   if (typeof input === "object" && input !== null && CANONICAL.has(input)) return Option.some(input as Headers)
   return Result.getSuccess(parseCarrier(input))
+}
+
+/**
+ * `fromCarrier` for a carrier a tracer has just injected into (the writer's hot path): the same result, without
+ * re-parsing what the tracer produced. When every allowlisted key is spelt in lowercase and holds a string already
+ * in canonical form (`canonicalOf` vouches for it), the headers are those values as they are; any carrier it cannot
+ * vouch for (another case, a non-canonical or invalid value, a getter that throws, over the size limit) goes
+ * through `fromCarrier`. A property test checks that the two agree on every carrier, tracers' or not.
+ */
+export const fromTracer = (carrier: unknown): Option.Option<Headers> => {
+  const trusted = canonicalOf(carrier)
+  return trusted === undefined ? fromCarrier(carrier) : Option.some(trusted)
+}
+
+/**
+ * The trusted half of `fromTracer`: the headers of `carrier` when it can vouch, without parsing, that
+ * `fromCarrier` returns exactly its allowlisted values; undefined when it cannot (then nothing is claimed).
+ * Exported for the law that whenever it vouches, it agrees with `fromCarrier`.
+ */
+export const canonicalOf = (carrier: unknown): Headers | undefined => {
+  if (!isRecord(carrier)) return undefined
+  if (CANONICAL.has(carrier)) return carrier as Headers
+  try {
+    // By position in `PAYLOAD_KEYS`, so the headers come out in the order `fromCarrier` writes them.
+    const found: Array<string | undefined> = [
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined
+    ]
+    let count = 0
+    for (const key of Object.keys(carrier)) {
+      const at = POSITIONS.get(key)
+      if (at === undefined) {
+        // Another spelling of an allowlisted key: which one `fromCarrier` keeps depends on key order and validity.
+        if (ALLOWED_KEYS.has(key.toLowerCase())) return undefined
+        continue
+      }
+      const value = carrier[key]
+      if (typeof value !== "string" || !CanonicalHeaders.isCanonical(key, value)) return undefined
+      found[at] = value
+      count++
+    }
+    if (count === 0) return undefined
+    const headers: Record<string, string> = Object.create(null)
+    let size = 1
+    for (let at = 0; at < PAYLOAD_KEYS.length; at++) {
+      const value = found[at]
+      if (value === undefined) continue
+      const key = PAYLOAD_KEYS[at]!
+      headers[key] = value
+      size += key.length + value.length + 6
+    }
+    if (size > MAX_PAYLOAD_BYTES) return undefined
+    Object.freeze(headers)
+    CANONICAL.add(headers)
+    return headers
+  } catch {
+    // A throwing getter or Proxy trap: `fromCarrier` says what such a carrier gives.
+    return undefined
+  }
 }
 
 /** Why a carrier gave no headers: `fromCarrier`'s none, said. */
@@ -188,6 +255,7 @@ export const hasParentId = (headers: Headers): boolean =>
  * `x-datadog-tags` as the high 64 bits, zeros without it, then `x-datadog-trace-id`), then `traceparent`.
  */
 export const traceIdHex = (headers: Headers): Option.Option<string> => {
+  if (CANONICAL.has(headers)) return CanonicalHeaders.traceIdHex(headers)
   const h = normalize(headers)
   const high = Option.flatMap(DatadogHeaders.parseTags(h[DatadogHeaders.X_DATADOG_TAGS]), (tags) =>
     Option.fromNullishOr(tags.find((tag) => tag.key === DatadogHeaders.TAG_TID)?.value)
@@ -237,10 +305,13 @@ export const needsCheckpointUpdate = (prior: Headers | undefined, current: Heade
   if (prior === undefined) return true
   const before = normalize(prior)
   const after = normalize(current)
+  // Both canonical (the writer's case: a checkpoint read back and what the tracer injected): their values are in
+  // canonical form, whose stable forms need no parse.
+  const stableOf = CANONICAL.has(before) && CANONICAL.has(after) ? CanonicalHeaders.stableValue : stableValue
   const differs = (key: string, a: string | undefined, b: string | undefined): boolean => {
     if (a === b) return false
-    const stableA = a === undefined ? undefined : stableValue(key, a)
-    const stableB = b === undefined ? undefined : stableValue(key, b)
+    const stableA = a === undefined ? undefined : stableOf(key, a)
+    const stableB = b === undefined ? undefined : stableOf(key, b)
     return stableA !== stableB
   }
   for (const key of Object.keys(before)) if (differs(key, before[key], after[key])) return true
@@ -258,6 +329,7 @@ export const needsCheckpointUpdate = (prior: Headers | undefined, current: Heade
 export const anchor = (headers: Headers, parentIdHex16: string): Headers => {
   const decimal = DatadogHeaders.hex16ToDecimal(parentIdHex16)
   if (Option.isNone(decimal)) return normalize(headers)
+  if (CANONICAL.has(headers)) return anchorCanonical(headers, parentIdHex16, decimal.value)
   const anchored = mapValues(headers, (key, value) => {
     switch (key) {
       case DatadogHeaders.X_DATADOG_PARENT_ID:
@@ -276,9 +348,19 @@ export const anchor = (headers: Headers, parentIdHex16: string): Headers => {
         return value
     }
   })
-  // Canonical headers anchored stay canonical (every rewritten value is in canonical form): mark them so, within
-  // the size bound, so the payload written from them is not validated again when read back.
-  if (CANONICAL.has(headers)) markCanonical(anchored)
+  return anchored
+}
+
+/**
+ * `anchor` of canonical headers, by slicing instead of parsing (`CanonicalHeaders.anchoredValue`): the result is canonical
+ * too (every rewritten value is in canonical form), so it is marked so, within the size bound, and the payload
+ * written from it is not validated again when read back.
+ */
+const anchorCanonical = (headers: Headers, parentIdHex16: string, decimal: string): Headers => {
+  const anchored = mapValues(headers, (key, value) =>
+    CanonicalHeaders.anchoredValue(key, value, parentIdHex16, decimal)
+  )
+  markCanonical(anchored)
   return anchored
 }
 
@@ -366,6 +448,14 @@ const normalize = (headers: Headers): Headers =>
 
 const mapValues = (headers: Headers, f: (key: string, value: string) => string | undefined): Record<string, string> => {
   const out: Record<string, string> = Object.create(null)
+  if (CANONICAL.has(headers)) {
+    // Already lowercase, unique, own and string-valued: nothing to skip.
+    for (const key of Object.keys(headers)) {
+      const mapped = f(key, headers[key]!)
+      if (mapped !== undefined) out[key] = mapped
+    }
+    return out
+  }
   const seen = new Set<string>()
   for (const rawKey of Object.keys(headers)) {
     const key = rawKey.toLowerCase()

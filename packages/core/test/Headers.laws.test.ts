@@ -6,6 +6,7 @@ import * as DatadogHeaders from "../src/DatadogHeaders.ts"
 import * as Headers from "../src/Headers.ts"
 import * as Traceparent from "../src/Traceparent.ts"
 import * as Tracestate from "../src/Tracestate.ts"
+import { bool, int, optional, pattern } from "./fixtures.ts"
 
 // A generated header set is described by independent components, each owning the non-volatile content of one
 // header, plus the volatile parent ids. `render(spec, true)` gives the canonical headers; `render(spec, false)` is
@@ -33,13 +34,6 @@ interface Spec {
 
 const COMPONENTS = ["datadog", "priority", "origin", "tags", "w3c", "tracestate"] as const
 
-const pattern = (regex: RegExp): Arbitrary.Arbitrary<string> =>
-  Arbitrary.schema(Schema.String.check(Schema.isPattern(regex)))
-const int = (minimum: number, maximum: number): Arbitrary.Arbitrary<number> =>
-  Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum, maximum })))
-const bool = Arbitrary.schema(Schema.Boolean)
-const optional = <A>(arbitrary: Arbitrary.Arbitrary<A>): Arbitrary.Arbitrary<A | undefined> =>
-  Arbitrary.map(Arbitrary.all([bool, arbitrary]), ([present, value]) => (present ? value : undefined))
 const uniqueKeys = (entries: ReadonlyArray<Entry>): ReadonlyArray<Entry> =>
   entries.filter((entry, index) => entries.findIndex((other) => other.key === entry.key) === index)
 const entries = (key: Arbitrary.Arbitrary<string>, value: Arbitrary.Arbitrary<string>, maxLength: number) =>

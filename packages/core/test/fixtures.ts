@@ -2,8 +2,10 @@
  * Builders for durable invocation events and trace headers, shaped like what the durable SDK and Datadog's
  * writers produce (SPEC §2, §8).
  */
+import * as Arbitrary from "effect/Arbitrary"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { checkpointOperationId } from "../src/Checkpoint.ts"
 import { CheckpointStore, type StatePage } from "../src/CheckpointStore.ts"
 import type { Headers } from "../src/Headers.ts"
@@ -87,3 +89,12 @@ export const testLayer = (
     readonly failExtract?: unknown
   } = {}
 ) => Layer.mergeAll(CheckpointStore.layerTest(options), TracePropagation.layerTest(options), Telemetry.layerTest)
+
+/** Arbitraries the property tests share: a string of `regex`, an integer in a range, a boolean, maybe a value. */
+export const pattern = (regex: RegExp): Arbitrary.Arbitrary<string> =>
+  Arbitrary.schema(Schema.String.check(Schema.isPattern(regex)))
+export const int = (minimum: number, maximum: number): Arbitrary.Arbitrary<number> =>
+  Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum, maximum })))
+export const bool = Arbitrary.schema(Schema.Boolean)
+export const optional = <A>(arbitrary: Arbitrary.Arbitrary<A>): Arbitrary.Arbitrary<A | undefined> =>
+  Arbitrary.map(Arbitrary.all([bool, arbitrary]), ([present, value]) => (present ? value : undefined))
