@@ -7,6 +7,7 @@
  * execution on a throwing serdes; `DurableEffect` turns it into a typed `DurableSchemaError`.
  */
 import type { Serdes } from "@aws/durable-execution-sdk-js"
+import * as Data from "effect/Data"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 
@@ -14,14 +15,7 @@ import * as Schema from "effect/Schema"
 export type DurableSchema<A> = Schema.ConstraintCodec<A, unknown, never, never>
 
 /** Stored data that its schema refused on deserialization, kept with the reason. */
-export class Undecodable {
-  readonly data: string
-  readonly message: string
-  constructor(data: string, message: string) {
-    this.data = data
-    this.message = message
-  }
-}
+export class Undecodable extends Data.Class<{ readonly data: string; readonly message: string }> {}
 
 /** The JSON codec of `schema`: its canonical JSON form (`Schema.toCodecJson`) as a JSON string. */
 export const json = <A>(schema: DurableSchema<A>) => Schema.fromJsonString(Schema.toCodecJson(schema))
@@ -39,7 +33,7 @@ export const fromSchema = <A>(schema: DurableSchema<A>): Serdes<A> => {
       const decoded = decode(data)
       return Result.isSuccess(decoded)
         ? decoded.success
-        : (new Undecodable(data, decoded.failure.message) as unknown as A)
+        : (new Undecodable({ data, message: decoded.failure.message }) as unknown as A)
     }
   }
 }
