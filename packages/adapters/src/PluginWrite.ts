@@ -69,9 +69,13 @@ export const save = async (
       (yield* CheckpointLog.make(SdkOperations.toEvent(info), info.executionArn).pipe(
         Effect.provideService(CheckpointStore, store)
       ))
-    return yield* Writer.save({ log, executeSpan, timeout: `${timeout} millis`, linked: settings.linked }).pipe(
-      Effect.provideService(CheckpointStore, store)
-    )
+    return yield* Writer.save({
+      log,
+      executeSpan,
+      timeout: `${timeout} millis`,
+      linked: settings.linked,
+      invocation: state.invocationNumber
+    }).pipe(Effect.provideService(CheckpointStore, store))
   })
   const outcome = await run(
     program.pipe(
@@ -99,7 +103,11 @@ export const early = async (
   if (!enabled || state?.store === undefined || log === undefined || executeSpan === undefined) return undefined
   if (state.early || log.firstPage.highestN >= 0 || log.paged) return undefined
   state.early = true
-  const prepared = await run(Writer.prepare({ log, executeSpan }).pipe(degradeWith((): undefined => undefined)))
+  const prepared = await run(
+    Writer.prepare({ log, executeSpan, invocation: state.invocationNumber }).pipe(
+      degradeWith((): undefined => undefined)
+    )
+  )
   if (prepared === undefined || "_tag" in prepared) return undefined
   return {
     update: prepared.update,
