@@ -15,7 +15,7 @@ const ANCHOR = ddHeaders(EXECUTE_SPAN_ID)
 const DD = `dd=t.dm:-0;t.tid:${TRACE_ID_HIGH};s:1;p:${EXECUTE_SPAN_HEX}`
 const PREVIOUS: DurableMember.SpanRef = { traceId: `${TRACE_ID_HIGH}00000000000000aa`, spanId: "00000000000000bb" }
 const REF = `${PREVIOUS.traceId}-${PREVIOUS.spanId}`
-const withState = (tracestate: string) => ({ ...ANCHOR, tracestate })
+const withState = (tracestate: string): Headers.Headers => ({ ...ANCHOR, tracestate })
 
 const number = Arbitrary.schema(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 999_999_999_999_999 })))
 const hex = (length: number) =>
