@@ -89,7 +89,9 @@ export const save = async (
 
 /**
  * Crash resilience: the first checkpoint of an execution that has none yet, offered for the SDK's next outgoing
- * batch (no extra round trip). Offered once per invocation; the suspend write later diffs against it.
+ * batch (no extra round trip). A resumed invocation that knows its number offers its checkpoint the same way: the
+ * number changes every invocation (SPEC §11), and riding along spares the suspend its own request. Offered once
+ * per invocation; the suspend write later diffs against it.
  */
 export const early = async (
   run: Run,
@@ -101,10 +103,11 @@ export const early = async (
   // This handler's own setting: a client shared with another handler asks whichever runs the execution.
   const enabled = settings.writeEnabled && settings.earlyCheckpoint !== false
   if (!enabled || state?.store === undefined || log === undefined || executeSpan === undefined) return undefined
-  if (state.early || log.firstPage.highestN >= 0 || log.paged) return undefined
+  const resumed = log.firstPage.highestN >= 0
+  if (state.early || (resumed && state.invocationNumber === undefined) || log.paged) return undefined
   state.early = true
   const prepared = await run(
-    Writer.prepare({ log, executeSpan, invocation: state.invocationNumber }).pipe(
+    Writer.prepare({ log, executeSpan, linked: settings.linked, invocation: state.invocationNumber }).pipe(
       degradeWith((): undefined => undefined)
     )
   )
