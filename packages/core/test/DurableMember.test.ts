@@ -79,6 +79,16 @@ describe("DurableMember", () => {
     assert.strictEqual(DurableMember.withInvocation(future, Option.some(2)).tracestate, `${DD},durabletrace=x:y;n:2`)
   })
 
+  it("never outgrows W3C's 256-character member value: the change is not made", () => {
+    const long = withState(`${DD},durabletrace=x:${"y".repeat(252)}`)
+    assert.strictEqual(DurableMember.withInvocation(long, Option.some(3)), long)
+    const fits = withState(`${DD},durabletrace=x:${"y".repeat(240)}`)
+    assert.deepStrictEqual(
+      DurableMember.invocationOf(DurableMember.withInvocation(fits, Option.some(3))),
+      Option.some(3)
+    )
+  })
+
   it("reads only positive decimal numbers", () => {
     for (const value of ["0", "01", "-1", "1.5", "abc", "1e3", "1234567890123456"]) {
       assert.deepStrictEqual(DurableMember.invocationOf(withState(`durabletrace=n:${value}`)), Option.none(), value)
