@@ -21,6 +21,7 @@ import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import type * as Headers from "@durable-trace/core/Headers"
+import * as InvocationNumber from "@durable-trace/core/InvocationNumber"
 import * as OperationSpans from "@durable-trace/core/OperationSpans"
 import * as Reader from "@durable-trace/core/Reader"
 import * as SpanRules from "@durable-trace/core/SpanRules"
@@ -156,6 +157,13 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
         CheckpointLog.make(SdkOperations.toEvent(info), info.executionArn).pipe(
           Effect.provideService(CheckpointStore, state.store ?? SdkOperations.noPaging)
         )
+      )
+      // Counted through the checkpoints: the latest valid one (the log covers the whole state) carries the number.
+      state.invocationNumber = Option.getOrUndefined(
+        InvocationNumber.current({
+          first: info.isFirstInvocation,
+          prior: Option.map(state.log?.firstPage.latest ?? Option.none(), (latest) => latest.headers)
+        })
       )
       state.plugin = this
       enter(state)

@@ -95,6 +95,8 @@ export interface InvocationState {
   index?: StartIndex | undefined
   /** Created by the plugin itself (no wrapper): dropped when the invocation ends. */
   readonly ownedByPlugin?: boolean | undefined
+  /** This invocation's number in its execution (`InvocationNumber`), when known; set by `wrapInvocation`. */
+  invocationNumber?: number | undefined
   /** The invocation's checkpoint view, shared by the early write and the suspend write. */
   log?: CheckpointLog.CheckpointLog | undefined
   /** Whether the early write (crash resilience) was offered already. */

@@ -292,7 +292,7 @@ export class PluginSpans {
       kind: "internal",
       tags: {
         component: SpanRules.COMPONENT,
-        ...OperationSpans.executionTags(info.executionArn, info.status, undefined)
+        ...OperationSpans.executionTags(info.executionArn, info.status, state.invocationNumber)
       }
     })
     if (info.executionError !== undefined) this.#backend.setError(span, info.executionError)

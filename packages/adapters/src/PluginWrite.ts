@@ -69,9 +69,13 @@ export const save = async (
       (yield* CheckpointLog.make(SdkOperations.toEvent(info), info.executionArn).pipe(
         Effect.provideService(CheckpointStore, store)
       ))
-    return yield* Writer.save({ log, executeSpan, timeout: `${timeout} millis`, linked: settings.linked }).pipe(
-      Effect.provideService(CheckpointStore, store)
-    )
+    return yield* Writer.save({
+      log,
+      executeSpan,
+      timeout: `${timeout} millis`,
+      linked: settings.linked,
+      invocation: state.invocationNumber
+    }).pipe(Effect.provideService(CheckpointStore, store))
   })
   const outcome = await run(
     program.pipe(
@@ -85,7 +89,9 @@ export const save = async (
 
 /**
  * Crash resilience: the first checkpoint of an execution that has none yet, offered for the SDK's next outgoing
- * batch (no extra round trip). Offered once per invocation; the suspend write later diffs against it.
+ * batch (no extra round trip). A resumed invocation that knows its number offers its checkpoint the same way: the
+ * number changes every invocation (SPEC §11), and riding along spares the suspend its own request. Offered once
+ * per invocation; the suspend write later diffs against it.
  */
 export const early = async (
   run: Run,
@@ -97,9 +103,14 @@ export const early = async (
   // This handler's own setting: a client shared with another handler asks whichever runs the execution.
   const enabled = settings.writeEnabled && settings.earlyCheckpoint !== false
   if (!enabled || state?.store === undefined || log === undefined || executeSpan === undefined) return undefined
-  if (state.early || log.firstPage.highestN >= 0 || log.paged) return undefined
+  const resumed = log.firstPage.highestN >= 0
+  if (state.early || (resumed && state.invocationNumber === undefined) || log.paged) return undefined
   state.early = true
-  const prepared = await run(Writer.prepare({ log, executeSpan }).pipe(degradeWith((): undefined => undefined)))
+  const prepared = await run(
+    Writer.prepare({ log, executeSpan, linked: settings.linked, invocation: state.invocationNumber }).pipe(
+      degradeWith((): undefined => undefined)
+    )
+  )
   if (prepared === undefined || "_tag" in prepared) return undefined
   return {
     update: prepared.update,

@@ -20,6 +20,7 @@
  * Times are clamped so that no span starts before its parent and none ends before it starts, whatever clocks the
  * service and the function run on.
  */
+import * as InvocationNumber from "./InvocationNumber.ts"
 import type * as SpanRules from "./SpanRules.ts"
 
 /** The tag naming what a span stands for. */
@@ -219,5 +220,5 @@ export const executionTags = (executionArn: string, status: string, invocations:
   [ROLE_TAG]: "execution",
   "aws.durable.execution_arn": executionArn,
   "aws.durable.execution_status": status.toLowerCase(),
-  "aws.durable.invocation_count": invocations
+  [InvocationNumber.COUNT_TAG]: invocations
 })

@@ -24,6 +24,16 @@ export const ATTRIBUTES = {
     datadog: "aws.durable.first_invocation",
     openTelemetry: "durable.invocation.first"
   },
+  invocationNumber: {
+    meaning: "which invocation of its execution this is, from 1 (where known, SPEC §11)",
+    datadog: "aws.durable.invocation_number",
+    openTelemetry: "durable.invocation.number"
+  },
+  invocationCount: {
+    meaning: "the execution span's number of invocations (where known, SPEC §11)",
+    datadog: "aws.durable.invocation_count",
+    openTelemetry: "durable.execution.invocation_count"
+  },
   executionArn: {
     meaning: "the durable execution",
     datadog: "aws.durable.execution_arn",

@@ -2,16 +2,17 @@
  * Trace modes (SPEC §11): `continuous` puts every invocation of an execution in one trace, under the anchor (the
  * first invocation's execute span); `linked` gives each invocation its own trace, joined by span links to the
  * anchor and to the previous invocation, so a long execution never becomes one mega-trace. Checkpoints are the
- * same in both: the anchor's context, which Datadog's readers continue. Linked mode adds one W3C `tracestate`
- * list member naming the previous invocation's execute span; vendors pass foreign members through untouched,
+ * same in both: the anchor's context, which Datadog's readers continue. Linked mode names the previous
+ * invocation's execute span in durable-trace's W3C `tracestate` list member (`DurableMember`, which also carries
+ * the invocation number in both modes); vendors pass foreign members through untouched,
  * so the payload stays what every Datadog reader accepts. Gotcha: a checkpoint without `traceparent` (Datadog
  * headers only) cannot carry the member: the previous invocation's link then points at the anchor.
  */
 import * as Option from "effect/Option"
+import * as DurableMember from "./DurableMember.ts"
 import * as Headers from "./Headers.ts"
 import * as Sampling from "./Sampling.ts"
 import * as Traceparent from "./Traceparent.ts"
-import * as Tracestate from "./Tracestate.ts"
 
 /** `traceMode` / `DURABLE_TRACE_MODE`. */
 export type Mode = "continuous" | "linked"
@@ -25,14 +26,11 @@ export const parseMode = (value: unknown): Option.Option<Mode> => {
   return MODES.includes(normalized as Mode) ? Option.some(normalized as Mode) : Option.none()
 }
 
-/** The `tracestate` list-member key of the previous invocation: `durabletrace=<trace id>-<span id>`. */
-export const PREVIOUS_MEMBER = "durabletrace"
+/** The `tracestate` list-member key that names the previous invocation (`DurableMember`). */
+export const PREVIOUS_MEMBER = DurableMember.KEY
 
 /** A span by its ids: 32 and 16 lowercase hex. */
-export interface SpanRef {
-  readonly traceId: string
-  readonly spanId: string
-}
+export type SpanRef = DurableMember.SpanRef
 
 /** What a link says its target is. */
 export type LinkRole = "anchor" | "previous"
@@ -41,15 +39,6 @@ export type LinkRole = "anchor" | "previous"
 export interface Link extends SpanRef {
   readonly role: LinkRole
   readonly sampled: boolean
-}
-
-const REF = /^([0-9a-f]{32})-([0-9a-f]{16})$/
-const ZERO = /^0+$/
-
-const refOf = (value: string | undefined): Option.Option<SpanRef> => {
-  const match = value === undefined ? null : REF.exec(value)
-  if (match === null || ZERO.test(match[1]!) || ZERO.test(match[2]!)) return Option.none()
-  return Option.some({ traceId: match[1]!, spanId: match[2]! })
 }
 
 /**
@@ -66,27 +55,15 @@ const spanOf = (headers: Headers.Headers): Option.Option<SpanRef> => {
     : Option.none()
 }
 
-/** The previous invocation a checkpoint names, if it names one. */
-export const previousOf = (headers: Headers.Headers): Option.Option<SpanRef> =>
-  Option.flatMap(Tracestate.parse(headers[Tracestate.TRACESTATE]), (ts) =>
-    refOf(ts.find((member) => member.key === PREVIOUS_MEMBER)?.value)
-  )
+/** The previous invocation a checkpoint names, if it names one (its `durabletrace` member's `l` entry). */
+export const previousOf = DurableMember.previousOf
 
 /**
- * `headers` (a checkpoint's anchor context) naming `previous` as the previous invocation: the member is set
- * leftmost-after-`dd` in `tracestate` (created when absent), every other key untouched. Unchanged when the
- * headers carry no `traceparent` (a `tracestate` alone is not read by anyone) or `previous` is not valid ids.
+ * `headers` (a checkpoint's anchor context) naming `previous` as the previous invocation, in the `durabletrace`
+ * member placed leftmost-after-`dd` in `tracestate` (created when absent), every other key untouched. Unchanged
+ * when the headers carry no `traceparent` (a `tracestate` alone is not read by anyone) or `previous` is not valid ids.
  */
-export const withPrevious = (headers: Headers.Headers, previous: SpanRef): Headers.Headers => {
-  const value = `${previous.traceId}-${previous.spanId}`
-  if (Option.isNone(refOf(value)) || Option.isNone(Traceparent.parse(headers[Traceparent.TRACEPARENT]))) return headers
-  const current = Option.getOrElse(Tracestate.parse(headers[Tracestate.TRACESTATE]), (): Tracestate.Tracestate => [])
-  const others = current.filter((member) => member.key !== PREVIOUS_MEMBER)
-  const dd = others.filter((member) => member.key === Tracestate.DD)
-  const rest = others.filter((member) => member.key !== Tracestate.DD)
-  const members = [...dd, { key: PREVIOUS_MEMBER, value }, ...rest].slice(0, Tracestate.MAX_MEMBERS)
-  return { ...headers, [Tracestate.TRACESTATE]: Tracestate.format(members) }
-}
+export const withPrevious = DurableMember.withPrevious
 
 /**
  * The links of a linked-mode invocation that continues checkpoint `headers`: the anchor (the checkpoint's trace

@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import * as Checkpoint from "./Checkpoint.ts"
 import * as CheckpointLog from "./CheckpointLog.ts"
 import { CheckpointStore, type CheckpointUpdate } from "./CheckpointStore.ts"
+import * as DurableMember from "./DurableMember.ts"
 import { DurableTraceError, timeoutAt } from "./Errors.ts"
 import * as Headers from "./Headers.ts"
 import { degradeWith, fromDefect, type Telemetry } from "./Telemetry.ts"
@@ -40,6 +41,8 @@ export interface SaveOptions {
   readonly timeout?: Duration.Input | undefined
   /** Linked trace mode (SPEC §11): keep the anchor's context and name this invocation the previous one. */
   readonly linked?: boolean | undefined
+  /** This invocation's number (`InvocationNumber`), carried in the checkpoint; none when unknown. */
+  readonly invocation?: number | undefined
 }
 
 /**
@@ -128,6 +131,7 @@ export const prepare = (options: {
   readonly log: CheckpointLog.CheckpointLog
   readonly executeSpan: Span
   readonly linked?: boolean | undefined
+  readonly invocation?: number | undefined
 }): Effect.Effect<
   PreparedCheckpoint | { readonly _tag: "Unchanged"; readonly prior: number },
   DurableTraceError,
@@ -145,12 +149,12 @@ export const prepare = (options: {
       return yield* new DurableTraceError({ location: "inject", reason: "injected headers carry no valid context" })
     }
     const { prior, unanchored, highestN } = yield* priorOf(log)
-    const current = {
-      value:
-        options.linked === true && Option.isSome(prior)
-          ? TraceMode.linkedCheckpoint(prior.value.headers, injectedHeaders.value)
-          : injectedHeaders.value
-    }
+    const context =
+      options.linked === true && Option.isSome(prior)
+        ? TraceMode.linkedCheckpoint(prior.value.headers, injectedHeaders.value)
+        : injectedHeaders.value
+    // The number is not volatile (§4.3): a new invocation's number makes its save write (SPEC §11).
+    const current = { value: DurableMember.withInvocation(context, Option.fromNullishOr(options.invocation)) }
     if (Option.isSome(prior) && isUnchanged(prior.value, current.value, highestN)) {
       return { _tag: "Unchanged", prior: prior.value.n } as const
     }

@@ -41,6 +41,14 @@ describe("SemanticAttributes", () => {
     assert.isUndefined(attributes["cloud.provider"])
   })
 
+  it("names the invocation number and the count as OpenTelemetry attributes", () => {
+    const lambda = SemanticAttributes.toOpenTelemetry(SpanRules.LAMBDA_SPAN, { "aws.durable.invocation_number": 3 })
+    assert.strictEqual(lambda["durable.invocation.number"], 3)
+    const execution = SemanticAttributes.toOpenTelemetry("aws.durable.execution", { "aws.durable.invocation_count": 4 })
+    assert.strictEqual(execution["durable.execution.invocation_count"], 4)
+    assert.isUndefined(execution["cloud.provider"])
+  })
+
   it("names every attribute uniquely in both conventions", () => {
     const all = Object.values(SemanticAttributes.ATTRIBUTES)
     assert.strictEqual(new Set(all.map((a) => a.datadog)).size, all.length)

@@ -39,7 +39,7 @@ describe("TraceMode", () => {
     assert.deepStrictEqual(TraceMode.previousOf(written), Option.some(PREVIOUS))
     assert.strictEqual(
       written.tracestate,
-      `dd=t.dm:-0;t.tid:${TRACE_ID_HIGH};s:1;p:${EXECUTE_SPAN_HEX},durabletrace=${PREVIOUS.traceId}-${PREVIOUS.spanId},othervendor=keep`,
+      `dd=t.dm:-0;t.tid:${TRACE_ID_HIGH};s:1;p:${EXECUTE_SPAN_HEX},durabletrace=l:${PREVIOUS.traceId}-${PREVIOUS.spanId},othervendor=keep`,
       "dd= stays leftmost, other vendors are kept"
     )
     assert.isTrue(Headers.isWrittenCarrier(written), "still a valid checkpoint payload")

@@ -6,6 +6,7 @@ import * as Schema from "effect/Schema"
 import * as Checkpoint from "../src/Checkpoint.ts"
 import * as CheckpointLog from "../src/CheckpointLog.ts"
 import { CheckpointStoreRecorder } from "../src/CheckpointStore.ts"
+import * as DurableMember from "../src/DurableMember.ts"
 import * as Headers from "../src/Headers.ts"
 import { TelemetryRecorder } from "../src/Telemetry.ts"
 import { testSpan } from "../src/TracePropagation.ts"
@@ -149,6 +150,50 @@ describe("Writer.save (SPEC §4.2)", () => {
         ["_datadog_0", "_datadog_1"]
       )
       assert.strictEqual(payloadOf(writes[1]!)["x-datadog-parent-id"], EXECUTE_SPAN_ID)
+    }).pipe(Effect.provide(testLayer()))
+  )
+
+  it.effect("carries the invocation number: a new number writes once, the same number again writes nothing", () =>
+    Effect.gen(function* () {
+      const prior = DurableMember.withInvocation(ddHeaders(ANCHOR), Option.some(2))
+      const log = yield* CheckpointLog.make(durableEvent([executionOp(), checkpointOp(0, prior)]), ARN)
+      // The tracer propagates the member it continued: the execute span injects invocation 2's number.
+      const injected = testSpan(Headers.anchor(prior, "0000000000000777"))
+      const third = yield* Writer.save({ log, executeSpan: injected, invocation: 3 })
+      const again = yield* Writer.save({ log, executeSpan: injected, invocation: 3 })
+      const writes = yield* (yield* CheckpointStoreRecorder).writes
+      assert.deepStrictEqual([third._tag, again._tag], ["Written", "Unchanged"])
+      assert.strictEqual(writes.length, 1)
+      const payload = payloadOf(writes[0]!)
+      assert.deepStrictEqual(DurableMember.invocationOf(payload), Option.some(3))
+      assert.strictEqual(payload["x-datadog-parent-id"], ANCHOR, "anchored as before")
+    }).pipe(Effect.provide(testLayer()))
+  )
+
+  it.effect("an unknown number removes the one the tracer carried over instead of writing it stale", () =>
+    Effect.gen(function* () {
+      const prior = DurableMember.withInvocation(ddHeaders(ANCHOR), Option.some(2))
+      const log = yield* CheckpointLog.make(durableEvent([executionOp(), checkpointOp(0, prior)]), ARN)
+      const outcome = yield* Writer.save({ log, executeSpan: testSpan(prior) })
+      const writes = yield* (yield* CheckpointStoreRecorder).writes
+      assert.strictEqual(outcome._tag, "Written")
+      assert.deepStrictEqual(DurableMember.invocationOf(payloadOf(writes[0]!)), Option.none())
+    }).pipe(Effect.provide(testLayer()))
+  )
+
+  it.effect("linked mode keeps the previous invocation and the number in one member", () =>
+    Effect.gen(function* () {
+      const prior = DurableMember.withInvocation(ddHeaders(ANCHOR), Option.some(2))
+      const log = yield* CheckpointLog.make(durableEvent([executionOp(), checkpointOp(0, prior)]), ARN)
+      const own = { traceId: "6760a5b10000000000000000000000aa", spanId: "00000000000000bb" }
+      const executeSpan = testSpan({ traceparent: `00-${own.traceId}-${own.spanId}-01` })
+      const outcome = yield* Writer.save({ log, executeSpan, linked: true, invocation: 3 })
+      const writes = yield* (yield* CheckpointStoreRecorder).writes
+      assert.strictEqual(outcome._tag, "Written")
+      const payload = payloadOf(writes[0]!)
+      assert.deepStrictEqual(DurableMember.invocationOf(payload), Option.some(3))
+      assert.deepStrictEqual(DurableMember.previousOf(payload), Option.some(own))
+      assert.strictEqual(payload["x-datadog-parent-id"], ANCHOR, "the anchor's context")
     }).pipe(Effect.provide(testLayer()))
   )
 

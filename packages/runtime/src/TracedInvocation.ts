@@ -19,6 +19,7 @@ import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import { DurableTraceError } from "@durable-trace/core/Errors"
+import * as InvocationNumber from "@durable-trace/core/InvocationNumber"
 import * as LambdaSpan from "@durable-trace/core/LambdaSpan"
 import * as Reader from "@durable-trace/core/Reader"
 import * as SpanRules from "@durable-trace/core/SpanRules"
@@ -208,6 +209,9 @@ export const run = async (
     if (outer === undefined) safely(() => backend.setError(span, error))
     throw error
   } finally {
+    // The plugin counted this invocation when it started it (SPEC §11); unknown numbers are not tagged.
+    if (state.invocationNumber !== undefined)
+      safely(() => backend.setTags(span, InvocationNumber.numberTags(state.invocationNumber)))
     // Under an outer wrapper, its span and its flush are its own (SPEC §10).
     if (outer === undefined) safely(() => backend.finish(span))
     chain.forget()

@@ -74,6 +74,9 @@ describe("crash resilience", () => {
     assert.strictEqual(new Set(spans.map((s) => s.traceId)).size, 1, "one trace")
     const firstExecute = spans.find((s) => s.name === "aws.durable.execute" && s.parentId === lambdas[0]!.spanId)
     assert.strictEqual(lambdas[1]!.parentId, firstExecute!.spanId)
+    // Its number went out with that batch too (SPEC §11): the dead invocation is counted.
+    const execution = spans.find((s) => s.name === "aws.durable.execution")
+    assert.strictEqual(execution?.tags["aws.durable.invocation_count"], result.getInvocations().length)
   })
 
   it("without the early checkpoint, the same crash loses the trace (what the early write prevents)", async () => {
@@ -87,5 +90,15 @@ describe("crash resilience", () => {
       ]
     )
     assert.strictEqual(new Set(spans.map((s) => s.traceId)).size, 2)
+    // No checkpoint, and the retry does not start the execution (it replays the charge): the count is unknown and
+    // not guessed (SPEC §11).
+    const execution = spans.find((s) => s.name === "aws.durable.execution")
+    assert.isDefined(execution)
+    assert.isUndefined(execution!.tags["aws.durable.invocation_count"])
+    assert.isUndefined(
+      spans.find((s) => s.name === "aws.lambda" && s.traceId === execution!.traceId)?.tags[
+        "aws.durable.invocation_number"
+      ]
+    )
   })
 })

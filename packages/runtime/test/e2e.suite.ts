@@ -6,7 +6,9 @@
 import { withDurableExecution } from "@aws/durable-execution-sdk-js"
 import { LocalDurableTestRunner } from "@aws/durable-execution-sdk-js-testing"
 import type { BackendLayer } from "@durable-trace/adapters/Backend"
+import * as DurableMember from "@durable-trace/core/DurableMember"
 import { assert, describe, it } from "@effect/vitest"
+import * as Option from "effect/Option"
 import { type InvocationSummary, withDurableTracing } from "../src/withDurableTracing.ts"
 import { assertSpanLaws } from "./spanLaws.ts"
 import { captureStdout } from "./support.ts"
@@ -162,11 +164,19 @@ export const runE2E = (harness: Harness) => {
             "only the first aws.lambda is a root"
           )
 
-          // Persisted early, in the SDK's first batch (issue 7), whether or not the execution suspends later.
-          const checkpoints = operationsOf(result, true).filter((op) => op.name?.startsWith("_datadog_"))
+          // Persisted early, in the SDK's first batch of each invocation (issue 7), whether or not the execution
+          // suspends later: the first invocation's context, then each later invocation's number (SPEC §11).
+          const checkpoints = result.getOperations().filter((op) => op.getName()?.startsWith("_datadog_"))
           assert.deepStrictEqual(
-            checkpoints.map((c) => c.name),
-            ["_datadog_0"]
+            checkpoints.map((c) => c.getName()),
+            checkpoints.map((_, n) => `_datadog_${n}`)
+          )
+          assert.isAtLeast(checkpoints.length, 1)
+          assert.isAtMost(checkpoints.length, invocations, "at most one checkpoint per invocation")
+          assert.deepStrictEqual(
+            checkpoints.map((c) => DurableMember.invocationOf(c.getStepDetails()?.result as Record<string, string>)),
+            checkpoints.map((_, n) => Option.some(n + 1)),
+            "each numbered by the invocation that wrote it"
           )
           // ... at no extra round trip: the suspend write finds the context unchanged.
           assert.isFalse(
@@ -202,11 +212,15 @@ export const runE2E = (harness: Harness) => {
       for (const workflow of WORKFLOWS) {
         const { result, summaries } = await traced(workflow, { earlyCheckpoint: false })
         const checkpoints = operationsOf(result, true).filter((op) => op.name?.startsWith("_datadog_"))
+        // Each suspending invocation writes its number (SPEC §11); the one that ends the execution writes nothing.
+        const suspended = summaries.filter((summary) => summary.status === "PENDING")
+        assert.strictEqual(suspended.length, workflow.suspends ? summaries.length - 1 : 0, workflow.name)
         assert.deepStrictEqual(
           checkpoints.map((c) => c.name),
-          workflow.suspends ? ["_datadog_0"] : [],
+          suspended.map((_, n) => `_datadog_${n}`),
           workflow.name
         )
+        for (const summary of suspended) assert.strictEqual(summary.write?._tag, "Written", workflow.name)
         assert.strictEqual(summaries[0]!.write?._tag, workflow.suspends ? "Written" : undefined, workflow.name)
       }
     })
@@ -228,7 +242,7 @@ export const runE2E = (harness: Harness) => {
       }
     })
 
-    it("without the early checkpoint: at most one extra request per execution, none for a resumed invocation", async () => {
+    it("without the early checkpoint: one extra request per suspending invocation, none for the last", async () => {
       for (const workflow of WORKFLOWS) {
         const plain = countingCheckpoints(withDurableExecution(workflow.make({})))
         await captureStdout(() => run(plain.handler, workflow))
@@ -238,7 +252,12 @@ export const runE2E = (harness: Harness) => {
         )
         await captureStdout(() => run(traced.handler, workflow))
         const extra = traced.perInvocation.map((n, i) => n - (plain.perInvocation[i] ?? 0))
-        assert.deepStrictEqual(extra, [workflow.suspends ? 1 : 0, ...extra.slice(1).map(() => 0)], workflow.name)
+        // The suspend write carries the invocation's number (SPEC §11): without the ride-along it is a request.
+        assert.deepStrictEqual(
+          extra,
+          extra.map((_, i) => (i < extra.length - 1 ? 1 : 0)),
+          workflow.name
+        )
       }
     })
 
@@ -354,15 +373,23 @@ export const runE2E = (harness: Harness) => {
         const steady = WORKFLOWS.find((w) => w.name.startsWith("steady state"))!
         const { result } = await traced(steady, { hooks: { onResume: keepTrace } })
         assert.strictEqual(result.getStatus(), "SUCCEEDED")
-        const checkpoints = result.getOperations().filter((op) => op.getName()?.startsWith("_datadog_"))
-        assert.deepStrictEqual(
-          checkpoints.map((op) => op.getName()),
-          ["_datadog_0", "_datadog_1"]
-        )
-        const [first, second] = checkpoints.map((op) => op.getStepDetails()?.result as Record<string, string>)
-        assert.strictEqual(first!["x-datadog-sampling-priority"], "1")
-        assert.strictEqual(second!["x-datadog-sampling-priority"], "2")
-        assert.strictEqual(second!["x-datadog-parent-id"], first!["x-datadog-parent-id"])
+        const checkpoints = result
+          .getOperations()
+          .filter((op) => op.getName()?.startsWith("_datadog_"))
+          .map((op) => op.getStepDetails()?.result as Record<string, string>)
+        const first = checkpoints[0]!
+        const numberOf = (payload: Record<string, string>) => Option.getOrThrow(DurableMember.invocationOf(payload))
+        assert.strictEqual(first["x-datadog-sampling-priority"], "1")
+        assert.strictEqual(checkpoints.at(-1)!["x-datadog-sampling-priority"], "2", "the kept trace is saved")
+        for (const [i, payload] of checkpoints.entries()) {
+          assert.strictEqual(payload["x-datadog-parent-id"], first["x-datadog-parent-id"], "the same anchor")
+          const prior = checkpoints[i - 1]
+          // A second checkpoint of one invocation (its early one, then its suspend) only for the priority.
+          if (prior !== undefined && numberOf(prior) === numberOf(payload)) {
+            assert.notStrictEqual(payload["x-datadog-sampling-priority"], prior["x-datadog-sampling-priority"])
+          }
+        }
+        assert.isAbove(new Set(checkpoints.map(numberOf)).size, 1)
       })
     }
   })

@@ -61,6 +61,8 @@ interface Fault {
 }
 
 const times = <A>(n: number, value: A): Array<A> => Array.from({ length: n }, () => value)
+/** `_datadog_{from}` to `_datadog_{from + n - 1}`. */
+const names = (n: number, from = 0): Array<string> => Array.from({ length: n }, (_, i) => `_datadog_${from + i}`)
 
 const reportedBy = (memory: InMemory.InMemory) => () => memory.increments().map((i) => `${i.location}/${i.error_type}`)
 
@@ -179,9 +181,10 @@ const FAULTS: ReadonlyArray<Fault> = [
       })
     )(),
     // Only an invocation whose first page has no checkpoint pages: the first one; later ones find `_datadog_0`,
-    // written with the first SDK batch (the early checkpoint).
+    // written with the first SDK batch (the early checkpoint). Each invocation's number rides in its own first
+    // batch (SPEC §11): one checkpoint per invocation.
     increments: () => ["page_state/ServiceException"],
-    checkpoints: () => ["_datadog_0"]
+    checkpoints: ({ invocations }) => names(invocations)
   },
   {
     name: "the event carries a malformed prior (_datadog_0 without a valid parent id)",
@@ -215,12 +218,15 @@ const FAULTS: ReadonlyArray<Fault> = [
         reported: reportedBy(memory)
       }
     },
-    // Every resumed invocation finds `_datadog_0` and fails to continue it, so it starts a new trace; one that
-    // suspends again must not write that other trace over the execution's (SPEC §4.4): the next one still finds
-    // `_datadog_0`.
+    // Every resumed invocation finds `_datadog_0` and fails to continue it, so it starts a new trace; it must not
+    // write that other trace over the execution's (SPEC §4.4), neither in its first SDK batch (its number, SPEC §11)
+    // nor when it suspends again: the next one still finds `_datadog_0`.
     increments: ({ invocations, suspends }) => [
       ...times(invocations - 1, "extract/RangeError"),
-      ...times(Math.max(0, suspends - 1), "resolve_parent_id/context is another trace than the checkpoint's")
+      ...times(
+        invocations - 1 + Math.max(0, suspends - 1),
+        "resolve_parent_id/context is another trace than the checkpoint's"
+      )
     ],
     checkpoints: () => ["_datadog_0"]
   },
@@ -254,10 +260,11 @@ const FAULTS: ReadonlyArray<Fault> = [
       return { backend: InMemory.layer(memory), reported: reportedBy(memory), workflow: withUserCheckpointStep }
     },
     // `_datadog_0` rides with the first SDK batch. The next invocation skips the higher `_datadog_3` (the SDK's id,
-    // not a checkpoint's) and continues `_datadog_0`; if it suspends, it writes the same context again as
-    // `_datadog_4`, above the step, for readers that read only the highest N. Later invocations continue that.
+    // not a checkpoint's) and continues `_datadog_0`; its number, in its first SDK batch (SPEC §11), goes above the
+    // step as `_datadog_4`, for readers that read only the highest N. Later invocations continue that, each writing
+    // its own number.
     increments: ({ invocations }) => times(Math.min(1, invocations - 1), "read_checkpoint/not a checkpoint id"),
-    checkpoints: ({ suspends }) => ["_datadog_0", "_datadog_3", ...(suspends >= 2 ? ["_datadog_4"] : [])]
+    checkpoints: ({ invocations }) => ["_datadog_0", "_datadog_3", ...names(invocations - 1, 4)]
   },
   {
     name: "the backend injects a 600-byte x-datadog-tags",
@@ -282,8 +289,8 @@ const FAULTS: ReadonlyArray<Fault> = [
     },
     increments: () => [],
     // Dropping the tags must not drop the trace: the next invocation continues the same 128-bit trace id, so the
-    // context did not change and nothing more is written.
-    checkpoints: () => ["_datadog_0"],
+    // context did not change; each invocation writes only its number (SPEC §11), in its first SDK batch.
+    checkpoints: ({ invocations }) => names(invocations),
     oneTrace: true,
     payloads: (payloads) => {
       for (const payload of payloads) {

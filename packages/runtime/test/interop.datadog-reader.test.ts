@@ -75,6 +75,60 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
     assert.strictEqual(new Set(spans.map((s) => s.trace_id)).size, 1, "every span in one trace")
   })
 
+  it("numbered checkpoints: datadog() continues every invocation, the execution span counts them", async () => {
+    // Continuous mode writes one checkpoint per suspending invocation now, each with its number in our own
+    // tracestate member: datadog-lambda-js must continue each one from the same anchor.
+    const handler = datadog(
+      withDurableTracing(
+        async (_event: unknown, ctx) => {
+          await ctx.step("reserve", async () => "ok")
+          await ctx.wait("pause", { seconds: 1 })
+          await ctx.step("charge", async () => "charged")
+          await ctx.wait("cool-off", { seconds: 2 })
+          await ctx.step("pack", async () => "packed")
+          await ctx.wait("hand-over", { seconds: 3 })
+          return ctx.step("ship", async () => "shipped")
+        },
+        { backend: DdTrace.layer(tracer) }
+      )
+    )
+    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
+    const { result, lines } = await captureStdout(async () => {
+      try {
+        return await new LocalDurableTestRunner({ handlerFunction: handler }).run({ payload: {} })
+      } finally {
+        await LocalDurableTestRunner.teardownTestEnvironment()
+      }
+    })
+    assert.strictEqual(result.getStatus(), "SUCCEEDED")
+    const count = result.getInvocations().length
+    assert.strictEqual(count, 4)
+    const anchor = checkpointPayload(result, "_datadog_0")?.["x-datadog-parent-id"]
+    assert.isDefined(anchor)
+    for (let n = 0; n < count - 1; n++) {
+      const payload = checkpointPayload(result, `_datadog_${n}`)
+      assert.strictEqual(payload?.["x-datadog-parent-id"], anchor, `_datadog_${n} keeps the anchor`)
+      assert.include(payload?.tracestate ?? "", `durabletrace=n:${n + 1}`, `_datadog_${n} carries its number`)
+    }
+
+    const spans = exportedSpans(lines)
+    const theirs = spans.filter((s) => s.name === "aws.lambda" && s.meta["durable_trace.context_source"] === undefined)
+    assert.strictEqual(theirs.length, count, "one datadog-lambda-js aws.lambda per invocation")
+    const [first, ...resumed] = theirs
+    for (const span of resumed) {
+      assert.strictEqual(span.trace_id, first!.trace_id, "datadog() continues the anchor's trace")
+      assert.strictEqual(BigInt(`0x${span.parent_id}`).toString(10), anchor, "parented on our anchor")
+    }
+    assert.deepStrictEqual(
+      theirs.map((span) => span.metrics["aws.durable.invocation_number"]),
+      [1, 2, 3, 4],
+      "their invocation span, which durable-trace adopts, carries the number"
+    )
+    const execution = spans.filter((s) => s.name === "aws.durable.execution")
+    assert.strictEqual(execution.length, 1)
+    assert.strictEqual(execution[0]!.metrics["aws.durable.invocation_count"], count)
+  })
+
   it("a corrupt latest checkpoint is healed, so datadog() continues the trace again", async () => {
     // A broken writer's `_datadog_1` (our id, a payload that is no JSON) sits above our `_datadog_0` in every
     // event from the second invocation on. datadog-lambda-js reads only the highest N: it loses the trace in the
@@ -162,7 +216,11 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
     const linked = payloadOf("_datadog_1")
     assert.isDefined(anchor)
     assert.strictEqual(linked?.["x-datadog-parent-id"], anchor, "the linked checkpoint keeps the anchor")
-    assert.match(linked?.tracestate ?? "", /durabletrace=[0-9a-f]{32}-[0-9a-f]{16}/, "and names the previous one")
+    assert.match(
+      linked?.tracestate ?? "",
+      /durabletrace=n:2;l:[0-9a-f]{32}-[0-9a-f]{16}/,
+      "and names the previous one, with its number"
+    )
 
     const spans = exportedSpans(lines)
     const theirs = spans.filter((s) => s.name === "aws.lambda" && s.meta["durable_trace.context_source"] === undefined)

@@ -9,9 +9,12 @@ import "./datadog-lambda.offline.ts"
 
 import { createRequire } from "node:module"
 import type { BackendLayer } from "@durable-trace/adapters/Backend"
+import * as DurableMember from "@durable-trace/core/DurableMember"
+import * as Headers from "@durable-trace/core/Headers"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import {
   captureConsoleLog,
   captureStdout,
@@ -108,8 +111,16 @@ describe("with datadog-lambda-js: datadog() and durable-trace's extractor", () =
 
     const names = checkpoints.map((op) => op.getName())
     assert.strictEqual(new Set(names).size, names.length, "no checkpoint name written twice")
-    // The trace's propagated state survives datadog-lambda-js's decimal-id rebuild: nothing changed, nothing to write.
-    assert.deepStrictEqual(names, ["_datadog_0"], "the resumed invocations had nothing new to save")
+    // The trace's propagated state survives datadog-lambda-js's decimal-id rebuild: each resumed invocation's
+    // checkpoint says what the first said, but for its number (SPEC §11).
+    assert.deepStrictEqual(
+      names,
+      names.map((_, n) => `_datadog_${n}`)
+    )
+    const unnumbered = checkpoints.map((op) =>
+      Headers.stable(DurableMember.withInvocation(op.getStepDetails()?.result as Record<string, string>, Option.none()))
+    )
+    for (const stable of unnumbered) assert.deepStrictEqual(stable, unnumbered[0], "nothing but the number changed")
     const tids = new Set(lambdas.map((s) => s.meta["_dd.p.tid"]))
     assert.strictEqual(tids.size, 1, "every invocation's chunk carries the same high 64 trace-id bits")
     assert.isDefined([...tids][0])

@@ -1,0 +1,40 @@
+/**
+ * Which invocation of its execution an invocation is (SPEC §11), counted through the checkpoints: each checkpoint
+ * carries the number of the invocation that wrote it (`DurableMember`, `n:<k>`), and an invocation's number is the
+ * latest valid checkpoint's number plus one; 1 for the invocation that starts the execution. So what is counted is
+ * the first invocation, each later one whose checkpoint was written, and the one reading: an invocation that
+ * crashed or timed out before its checkpoint was written (or whose write failed) is not counted, and a checkpoint
+ * without a number (Datadog's, an older durable-trace's, or one without `traceparent`) makes the number unknown
+ * from there on. The execution span's `aws.durable.invocation_count` is the number of the invocation that ends the
+ * execution, set only when known.
+ */
+import * as Option from "effect/Option"
+import * as DurableMember from "./DurableMember.ts"
+import type * as Headers from "./Headers.ts"
+
+/** The `aws.lambda` tag of an invocation's number. */
+export const NUMBER_TAG = "aws.durable.invocation_number"
+
+/** The execution span's tag of the number of invocations. */
+export const COUNT_TAG = "aws.durable.invocation_count"
+
+/**
+ * This invocation's number: 1 when it starts the execution (the SDK replays no operation into it: nothing ran
+ * before), else the number `prior` (the latest valid checkpoint) carries plus one; none when there is no prior or
+ * it carries no number.
+ */
+export const current = (input: {
+  /** Whether the invocation starts the execution (`InvocationInfo.isFirstInvocation`). */
+  readonly first: boolean
+  readonly prior: Option.Option<Headers.Headers>
+}): Option.Option<number> => {
+  if (input.first) return Option.some(1)
+  return Option.filter(
+    Option.map(Option.flatMap(input.prior, DurableMember.invocationOf), (n) => n + 1),
+    DurableMember.isInvocationNumber
+  )
+}
+
+/** The tag of an invocation's number, where known (nothing otherwise). */
+export const numberTags = (n: number | undefined): Readonly<Record<string, number>> =>
+  n === undefined ? {} : { [NUMBER_TAG]: n }

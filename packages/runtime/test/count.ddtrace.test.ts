@@ -1,0 +1,4 @@
+import { runCount } from "./count.suite.ts"
+import { ddTraceHarness } from "./harness.ddtrace.ts"
+
+runCount(ddTraceHarness)
