@@ -138,7 +138,10 @@ export const makeWith = (
 export const settled = (event: unknown, executionArn: string, bounds: PagingBounds = {}): CheckpointLog | undefined => {
   if (Option.isSome(DurableEvent.initialNextMarker(event))) return undefined
   const firstCandidates = Checkpoint.collect(DurableEvent.initialOperations(event), [])
-  return settledOf(executionArn, Checkpoint.findLastCheckpoint(firstCandidates, bounds.unverifiedIds ? undefined : executionArn))
+  return settledOf(
+    executionArn,
+    Checkpoint.findLastCheckpoint(firstCandidates, bounds.unverifiedIds ? undefined : executionArn)
+  )
 }
 
 const settledOf = (executionArn: string, firstPage: Checkpoint.CheckpointScan): CheckpointLog => {

@@ -4,9 +4,12 @@
  * one short synchronous run otherwise. What the settled read and the settled write decisions use: no runtime round
  * trip on the invocation's hot path (SPEC §3, §4.2).
  */
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type { DurableTraceError } from "./Errors.ts"
+import * as Option from "effect/Option"
+import type { DurableTraceError, Location } from "./Errors.ts"
+import { fromDefect } from "./Telemetry.ts"
 
 /**
  * The result of the port call `call`: its `Exit` as is, else the effect run synchronously. A throw (a backend that
@@ -34,3 +37,7 @@ export const attempt = <A>(
     return Exit.fail(onThrow(cause))
   }
 }
+
+/** A port call's failure as one error: its typed error, else its defect as an error at `location`. */
+export const failureAt = (cause: Cause.Cause<DurableTraceError>, location: Location): DurableTraceError =>
+  Option.getOrElse(Cause.findErrorOption(cause), () => fromDefect(location, Cause.squash(cause)))
