@@ -20,7 +20,7 @@ import * as Option from "effect/Option"
 
 /** Page size for `GetDurableExecutionState`: the SDK's own. */
 /** Wall-clock time that the local runner's fake timers cannot skew: what read and write deadlines are measured in. */
-export { clock as realClock, now as realNow } from "./RealClock.ts"
+export { clock as realClock, now as realNow, race as realRace } from "./RealClock.ts"
 
 export const MAX_ITEMS_PER_PAGE = 1000
 
