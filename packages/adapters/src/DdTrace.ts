@@ -9,6 +9,7 @@
  * dd-trace singleton, imported when the layer is built.
  */
 
+import * as SyncPort from "@durable-trace/core/SyncPort"
 import type * as TraceMode from "@durable-trace/core/TraceMode"
 import type { TraceContext } from "@durable-trace/core/TracePropagation"
 import type {
@@ -198,11 +199,12 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendServices =
   return {
     backend,
     propagation: {
+      // Exits, not suspended effects: the settled read and write take their result without running a fiber.
       extract: (headers) =>
-        Effect.try({
-          try: () => Option.flatMap(Option.fromNullishOr(tracer.extract(TEXT_MAP, plainCopy(headers))), contextOf),
-          catch: (cause) => propagationFailure("extract", "extract threw", cause)
-        }),
+        SyncPort.attempt(
+          () => Option.flatMap(Option.fromNullishOr(tracer.extract(TEXT_MAP, plainCopy(headers))), contextOf),
+          (cause) => propagationFailure("extract", "extract threw", cause)
+        ),
       inject: (span) =>
         injected(() => {
           const carrier: Record<string, unknown> = {}
@@ -211,10 +213,10 @@ export const make = (tracer: DdTracer, options: Options = {}): BackendServices =
           return carrier
         }),
       spanId: (span) =>
-        Effect.try({
-          try: () => ids(fromSpan(span).context()).spanId,
-          catch: (cause) => propagationFailure("inject", "not a dd-trace span", cause)
-        })
+        SyncPort.attempt(
+          () => ids(fromSpan(span).context()).spanId,
+          (cause) => propagationFailure("inject", "not a dd-trace span", cause)
+        )
     },
     telemetry: telemetryFrom((tags) => {
       counted = true

@@ -6,6 +6,7 @@
  */
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Checkpoint from "./Checkpoint.ts"
 import { CheckpointStore } from "./CheckpointStore.ts"
@@ -211,9 +212,14 @@ const logOf = (
     recordWrite: (n, headers) => Effect.sync(() => recordWrite(n, headers)),
     lastWrite: Effect.sync(() => written)
   }
-  const scan = { ...firstPage, pages: 1 }
   return {
     log,
-    face: { scan, allocate: () => allocateAfter(firstPage.highestN), recordWrite, lastWrite: () => written }
+    face: {
+      // A settled log's `all` is an `Exit` of its scan: read without running it.
+      scan: Exit.isExit(all) && Exit.isSuccess(all) ? (all.value as FullScan) : { ...firstPage, pages: 1 },
+      allocate: () => allocateAfter(firstPage.highestN),
+      recordWrite,
+      lastWrite: () => written
+    }
   }
 }
