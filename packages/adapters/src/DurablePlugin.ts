@@ -41,6 +41,7 @@ import {
 import * as PluginRead from "./PluginRead.ts"
 import { PluginSpans } from "./PluginSpans.ts"
 import * as PluginWrite from "./PluginWrite.ts"
+import * as RecordedSpans from "./RecordedSpans.ts"
 
 export type { EarlyWrite, InvocationReport, InvocationState } from "./PluginInvocation.ts"
 export { currentInvocation, runInvocation } from "./PluginInvocation.ts"
@@ -162,7 +163,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       state.outcome = await PluginWrite.save(this.#ports, this.#options, info, state, state.executeSpan)
     }
     if (state !== undefined && OperationSpans.endsExecution(info.status))
-      this.#guard(() => this.#spans.execution(state, info, this.#options.handlerName))
+      this.#guard(() => RecordedSpans.execution(this.#backend, state, info, this.#options.handlerName))
     const invocationReport: InvocationReport = {
       executionArn: info.executionArn,
       status: info.status,
