@@ -159,10 +159,8 @@ export class PluginSpans {
         listKnown: index.listKnown,
         start: OperationSpans.millis(info.startTimestamp),
         end: OperationSpans.millis(info.endTimestamp),
-        // Read only when the service lists nothing: it takes a pass over the whole state, once per invocation.
-        get lastActivity() {
-          return index.lastActivity
-        }
+        // A pass over the whole state, once per invocation, and only for an operation completed elsewhere.
+        lastActivity: index.lastActivity
       })
     if (
       state.emitted?.has(info.id) ||
