@@ -201,25 +201,25 @@ const executionStartOf = (operations: Operations): number | undefined => {
   return undefined
 }
 
-/** `OperationSpans.lastActivity` over the handler's operations: one pass. */
-const lastActivityOf = (operations: Operations): number | undefined => {
-  let latest: number | undefined
+/** Folds `step` over the handler's operations (not the EXECUTION, not durable-trace's checkpoints): one pass. */
+const foldWork = <A>(operations: Operations, initial: A, step: (acc: A, operation: OperationInfo) => A): A => {
+  let acc = initial
   for (const id in operations) {
     const operation = operations[id]
-    if (operation === undefined || !isWork(operation)) continue
-    latest = laterActivity(latest, operation.type, millis(operation.startTimestamp), millis(operation.endTimestamp))
+    if (operation !== undefined && isWork(operation)) acc = step(acc, operation)
   }
-  return latest
+  return acc
 }
 
-/** The earliest start of the handler's operations: one pass. */
-const firstWorkOf = (operations: Operations): number | undefined => {
-  let first: number | undefined
-  for (const id in operations) {
-    const operation = operations[id]
-    if (operation === undefined || !isWork(operation)) continue
+/** `OperationSpans.lastActivity` over the handler's operations. */
+const lastActivityOf = (operations: Operations): number | undefined =>
+  foldWork<number | undefined>(operations, undefined, (latest, operation) =>
+    laterActivity(latest, operation.type, millis(operation.startTimestamp), millis(operation.endTimestamp))
+  )
+
+/** The earliest start of the handler's operations. */
+const firstWorkOf = (operations: Operations): number | undefined =>
+  foldWork<number | undefined>(operations, undefined, (first, operation) => {
     const start = millis(operation.startTimestamp)
-    if (start !== undefined && (first === undefined || start < first)) first = start
-  }
-  return first
-}
+    return start !== undefined && (first === undefined || start < first) ? start : first
+  })
