@@ -1,9 +1,10 @@
 /**
  * Benchmark 1, the reader: which context an invocation continues. durable-trace's reader against
  * datadog-lambda-js's `DurableExecutionEventTraceExtractor`, over the same events and the same dd-trace, at 10,
- * 1,000 and 10,000 operations. Ours is timed twice: the pure decision (`Checkpoint.scan`, then dd-trace's
- * extraction) and the Effect program the Lambda binding runs (`CheckpointLog.make` + `Reader.read` on a prebuilt
- * runtime with `runSync`), so the Effect runtime's share is visible on its own.
+ * 1,000 and 10,000 operations. Ours is timed three times: the pure decision (`Checkpoint.scan`, then dd-trace's
+ * extraction), the read the Lambda wrapper runs (`CheckpointLog.settled` + `ReadSettled.decide`, no Effect run
+ * on a single-page event) and the Effect program (`CheckpointLog.make` + `Reader.read` on a prebuilt runtime with
+ * `runSync`), so the Effect runtime's share is visible on its own.
  */
 import * as DdTrace from "@durable-trace/adapters/DdTrace"
 import * as Checkpoint from "@durable-trace/core/Checkpoint"
@@ -12,6 +13,8 @@ import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import * as Headers from "@durable-trace/core/Headers"
 import * as Reader from "@durable-trace/core/Reader"
+import * as ReadSettled from "@durable-trace/core/ReadSettled"
+import { TracePropagation } from "@durable-trace/core/TracePropagation"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
@@ -39,6 +42,8 @@ export interface ReaderResult {
   readonly size: number
   readonly datadog: Stats
   readonly pure: Stats
+  /** What the wrapper runs: the target's figure. */
+  readonly wrapper: Stats
   readonly effect: Stats
 }
 
@@ -53,10 +58,18 @@ export const run = async (): Promise<ReadonlyArray<ReaderResult>> => {
   const datadog = new DurableExecutionEventTraceExtractor(new TracerWrapper())
   const runtime = ManagedRuntime.make(Layer.mergeAll(DdTrace.layer(tracer), CheckpointStore.layerTest()))
   await runtime.context()
+  const propagation = runtime.runSync(Effect.service(TracePropagation))
 
   const pure = (event: unknown): Extracted | null => {
     const latest = Checkpoint.scan(DurableEvent.initialOperations(event), EXECUTION_ARN).latest
     return Option.isSome(latest) ? tracer.extract("text_map", { ...latest.value.headers }) : null
+  }
+  const wrapper = (event: unknown): Extracted | null => {
+    const log = CheckpointLog.settled(event, EXECUTION_ARN)
+    const read = log === undefined ? undefined : ReadSettled.decide(event, undefined, log, propagation)?.result
+    return read !== undefined && Option.isSome(read.context)
+      ? DdTrace.native.fromRemote(read.context.value.native)
+      : null
   }
   const effect = (event: unknown): Extracted | null => {
     const read = runtime.runSync(
@@ -75,6 +88,7 @@ export const run = async (): Promise<ReadonlyArray<ReaderResult>> => {
     for (const [name, read] of [
       ["datadog-lambda-js", (e: unknown) => datadog.extract(e)],
       ["pure", pure],
+      ["wrapper", wrapper],
       ["effect", effect]
     ] as const) {
       const traceId = read(event)?.toTraceId()
@@ -83,6 +97,7 @@ export const run = async (): Promise<ReadonlyArray<ReaderResult>> => {
     const timings = await compare({
       datadog: sync(() => datadog.extract(event)),
       pure: sync(() => pure(event)),
+      wrapper: sync(() => wrapper(event)),
       effect: sync(() => effect(event))
     })
     results.push({ size, ...timings })
@@ -93,11 +108,12 @@ export const run = async (): Promise<ReadonlyArray<ReaderResult>> => {
 
 /** The markdown section. */
 export const report = (results: ReadonlyArray<ReaderResult>): string => {
-  const rows = results.flatMap(({ size, datadog, pure, effect }) =>
+  const rows = results.flatMap(({ size, datadog, pure, wrapper, effect }) =>
     (
       [
         ["datadog-lambda-js `DurableExecutionEventTraceExtractor`", datadog],
         ["durable-trace, pure (`Checkpoint.scan` + `tracer.extract`)", pure],
+        ["durable-trace, as the wrapper reads (`CheckpointLog.settled` + `ReadSettled.decide`)", wrapper],
         ["durable-trace, `CheckpointLog.make` + `Reader.read` (runSync)", effect]
       ] as const
     ).map(([name, s]) => [

@@ -84,8 +84,9 @@ if (reader !== undefined) {
     "",
     "Events of N operations: completed STEPs with ~100-byte results, `_datadog_0` early and `_datadog_1` near the " +
       "end. Datadog: datadog-lambda-js's `DurableExecutionEventTraceExtractor`. durable-trace pure: " +
-      "`Checkpoint.scan` + `tracer.extract`; durable-trace Effect: `CheckpointLog.make` + `Reader.read` with the " +
-      "dd-trace backend, `runSync` on a prebuilt `ManagedRuntime` (what the Lambda binding runs).",
+      "`Checkpoint.scan` + `tracer.extract`; durable-trace as the wrapper reads: `CheckpointLog.settled` + " +
+      "`ReadSettled.decide` with the dd-trace backend's propagation (a single-page event runs no Effect); " +
+      "durable-trace Effect: `CheckpointLog.make` + `Reader.read`, `runSync` on a prebuilt `ManagedRuntime`.",
     "",
     Reader.report(reader)
   )

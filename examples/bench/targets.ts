@@ -37,7 +37,7 @@ export const report = (results: {
   const checks: Array<Check> = []
   const { reader, writer, coldStart, endToEnd, scale } = results
   for (const r of reader ?? []) {
-    const value = ratioOf(r.effect.median, r.datadog.median)
+    const value = ratioOf(r.wrapper.median, r.datadog.median)
     checks.push({
       target: `reader ≤ 1.0x Datadog at ${r.size.toLocaleString("en-US")} operations`,
       measured: `${value.toFixed(2)}x (pure decision ${ratioOf(r.pure.median, r.datadog.median).toFixed(2)}x)`,
@@ -53,7 +53,7 @@ export const report = (results: {
       ((pick(medium) - pick(small)) / (medium.size - small.size)) * 1e6,
       ((pick(large) - pick(medium)) / (large.size - medium.size)) * 1e6
     ]
-    const [early, late] = marginal((r) => r.effect.median) as [number, number]
+    const [early, late] = marginal((r) => r.wrapper.median) as [number, number]
     const [theirEarly, theirLate] = marginal((r) => r.datadog.median) as [number, number]
     checks.push({
       target: "reader grows linearly (ns per further operation, 10→1,000 vs 1,000→10,000, within 1.5x)",

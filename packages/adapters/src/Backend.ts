@@ -7,11 +7,13 @@
  */
 import { DurableTraceError, errorType, type Location } from "@durable-trace/core/Errors"
 import * as Headers from "@durable-trace/core/Headers"
+import * as SyncPort from "@durable-trace/core/SyncPort"
 import { INTEGRATION, Telemetry } from "@durable-trace/core/Telemetry"
 import type * as TraceMode from "@durable-trace/core/TraceMode"
 import { type Parent, type RemoteContext, type Span, TracePropagation } from "@durable-trace/core/TracePropagation"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 
@@ -186,19 +188,13 @@ export const propagationFailure = (
  * The `TracePropagation.inject` every adapter shares: runs the vendor's injection into a fresh carrier, then keeps
  * only allowlisted, valid propagation headers (SPEC §4.6), through `Headers.fromTracer`: what the tracer wrote in
  * canonical form is kept without re-parsing, anything else is sanitised. A throw or an empty carrier fails at
- * `inject`.
+ * `inject`. An `Exit`, so the synchronous path reads it without running a fiber.
  */
-export const injected = (inject: () => Record<string, unknown>): Effect.Effect<Headers.Headers, DurableTraceError> =>
-  // One Effect, not three: this runs on every save.
-  Effect.suspend(() => {
-    let carrier: Record<string, unknown>
-    try {
-      carrier = inject()
-    } catch (cause) {
-      return Effect.fail(propagationFailure("inject", "inject threw", cause))
-    }
-    const headers = Headers.fromTracer(carrier)
-    return Option.isSome(headers)
-      ? Effect.succeed(headers.value)
-      : Effect.fail(propagationFailure("inject", "no propagation headers injected"))
+export const injected = (inject: () => Record<string, unknown>): Exit.Exit<Headers.Headers, DurableTraceError> => {
+  const carrier = SyncPort.attempt(inject, (cause) => propagationFailure("inject", "inject threw", cause))
+  if (Exit.isFailure(carrier)) return Exit.failCause(carrier.cause)
+  return Option.match(Headers.fromTracer(carrier.value), {
+    onNone: () => Exit.fail(propagationFailure("inject", "no propagation headers injected")),
+    onSome: Exit.succeed
   })
+}

@@ -4,10 +4,10 @@
  * backend (`DdTrace`). Gotcha: dd-trace also extracts contexts that carry nothing but baggage, whose id getters
  * throw: those are not continuable.
  */
+import * as SyncPort from "@durable-trace/core/SyncPort"
 import type * as TraceMode from "@durable-trace/core/TraceMode"
 import type { TraceContext, TracePropagation } from "@durable-trace/core/TracePropagation"
 import type { SpanContext as DdSpanContext, Tracer as DdTracer } from "dd-trace"
-import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { injected, linkAttributes, propagationFailure } from "./Backend.ts"
 import { hexIds, ids, native } from "./DdTraceContext.ts"
@@ -22,11 +22,12 @@ const ZERO16 = /^0{16}$/
 
 /** The propagation of the dd-trace backend over `tracer`. */
 export const propagation = (tracer: DdTracer): TracePropagation["Service"] => ({
+  // Exits, not suspended effects: the settled read and write take their result without running a fiber.
   extract: (headers) =>
-    Effect.try({
-      try: () => Option.flatMap(Option.fromNullishOr(tracer.extract(TEXT_MAP, plainCopy(headers))), contextOf),
-      catch: (cause) => propagationFailure("extract", "extract threw", cause)
-    }),
+    SyncPort.attempt(
+      () => Option.flatMap(Option.fromNullishOr(tracer.extract(TEXT_MAP, plainCopy(headers))), contextOf),
+      (cause) => propagationFailure("extract", "extract threw", cause)
+    ),
   inject: (span) =>
     injected(() => {
       const carrier: Record<string, unknown> = {}
@@ -35,10 +36,10 @@ export const propagation = (tracer: DdTracer): TracePropagation["Service"] => ({
       return carrier
     }),
   spanId: (span) =>
-    Effect.try({
-      try: () => ids(native.fromSpan(span).context()).spanId,
-      catch: (cause) => propagationFailure("inject", "not a dd-trace span", cause)
-    })
+    SyncPort.attempt(
+      () => ids(native.fromSpan(span).context()).spanId,
+      (cause) => propagationFailure("inject", "not a dd-trace span", cause)
+    )
 })
 
 /** A dd-trace span link as `startSpan` takes it (dd-trace 5.3+, untyped). */

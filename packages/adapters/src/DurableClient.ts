@@ -20,7 +20,7 @@ import * as Option from "effect/Option"
 
 /** Page size for `GetDurableExecutionState`: the SDK's own. */
 /** Wall-clock time that the local runner's fake timers cannot skew: what read and write deadlines are measured in. */
-export { clock as realClock, now as realNow } from "./RealClock.ts"
+export { clock as realClock, now as realNow, race as realRace } from "./RealClock.ts"
 
 export const MAX_ITEMS_PER_PAGE = 1000
 
@@ -70,8 +70,9 @@ export interface Piggyback {
 /**
  * Offers an update to add to a checkpoint request of `executionArn`, or nothing. One source serves every
  * handler sharing a client: it asks whichever handler runs the execution, so each handler's own settings hold.
+ * It answers synchronously when it can (the SDK's every checkpoint call asks, and most get nothing).
  */
-export type PiggybackSource = (executionArn: string) => Promise<Piggyback | undefined>
+export type PiggybackSource = (executionArn: string) => Piggyback | undefined | Promise<Piggyback | undefined>
 
 interface Chain {
   current: string
@@ -111,10 +112,7 @@ export const track = (client: DurableExecutionClient, piggyback?: PiggybackSourc
     }
     return response
   }
-  const offerFor = async (params: CheckpointDurableExecutionRequest): Promise<Piggyback | undefined> => {
-    const offer = patched[PIGGYBACK]
-    if (offer === undefined || typeof params.DurableExecutionArn !== "string") return undefined
-    const extra = await offer(params.DurableExecutionArn).catch(() => undefined)
+  const fits = (params: CheckpointDurableExecutionRequest, extra: Piggyback | undefined): Piggyback | undefined => {
     if (extra === undefined) return undefined
     let joins = false
     try {
@@ -125,8 +123,27 @@ export const track = (client: DurableExecutionClient, piggyback?: PiggybackSourc
     if (!joins) extra.abandoned(new Error("does not fit the batch"))
     return joins ? extra : undefined
   }
+  const offerFor = (
+    params: CheckpointDurableExecutionRequest
+  ): Piggyback | undefined | Promise<Piggyback | undefined> => {
+    const offer = patched[PIGGYBACK]
+    if (offer === undefined || typeof params.DurableExecutionArn !== "string") return undefined
+    let offered: Piggyback | undefined | Promise<Piggyback | undefined>
+    try {
+      offered = offer(params.DurableExecutionArn)
+    } catch {
+      return undefined
+    }
+    return offered instanceof Promise
+      ? offered.then(
+          (extra) => fits(params, extra),
+          () => undefined
+        )
+      : fits(params, offered)
+  }
   patched.checkpoint = async (params: CheckpointDurableExecutionRequest, logger) => {
-    const extra = await offerFor(params)
+    const offered = offerFor(params)
+    const extra = offered instanceof Promise ? await offered : offered
     if (extra === undefined) return remember(params, await checkpoint(params, logger))
     let response: CheckpointDurableExecutionResponse
     try {

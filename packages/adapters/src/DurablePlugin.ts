@@ -17,20 +17,18 @@ import type {
   OperationEndInfo,
   OperationInfo
 } from "@aws/durable-execution-sdk-js"
-import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
-import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import type * as Headers from "@durable-trace/core/Headers"
 import * as InvocationNumber from "@durable-trace/core/InvocationNumber"
 import * as OperationSpans from "@durable-trace/core/OperationSpans"
-import * as Reader from "@durable-trace/core/Reader"
+import type * as Reader from "@durable-trace/core/Reader"
 import * as SpanRules from "@durable-trace/core/SpanRules"
-import { degradeWith, report } from "@durable-trace/core/Telemetry"
-import { TracePropagation } from "@durable-trace/core/TracePropagation"
-import * as Effect from "effect/Effect"
+import * as SyncPort from "@durable-trace/core/SyncPort"
+import { report } from "@durable-trace/core/Telemetry"
+import * as Exit from "effect/Exit"
 import type * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
-import { type Backend, type Parent, parentOf, parentSpan } from "./Backend.ts"
+import { type Backend, parentSpan } from "./Backend.ts"
 import type { Piggyback, PiggybackSource } from "./DurableClient.ts"
 import {
   currentInvocation,
@@ -42,9 +40,10 @@ import {
   type OpenSpan,
   runInvocation
 } from "./PluginInvocation.ts"
+import * as PluginRead from "./PluginRead.ts"
 import { PluginSpans } from "./PluginSpans.ts"
 import * as PluginWrite from "./PluginWrite.ts"
-import * as SdkOperations from "./SdkOperations.ts"
+import * as RecordedSpans from "./RecordedSpans.ts"
 
 export type { EarlyWrite, InvocationReport, InvocationState } from "./PluginInvocation.ts"
 export { currentInvocation, runInvocation } from "./PluginInvocation.ts"
@@ -63,7 +62,7 @@ export interface PluginOptions extends PluginWrite.WriteSettings {
 }
 
 /** The early checkpoint's source for every tracked client: whichever plugin runs the execution decides. */
-export const earlyCheckpoints: PiggybackSource = async (executionArn) =>
+export const earlyCheckpoints: PiggybackSource = (executionArn) =>
   DurableTracePlugin.forExecution(executionArn)?.earlyCheckpoint(executionArn)
 
 /** SPEC §5 span names by the SDK's operation subtype. */
@@ -82,15 +81,19 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
 
   readonly #options: PluginOptions
   readonly #backend: Backend["Service"]
-  readonly #run: PluginWrite.Run
+  readonly #ports: PluginWrite.Ports
   readonly #spans: PluginSpans
 
+  /** `options.runtime` is built (its backend is `backend`): its propagation service is read once, here. */
   constructor(options: PluginOptions, backend: Backend["Service"]) {
     this.#options = options
     this.#backend = backend
     this.#spans = new PluginSpans(backend)
-    // A failure (impossible by construction, but hooks must not throw) is dropped.
-    this.#run = (effect) => options.runtime.runPromise(effect).catch(() => undefined)
+    this.#ports = PluginWrite.portsOf(options.runtime)
+  }
+
+  #report(error: DurableTraceError): void {
+    void this.#ports.run(report(error))
   }
 
   /** Runs `fn`; a throw is reported as telemetry instead of reaching the SDK. */
@@ -98,27 +101,9 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     try {
       return fn()
     } catch (cause) {
-      void this.#run(report(new DurableTraceError({ location: "unknown", reason: "plugin hook threw", cause })))
+      this.#report(new DurableTraceError({ location: "unknown", reason: "plugin hook threw", cause }))
       return undefined
     }
-  }
-
-  async #parentFor(info: InvocationInfo, state: InvocationState): Promise<Parent | undefined> {
-    if (state.parent !== undefined) return parentSpan(state.parent)
-    // Under an outer Lambda wrapper (SPEC §10): its invocation span is the parent.
-    const outer = this.#backend.active()
-    if (outer !== undefined) return parentSpan(outer)
-    // Without a wrapper: read the context from the operations the SDK already fetched (all pages).
-    const event = SdkOperations.toEvent(info)
-    const read = await this.#run(
-      Effect.gen(function* () {
-        const log = yield* CheckpointLog.make(event, info.executionArn)
-        return yield* Reader.read(event, undefined, { log })
-      }).pipe(Effect.provideService(CheckpointStore, SdkOperations.noPaging))
-    )
-    const context = read === undefined ? undefined : Option.getOrUndefined(parentOf(read.context))
-    if (read?.source === "checkpoint") state.anchor ??= context
-    return context
   }
 
   async wrapInvocation(
@@ -132,7 +117,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     }
     let execute: OpenSpan | undefined
     try {
-      const parent = await this.#parentFor(info, state)
+      const parent = await PluginRead.parentFor(this.#ports, this.#backend, info, state)
       execute = this.#spans.open(
         SpanRules.EXECUTE_SPAN,
         parent,
@@ -151,13 +136,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       state.attempts = new Map()
       state.waiting = new Map()
       state.emitted = new Set()
-      // The wrapper's log when it read a single page (the whole state); else the SDK's view of every page, which
-      // needs no further request.
-      state.log ??= await this.#run(
-        CheckpointLog.make(SdkOperations.toEvent(info), info.executionArn).pipe(
-          Effect.provideService(CheckpointStore, state.store ?? SdkOperations.noPaging)
-        )
-      )
+      state.log ??= await PluginRead.logFor(this.#ports, info, state)
       // Counted through the checkpoints: the latest valid one (the log covers the whole state) carries the number.
       state.invocationNumber = Option.getOrUndefined(
         InvocationNumber.current({
@@ -168,7 +147,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       state.plugin = this
       enter(state)
     } catch (cause) {
-      void this.#run(report(new DurableTraceError({ location: "unknown", reason: "execute span failed", cause })))
+      this.#report(new DurableTraceError({ location: "unknown", reason: "execute span failed", cause }))
     }
     if (execute === undefined) return fn()
     const span = execute.span
@@ -190,10 +169,10 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
   async onInvocationEnd(info: InvocationEndInfo): Promise<void> {
     const state = currentInvocation(info.executionArn)
     if (info.status === "PENDING" && this.#options.writeEnabled && state?.executeSpan !== undefined) {
-      state.outcome = await PluginWrite.save(this.#run, this.#options, info, state, state.executeSpan)
+      state.outcome = await PluginWrite.save(this.#ports, this.#options, info, state, state.executeSpan)
     }
     if (state !== undefined && OperationSpans.endsExecution(info.status))
-      this.#guard(() => this.#spans.execution(state, info, this.#options.handlerName))
+      this.#guard(() => RecordedSpans.execution(this.#backend, state, info, this.#options.handlerName))
     const invocationReport: InvocationReport = {
       executionArn: info.executionArn,
       status: info.status,
@@ -204,8 +183,9 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     this.#options.onReport?.(invocationReport)
   }
 
-  async earlyCheckpoint(executionArn: string): Promise<Piggyback | undefined> {
-    return PluginWrite.early(this.#run, this.#options, currentInvocation(executionArn))
+  /** The early checkpoint for the SDK's next batch, synchronously when the invocation's log is settled. */
+  earlyCheckpoint(executionArn: string): Piggyback | undefined | Promise<Piggyback | undefined> {
+    return PluginWrite.early(this.#ports, this.#options, currentInvocation(executionArn))
   }
 
   /**
@@ -219,12 +199,12 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
     const dash = stepId.lastIndexOf("-")
     const parentId = dash > 0 ? sdkOperationId(stepId.slice(0, dash)) : undefined
     const span = this.#guard(() => this.#spans.invokeSpan(state, sdkOperationId(stepId), parentId))?.span
-    if (span === undefined) return undefined
-    return this.#run(
-      Effect.flatMap(Effect.service(TracePropagation), (propagation) => propagation.inject(span)).pipe(
-        degradeWith((): undefined => undefined, "inject")
-      )
-    )
+    const propagation = this.#ports.propagation
+    if (span === undefined || propagation === undefined) return undefined
+    const injected = SyncPort.exitOf(() => propagation.inject(span))
+    if (Exit.isSuccess(injected)) return injected.value
+    await this.#ports.run(report(SyncPort.failureAt(injected.cause, "inject")))
+    return undefined
   }
 
   async onOperationStart(info: OperationInfo): Promise<void> {

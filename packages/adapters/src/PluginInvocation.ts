@@ -149,7 +149,11 @@ export const currentInvocation = (executionArn?: string): InvocationState | unde
   return states?.size === 1 ? states.values().next().value : undefined
 }
 
-/** The index of the operations an invocation received: built once, read by every hook. */
+/**
+ * The index of the operations an invocation received: built once, read by every hook. Nothing here walks the
+ * operations up front: the times that need a pass over the whole state (`executionStart` without a reported start,
+ * `lastActivity`, `firstWork`) are computed on first use, at most once, and most invocations never ask.
+ */
 export const indexOf = (
   operations: Readonly<Record<string, OperationInfo>> | undefined,
   updated: Readonly<Record<string, OperationInfo>> | undefined,
@@ -159,27 +163,65 @@ export const indexOf = (
   const all = operations ?? {}
   const get = (id: string): string | undefined => (Object.hasOwn(all, id) ? all[id]?.status : undefined)
   const statusAtStart: StatusView = { get, has: (id) => get(id) !== undefined }
-  let executionStart = millis(reportedStart)
-  let latest: number | undefined
-  let firstWork: number | undefined
-  for (const id in operations) {
-    const operation = operations[id]
-    if (operation === undefined) continue
-    const start = millis(operation.startTimestamp)
-    if (operation.type === "EXECUTION") executionStart ??= start
-    // durable-trace's own checkpoints are written at suspend: not the handler's work.
-    else if (operation.name?.startsWith(CHECKPOINT_NAME_PREFIX) !== true) {
-      latest = laterActivity(latest, operation.type, start, millis(operation.endTimestamp))
-      if (start !== undefined && (firstWork === undefined || start < firstWork)) firstWork = start
-    }
-  }
+  const reported = millis(reportedStart)
+  let executionStart: { readonly value: number | undefined } | undefined
+  let lastActivity: { readonly value: number | undefined } | undefined
+  let firstWork: { readonly value: number | undefined } | undefined
   return {
     statusAtStart,
     operations: all,
     updated: updated ?? {},
     listKnown: updated !== undefined && Object.keys(updated).length > 0,
-    executionStart,
-    lastActivity: latest,
-    firstWork
+    get executionStart() {
+      if (reported !== undefined) return reported
+      executionStart ??= { value: executionStartOf(all) }
+      return executionStart.value
+    },
+    get lastActivity() {
+      lastActivity ??= { value: lastActivityOf(all) }
+      return lastActivity.value
+    },
+    get firstWork() {
+      firstWork ??= { value: firstWorkOf(all) }
+      return firstWork.value
+    }
   }
 }
+
+type Operations = Readonly<Record<string, OperationInfo>>
+
+// durable-trace's own checkpoints are written at suspend: not the handler's work.
+const isWork = (operation: OperationInfo): boolean =>
+  operation.type !== "EXECUTION" && operation.name?.startsWith(CHECKPOINT_NAME_PREFIX) !== true
+
+/** The EXECUTION operation's start. */
+const executionStartOf = (operations: Operations): number | undefined => {
+  for (const id in operations) {
+    const operation = operations[id]
+    if (operation?.type === "EXECUTION") return millis(operation.startTimestamp)
+  }
+  return undefined
+}
+
+/** Folds `step` over the handler's operations (not the EXECUTION, not durable-trace's checkpoints): one pass. */
+const foldWork = <A>(operations: Operations, initial: A, step: (acc: A, operation: OperationInfo) => A): A => {
+  let acc = initial
+  for (const id in operations) {
+    const operation = operations[id]
+    if (operation !== undefined && isWork(operation)) acc = step(acc, operation)
+  }
+  return acc
+}
+
+/** `OperationSpans.lastActivity` over the handler's operations. */
+const lastActivityOf = (operations: Operations): number | undefined =>
+  foldWork<number | undefined>(operations, undefined, (latest, operation) =>
+    laterActivity(latest, operation.type, millis(operation.startTimestamp), millis(operation.endTimestamp))
+  )
+
+/** The earliest start of the handler's operations. */
+const firstWorkOf = (operations: Operations): number | undefined =>
+  foldWork<number | undefined>(operations, undefined, (first, operation) => {
+    const start = millis(operation.startTimestamp)
+    return start !== undefined && (first === undefined || start < first) ? start : first
+  })

@@ -1,22 +1,18 @@
 /**
  * The span side of the SDK plugin: interprets `OperationSpans` and `SpanRules` (SPEC §5) over one invocation's
- * state. Every decision is core's; this module only starts, tags and finishes the backend's spans it says.
+ * state, for the live spans (operations, attempts, the end of the invocation). Spans made from the service's
+ * record (an operation completed elsewhere, suspend markers, the execution span) are `RecordedSpans`'. Every
+ * decision is core's; this module only starts, tags and finishes the backend's spans it says.
  */
-import type {
-  AttemptEndInfo,
-  AttemptInfo,
-  InvocationEndInfo,
-  OperationEndInfo,
-  OperationInfo
-} from "@aws/durable-execution-sdk-js"
+import type { AttemptEndInfo, AttemptInfo, OperationEndInfo, OperationInfo } from "@aws/durable-execution-sdk-js"
 import * as OperationSpans from "@durable-trace/core/OperationSpans"
 import * as SpanRules from "@durable-trace/core/SpanRules"
 import { type Backend, type Parent, parentSpan, type Span, type SpanOptions } from "./Backend.ts"
 import type { InvocationState, OpenSpan } from "./PluginInvocation.ts"
+import * as RecordedSpans from "./RecordedSpans.ts"
+import { COMMON, operationOf, operationTags } from "./RecordedSpans.ts"
 
 const INVOKE = { type: "CHAINED_INVOKE", subType: "ChainedInvoke" }
-const operationOf = (info: OperationInfo) => ({ type: String(info.type), subType: info.subType, name: info.name })
-const common = { type: SpanRules.SPAN_TYPE, integration: SpanRules.COMPONENT }
 
 /** The spans of the invocations one plugin traces. */
 export class PluginSpans {
@@ -54,7 +50,7 @@ export class PluginSpans {
     options: Omit<SpanOptions, "parent">,
     rule: SpanRules.Parent
   ): OpenSpan {
-    const span = this.#backend.startSpan(name, { ...common, ...options, parent })
+    const span = this.#backend.startSpan(name, { ...COMMON, ...options, parent })
     return { span, start: this.#backend.startTimeOf?.(span) ?? Date.now(), rule }
   }
 
@@ -88,7 +84,7 @@ export class PluginSpans {
       {
         resource: SpanRules.resource(operation, parent.rule),
         kind: SpanRules.spanKind(operation),
-        tags: this.#operationTags(state, info)
+        tags: operationTags(state, info)
       },
       { spanName: name, subType: info.subType }
     )
@@ -156,22 +152,23 @@ export class PluginSpans {
       return
     }
     const index = state.index
-    const updated =
+    const updated = (): boolean =>
       index !== undefined &&
       OperationSpans.updatedSince({
         listed: Object.hasOwn(index.updated, info.id),
         listKnown: index.listKnown,
         start: OperationSpans.millis(info.startTimestamp),
         end: OperationSpans.millis(info.endTimestamp),
+        // A pass over the whole state, once per invocation, and only for an operation completed elsewhere.
         lastActivity: index.lastActivity
       })
     if (
       state.emitted?.has(info.id) ||
-      !OperationSpans.emitsOnEnd(operationOf(info), state.index?.statusAtStart.get(info.id), updated)
+      !OperationSpans.emitsOnEndAsking(operationOf(info), index?.statusAtStart.get(info.id), updated)
     ) {
       return
     }
-    this.#emit(state, info, Date.now())
+    RecordedSpans.emit(this.#backend, state, info, Date.now())
   }
 
   /** The end of an invocation: completions no hook reported, suspend markers, then the execute span. */
@@ -179,10 +176,10 @@ export class PluginSpans {
     const now = Date.now()
     for (const [id, info] of Object.entries(state.index?.updated ?? {})) {
       if (OperationSpans.drainsAtEnd(operationOf(info), info.status, state.emitted?.has(id) ?? false)) {
-        this.#emit(state, { ...info, id }, now)
+        RecordedSpans.emit(this.#backend, state, { ...info, id }, now)
       }
     }
-    for (const [id, info] of state.waiting ?? []) this.#marker(state, id, info)
+    for (const [id, info] of state.waiting ?? []) RecordedSpans.marker(this.#backend, state, id, info)
     for (const [id, open] of state.operationSpans) {
       // Still pending at suspend: this span becomes the marker; the operation's span comes when it completes.
       this.#backend.setTags(open.span, OperationSpans.suspendTags(id, undefined, open.rule.spanName))
@@ -192,112 +189,4 @@ export class PluginSpans {
     state.operationSpans.clear()
     this.#backend.finish(span)
   }
-
-  /** The parent (and its start) of a span made for `info` from the service's timestamps. */
-  #placed(
-    state: InvocationState,
-    info: OperationInfo,
-    carried: boolean
-  ):
-    | { readonly parent: Parent | undefined; readonly start?: number | undefined; readonly rule: SpanRules.Parent }
-    | undefined {
-    const live = info.parentId === undefined ? undefined : state.operationSpans.get(info.parentId)
-    const where = OperationSpans.placement({
-      carried,
-      parentLive: live !== undefined,
-      anchorKnown: state.anchor !== undefined
-    })
-    if (where === "parent" && live !== undefined) return { ...live, parent: parentSpan(live.span) }
-    if (where === "anchor") {
-      const anchor = state.anchor
-      const start = anchor?._tag === "Span" && anchor.span === state.executeSpan ? state.execute?.start : undefined
-      return { parent: anchor, start, rule: { spanName: SpanRules.EXECUTE_SPAN } }
-    }
-    const execute = state.execute
-    return execute === undefined ? undefined : { ...execute, parent: parentSpan(execute.span) }
-  }
-
-  /** The one operation span of `info`, made from the service's timestamps now that it completed. */
-  #emit(state: InvocationState, info: OperationInfo, now: number): void {
-    const carried = state.index?.statusAtStart.has(info.id) ?? false
-    const parent = this.#placed(state, info, carried)
-    const window = OperationSpans.window({
-      serviceStart: OperationSpans.millis(info.startTimestamp),
-      serviceEnd: OperationSpans.millis(info.endTimestamp),
-      parentStart: parent?.start,
-      now
-    })
-    const operation = operationOf(info)
-    // The resource follows the operation's own parent (a map item stays low-cardinality under the anchor).
-    const logical = info.parentId === undefined ? undefined : state.index?.operations[info.parentId]
-    const rule =
-      logical === undefined
-        ? parent?.rule
-        : { spanName: SpanRules.spanName(operationOf(logical)), subType: logical.subType }
-    const span = this.#backend.startSpan(SpanRules.spanName(operation), {
-      ...common,
-      parent: parent?.parent,
-      startTime: window.start,
-      resource: SpanRules.resource(operation, rule),
-      kind: SpanRules.spanKind(operation),
-      // The operation's one span, emitted by the invocation that first saw it complete: not a replay.
-      tags: { ...this.#operationTags(state, info), "aws.durable.replayed": false }
-    })
-    if (info.error !== undefined) this.#backend.setError(span, info.error)
-    this.#backend.finish(span, window.end)
-    state.emitted?.add(info.id)
-  }
-
-  /**
-   * What the invocation suspended on: a wait or callback it started, still pending. An instant at the suspend, on
-   * the backend's own clock (inside the open execute span whatever clock the process fakes); the operation's span
-   * comes, whole, from the invocation that sees it complete.
-   */
-  #marker(state: InvocationState, id: string, info: OperationInfo): void {
-    const parent = this.#placed(state, info, false)
-    const operation = operationOf(info)
-    const span = this.#backend.startSpan(OperationSpans.SUSPEND_SPAN, {
-      ...common,
-      parent: parent?.parent,
-      resource: info.name ?? SpanRules.spanName(operation),
-      tags: {
-        component: SpanRules.COMPONENT,
-        ...OperationSpans.suspendTags(id, info.name, SpanRules.spanName(operation))
-      }
-    })
-    this.#backend.finish(span)
-  }
-
-  #operationTags(state: InvocationState, info: OperationInfo): SpanRules.Tags {
-    return {
-      ...SpanRules.operationTags(operationOf(info), info.id, state.index?.statusAtStart.get(info.id)),
-      [OperationSpans.ROLE_TAG]: "operation"
-    }
-  }
-
-  /** The execution span: the whole execution, from the EXECUTION operation's start, under the anchor. */
-  execution(state: InvocationState, info: InvocationEndInfo, handlerName: string): void {
-    const parent = state.anchor ?? (state.executeSpan === undefined ? undefined : parentSpan(state.executeSpan))
-    if (parent === undefined) return
-    const span = this.#backend.startSpan(OperationSpans.EXECUTION_SPAN, {
-      ...common,
-      parent,
-      startTime: OperationSpans.executionStart({
-        serviceStart: state.index?.executionStart,
-        anchorStart:
-          state.anchor?._tag === "Span" && state.anchor.span === state.executeSpan ? state.execute?.start : undefined,
-        firstWork: state.index?.firstWork
-      }),
-      resource: handlerName,
-      kind: "internal",
-      tags: {
-        component: SpanRules.COMPONENT,
-        ...OperationSpans.executionTags(info.executionArn, info.status, state.invocationNumber)
-      }
-    })
-    if (info.executionError !== undefined) this.#backend.setError(span, info.executionError)
-    this.#backend.finish(span)
-  }
-
-  /** Crash resilience: the first checkpoint, offered for the SDK's next outgoing batch (`PluginWrite.early`). */
 }

@@ -1,6 +1,8 @@
 /**
  * The plugin's two checkpoint writes (SPEC §4.1): the suspend-time save and the early checkpoint that rides in
- * the SDK's first batch. Translation only: the time budget is `Budget`'s, the decision the `Writer`'s.
+ * the SDK's first batch. Translation only: the time budget is `Budget`'s, the decision the `Writer`'s. On the
+ * invocation's settled log the decision runs synchronously (`Writer.prepareSettled`), with Effect only around the
+ * write and its timeout; a paged log, or a plugin without its propagation service, runs the Effect program.
  */
 import type { InvocationEndInfo } from "@aws/durable-execution-sdk-js"
 import * as Budget from "@durable-trace/core/Budget"
@@ -8,10 +10,12 @@ import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import { degradeWith, report, type Telemetry } from "@durable-trace/core/Telemetry"
-import type { TracePropagation } from "@durable-trace/core/TracePropagation"
+import { TracePropagation } from "@durable-trace/core/TracePropagation"
 import * as Writer from "@durable-trace/core/Writer"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as ManagedRuntime from "effect/ManagedRuntime"
 import type { Backend, Span } from "./Backend.ts"
 import type { Piggyback } from "./DurableClient.ts"
 import type { InvocationState } from "./PluginInvocation.ts"
@@ -23,6 +27,40 @@ export type PluginServices = Backend | TracePropagation | Telemetry
 
 /** Runs a program with the plugin's services; never rejects. */
 export type Run = <A>(effect: Effect.Effect<A, never, PluginServices>) => Promise<A | undefined>
+
+/** How a plugin reaches its services: a runtime for programs, and the propagation port for the synchronous path. */
+export interface Ports {
+  readonly run: Run
+  /** The runtime's `TracePropagation`, once its layer is built (read once, synchronously). */
+  readonly propagation: TracePropagation["Service"] | undefined
+}
+
+/** The ports of a built runtime: its propagation service read once, synchronously. */
+export const portsOf = (runtime: ManagedRuntime.ManagedRuntime<PluginServices, never>): Ports => {
+  let propagation: TracePropagation["Service"] | undefined
+  return {
+    // A failure (impossible by construction, but hooks must not throw) is dropped.
+    run: (effect) => runtime.runPromise(effect).catch(() => undefined),
+    get propagation() {
+      if (propagation === undefined) {
+        const exit = runtime.runSyncExit(Effect.service(TracePropagation))
+        if (Exit.isSuccess(exit)) propagation = exit.value
+      }
+      return propagation
+    }
+  }
+}
+
+/** The synchronous decision of a save or an early write, when the log is settled and the port at hand. */
+const settledDecision = (
+  ports: Ports,
+  log: CheckpointLog.CheckpointLog | undefined,
+  executeSpan: Span,
+  options: { readonly linked: boolean | undefined; readonly invocation: number | undefined }
+): Writer.Prepared | DurableTraceError | undefined =>
+  ports.propagation === undefined || log === undefined
+    ? undefined
+    : Writer.prepareSettled({ log, executeSpan, ...options }, ports.propagation)
 
 /** The write settings of a plugin. */
 export interface WriteSettings {
@@ -36,7 +74,7 @@ export interface WriteSettings {
 
 /** The suspend-time save of `state`'s checkpoint, bounded by the write timeout and the deadline. */
 export const save = async (
-  run: Run,
+  ports: Ports,
   settings: WriteSettings,
   info: InvocationEndInfo,
   state: InvocationState,
@@ -49,7 +87,43 @@ export const save = async (
     nowMillis: RealClock.now(),
     marginMillis: settings.deadlineMarginMillis
   })
-  const program = Effect.gen(function* () {
+  const settled =
+    store === undefined || timeout <= 0
+      ? undefined
+      : settledDecision(ports, state.log, executeSpan, {
+          linked: settings.linked,
+          invocation: state.invocationNumber
+        })
+  if (settled instanceof DurableTraceError) {
+    await ports.run(report(settled))
+    return { _tag: "Failed", error: settled }
+  }
+  if (settled !== undefined && "_tag" in settled) return settled
+  const program =
+    settled !== undefined && store !== undefined && state.log !== undefined
+      ? // Decided: only the write, and its timeout, are left.
+        Writer.send(state.log, settled, `${timeout} millis`).pipe(Effect.provideService(CheckpointStore, store))
+      : saveProgram(info, state, executeSpan, settings, timeout)
+  const outcome = await ports.run(
+    program.pipe(
+      // The bound is real time, whatever clock the process has faked.
+      Effect.provideService(Clock.Clock, RealClock.clock),
+      degradeWith((error): Writer.SaveOutcome => ({ _tag: "Failed", error }))
+    )
+  )
+  return outcome ?? { _tag: "Failed", error: new DurableTraceError({ location: "unknown", reason: "runtime" }) }
+}
+
+/** The save as one program: no client, no time left, a paged log or no propagation port at hand. */
+const saveProgram = (
+  info: InvocationEndInfo,
+  state: InvocationState,
+  executeSpan: Span,
+  settings: WriteSettings,
+  timeout: number
+): Effect.Effect<Writer.SaveOutcome, DurableTraceError, TracePropagation> =>
+  Effect.gen(function* () {
+    const store = state.store
     if (store === undefined) {
       return yield* new DurableTraceError({
         location: "write_checkpoint",
@@ -77,15 +151,6 @@ export const save = async (
       invocation: state.invocationNumber
     }).pipe(Effect.provideService(CheckpointStore, store))
   })
-  const outcome = await run(
-    program.pipe(
-      // The bound is real time, whatever clock the process has faked.
-      Effect.provideService(Clock.Clock, RealClock.clock),
-      degradeWith((error): Writer.SaveOutcome => ({ _tag: "Failed", error }))
-    )
-  )
-  return outcome ?? { _tag: "Failed", error: new DurableTraceError({ location: "unknown", reason: "runtime" }) }
-}
 
 /**
  * Crash resilience: the first checkpoint of an execution that has none yet, offered for the SDK's next outgoing
@@ -93,11 +158,11 @@ export const save = async (
  * number changes every invocation (SPEC §11), and riding along spares the suspend its own request. Offered once
  * per invocation; the suspend write later diffs against it.
  */
-export const early = async (
-  run: Run,
+export const early = (
+  ports: Ports,
   settings: WriteSettings,
   state: InvocationState | undefined
-): Promise<Piggyback | undefined> => {
+): Piggyback | undefined | Promise<Piggyback | undefined> => {
   const log = state?.log
   const executeSpan = state?.executeSpan
   // This handler's own setting: a client shared with another handler asks whichever runs the execution.
@@ -106,20 +171,33 @@ export const early = async (
   const resumed = log.firstPage.highestN >= 0
   if (state.early || (resumed && state.invocationNumber === undefined) || log.paged) return undefined
   state.early = true
-  const prepared = await run(
-    Writer.prepare({ log, executeSpan, linked: settings.linked, invocation: state.invocationNumber }).pipe(
-      degradeWith((): undefined => undefined)
-    )
-  )
-  if (prepared === undefined || "_tag" in prepared) return undefined
+  const options = { linked: settings.linked, invocation: state.invocationNumber }
+  const settled = settledDecision(ports, log, executeSpan, options)
+  if (settled instanceof DurableTraceError) return ports.run(report(settled)).then(() => undefined)
+  if (settled !== undefined) return piggyback(ports, state, log, settled)
+  return ports
+    .run(Writer.prepare({ log, executeSpan, ...options }).pipe(degradeWith((): undefined => undefined)))
+    .then((prepared) => (prepared === undefined ? undefined : piggyback(ports, state, log, prepared)))
+}
+
+/** The early checkpoint `prepared` as an update offered to the SDK's batch; nothing when the context is unchanged. */
+const piggyback = (
+  ports: Ports,
+  state: InvocationState,
+  log: CheckpointLog.CheckpointLog,
+  prepared: Writer.Prepared
+): Piggyback | undefined => {
+  if ("_tag" in prepared) return undefined
   return {
     update: prepared.update,
     committed: () => {
-      Effect.runSync(log.recordWrite(prepared.n, prepared.payload))
+      const face = CheckpointLog.settledFace(log)
+      if (face === undefined) Effect.runSync(log.recordWrite(prepared.n, prepared.payload))
+      else face.recordWrite(prepared.n, prepared.payload)
       state.earlyWritten = { name: prepared.name, anchor: prepared.anchor, operationId: prepared.update.Id }
     },
     abandoned: (cause) => {
-      void run(
+      void ports.run(
         report(
           new DurableTraceError({
             location: "write_checkpoint",

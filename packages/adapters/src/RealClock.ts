@@ -37,3 +37,16 @@ export const clock: Clock.Clock = {
   monotonicTimeNanos: Effect.sync(realHrtime),
   sleep: (duration) => sleepMillis(Duration.toMillis(duration))
 }
+
+/**
+ * `promise`'s value, or `onTimeout()`'s once `millis` of real time passed first (the timer is cleared when
+ * `promise` settles). `promise` must not reject. A bound without a fiber, for an invocation's per-call I/O.
+ */
+export const race = <A>(promise: Promise<A>, millis: number, onTimeout: () => A): Promise<A> =>
+  new Promise<A>((resolve) => {
+    const handle = realSetTimeout(() => resolve(onTimeout()), Math.min(Math.max(0, millis), MAX_TIMER_MILLIS))
+    void promise.then((value) => {
+      realClearTimeout(handle)
+      resolve(value)
+    })
+  })

@@ -25,6 +25,14 @@ export const millisLeft = (input: BudgetInput): number =>
     ? input.boundMillis
     : Math.min(input.boundMillis, input.deadline - input.nowMillis - input.marginMillis)
 
+/** The failure of work that had no time left to run (`millis <= 0`). */
+export const noTimeLeft = (millis: number, location: Location): DurableTraceError =>
+  new DurableTraceError({ location, reason: "no time left before the deadline", identifiers: { leftMillis: millis } })
+
+/** The failure of work cut at its bound of `millis`. */
+export const timedOut = (millis: number, location: Location): DurableTraceError =>
+  new DurableTraceError({ location, reason: "timeout", identifiers: { timeoutMillis: millis } })
+
 /**
  * Runs `self` for at most `millis`: past it, `self` is interrupted and the result is a `timeout` failure at
  * `location`. With no time left (`millis <= 0`) `self` does not start at all.
@@ -33,15 +41,8 @@ export const within =
   (millis: number, location: Location) =>
   <A, R>(self: Effect.Effect<A, DurableTraceError, R>): Effect.Effect<A, DurableTraceError, R> =>
     millis <= 0
-      ? Effect.fail(
-          new DurableTraceError({
-            location,
-            reason: "no time left before the deadline",
-            identifiers: { leftMillis: millis }
-          })
-        )
+      ? Effect.fail(noTimeLeft(millis, location))
       : Effect.timeoutOrElse(self, {
           duration: `${millis} millis`,
-          orElse: () =>
-            Effect.fail(new DurableTraceError({ location, reason: "timeout", identifiers: { timeoutMillis: millis } }))
+          orElse: () => Effect.fail(timedOut(millis, location))
         })

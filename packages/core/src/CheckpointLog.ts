@@ -6,6 +6,7 @@
  */
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Checkpoint from "./Checkpoint.ts"
 import { CheckpointStore } from "./CheckpointStore.ts"
@@ -118,11 +119,7 @@ export const makeWith = (
   const firstPage = Checkpoint.findLastCheckpoint(firstCandidates, idsOf)
   const marker = DurableEvent.initialNextMarker(event)
   // Memoised only when there is paging to share: the common single-page event pays nothing for it.
-  if (Option.isNone(marker)) {
-    const log = logOf(executionArn, firstPage, false, Effect.succeed({ ...firstPage, pages: 1 }))
-    SETTLED.add(log)
-    return Effect.succeed(log)
-  }
+  if (Option.isNone(marker)) return Effect.succeed(settledOf(executionArn, firstPage))
   return Effect.map(
     Effect.cached(
       timeoutAt(
@@ -131,12 +128,44 @@ export const makeWith = (
         bounds.timeout
       )
     ),
-    (all) => logOf(executionArn, firstPage, true, all)
+    (all) => logOf(executionArn, firstPage, true, all).log
   )
 }
 
-// Logs built by `makeWith` over a single page: their `all` is the first page's scan, already in hand.
-const SETTLED = new WeakSet<CheckpointLog>()
+/**
+ * The log of `event` when its first page is the whole state, built without running anything (no store is ever
+ * needed); `undefined` when there are further pages, which only `make` can fetch.
+ */
+export const settled = (event: unknown, executionArn: string, bounds: PagingBounds = {}): CheckpointLog | undefined => {
+  if (Option.isSome(DurableEvent.initialNextMarker(event))) return undefined
+  const firstCandidates = Checkpoint.collect(DurableEvent.initialOperations(event), [])
+  return settledOf(
+    executionArn,
+    Checkpoint.findLastCheckpoint(firstCandidates, bounds.unverifiedIds ? undefined : executionArn)
+  )
+}
+
+const settledOf = (executionArn: string, firstPage: Checkpoint.CheckpointScan): CheckpointLog => {
+  const { log, face } = logOf(executionArn, firstPage, false, Effect.succeed({ ...firstPage, pages: 1 }))
+  SETTLED.set(log, face)
+  return log
+}
+
+/**
+ * A settled log's state, read and updated without an Effect: what the synchronous read and write decisions use.
+ * The Effect members of the same log (`all`, `allocate`, `recordWrite`, `lastWrite`) see the same state.
+ */
+export interface SettledLog {
+  /** The whole state's scan: the first page's. */
+  readonly scan: FullScan
+  /** The next N (see `allocate`), or a failure at `allocate_n`. */
+  readonly allocate: () => number | DurableTraceError
+  readonly recordWrite: (n: number, headers: Headers.Headers) => void
+  readonly lastWrite: () => Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>
+}
+
+// Logs built over a single page, with their synchronous face: their `all` is the first page's scan, in hand.
+const SETTLED = new WeakMap<CheckpointLog, SettledLog>()
 
 /**
  * Whether reading `log` needs no I/O: built here over an event that is the whole state. A log assembled some
@@ -144,36 +173,53 @@ const SETTLED = new WeakSet<CheckpointLog>()
  */
 export const isSettled = (log: CheckpointLog): boolean => SETTLED.has(log)
 
+/** The synchronous face of a settled log; `undefined` for any other log. */
+export const settledFace = (log: CheckpointLog): SettledLog | undefined => SETTLED.get(log)
+
 const logOf = (
   executionArn: string,
   firstPage: Checkpoint.CheckpointScan,
   paged: boolean,
   all: Effect.Effect<FullScan, DurableTraceError>
-): CheckpointLog => {
-  // This log's own state, one per invocation; JavaScript runs each `Effect.sync` to its end, so the counter is
-  // atomic without a Ref.
+): { readonly log: CheckpointLog; readonly face: SettledLog } => {
+  // This log's own state, one per invocation; JavaScript runs each call to its end, so the counter is atomic
+  // without a Ref.
   let next: number | undefined
   let written: Option.Option<{ readonly n: number; readonly headers: Headers.Headers }> = Option.none()
+  const allocateAfter = (highestN: number): number | DurableTraceError => {
+    const n = next ?? highestN + 1
+    if (n > Number.MAX_SAFE_INTEGER) {
+      return new DurableTraceError({ location: "allocate_n", reason: "N exhausted", identifiers: { n } })
+    }
+    next = n + 1
+    return n
+  }
+  const recordWrite = (n: number, headers: Headers.Headers): void => {
+    if (!(Option.isSome(written) && written.value.n > n)) written = Option.some({ n, headers })
+  }
   const allocate = Effect.flatMap(all, (scan) =>
     Effect.suspend(() => {
-      const n = next ?? scan.highestN + 1
-      if (n > Number.MAX_SAFE_INTEGER) {
-        return Effect.fail(new DurableTraceError({ location: "allocate_n", reason: "N exhausted", identifiers: { n } }))
-      }
-      next = n + 1
-      return Effect.succeed(n)
+      const n = allocateAfter(scan.highestN)
+      return typeof n === "number" ? Effect.succeed(n) : Effect.fail(n)
     })
   )
-  return {
+  const log: CheckpointLog = {
     executionArn,
     firstPage,
     paged,
     all,
     allocate,
-    recordWrite: (n, headers) =>
-      Effect.sync(() => {
-        if (!(Option.isSome(written) && written.value.n > n)) written = Option.some({ n, headers })
-      }),
+    recordWrite: (n, headers) => Effect.sync(() => recordWrite(n, headers)),
     lastWrite: Effect.sync(() => written)
+  }
+  return {
+    log,
+    face: {
+      // A settled log's `all` is an `Exit` of its scan: read without running it.
+      scan: Exit.isExit(all) && Exit.isSuccess(all) ? (all.value as FullScan) : { ...firstPage, pages: 1 },
+      allocate: () => allocateAfter(firstPage.highestN),
+      recordWrite,
+      lastWrite: () => written
+    }
   }
 }

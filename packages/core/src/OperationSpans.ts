@@ -78,7 +78,17 @@ export const emitsOnEnd = (
   operation: Operation,
   statusAtStart: string | undefined,
   updatedSinceLastInvocation: boolean
-): boolean => !isTerminal(statusAtStart) || (completesOutside(operation) && updatedSinceLastInvocation)
+): boolean => emitsOnEndAsking(operation, statusAtStart, () => updatedSinceLastInvocation)
+
+/**
+ * `emitsOnEnd`, asking `updatedSinceLastInvocation` only when the answer matters: knowing it may take a pass over
+ * the whole state (`lastActivity`), which a replayed step never needs.
+ */
+export const emitsOnEndAsking = (
+  operation: Operation,
+  statusAtStart: string | undefined,
+  updatedSinceLastInvocation: () => boolean
+): boolean => !isTerminal(statusAtStart) || (completesOutside(operation) && updatedSinceLastInvocation())
 
 /**
  * The service time of the last thing an earlier invocation did, from the state this invocation received: the
@@ -100,11 +110,12 @@ export const laterActivity = (
   start: number | undefined,
   end: number | undefined
 ): number | undefined => {
-  const later = (a: number | undefined, time: number | undefined) =>
-    time !== undefined && (a === undefined || time > a) ? time : a
   if (type === "STEP") return later(later(latest, start), end)
   return type === "CONTEXT" ? later(latest, end) : latest
 }
+
+const later = (a: number | undefined, time: number | undefined): number | undefined =>
+  time !== undefined && (a === undefined || time > a) ? time : a
 
 /**
  * Whether an operation terminal when this invocation started was updated since the previous invocation: the

@@ -8,11 +8,12 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Checkpoint from "./Checkpoint.ts"
-import type { CheckpointLog } from "./CheckpointLog.ts"
+import * as CheckpointLog from "./CheckpointLog.ts"
 import * as DurableEvent from "./DurableEvent.ts"
 import { DurableTraceError } from "./Errors.ts"
 import * as EventCarriers from "./EventCarriers.ts"
 import * as Headers from "./Headers.ts"
+import * as ReadSettled from "./ReadSettled.ts"
 import { report, type Telemetry } from "./Telemetry.ts"
 import { type TraceContext, TracePropagation } from "./TracePropagation.ts"
 
@@ -37,15 +38,10 @@ export interface ReadResult {
 export interface ReadOptions {
   readonly extractor?: Extractor | undefined
   /** The invocation's checkpoint log; present for durable events. */
-  readonly log?: CheckpointLog | undefined
+  readonly log?: CheckpointLog.CheckpointLog | undefined
 }
 
-const NONE: ReadResult = {
-  source: "none",
-  context: Option.none(),
-  headers: Option.none(),
-  checkpoint: Option.none()
-}
+const NONE = ReadSettled.NONE
 
 /** Extracts `headers` with the backend; an extraction failure is reported and treated as no context. */
 const extractFrom = (
@@ -95,16 +91,8 @@ const extractFrom = (
  * `_datadog_{N}`, and what one invocation reports must stay bounded. It names the highest one skipped and how
  * many there were.
  */
-const reportRejected = (rejected: ReadonlyArray<Checkpoint.RejectedCheckpoint>) => {
-  const highest = rejected[0]!
-  return report(
-    new DurableTraceError({
-      location: "read_checkpoint",
-      reason: highest.reason,
-      identifiers: { n: highest.n, operationId: highest.operationId ?? "", rejected: rejected.length }
-    })
-  )
-}
+const reportRejected = (rejected: ReadonlyArray<Checkpoint.RejectedCheckpoint>) =>
+  report(ReadSettled.rejectedFailure(rejected))
 
 /** The user extractor's carrier; a throwing extractor is reported and skipped. */
 const fromExtractor = (extractor: Extractor, event: unknown, lambdaContext: unknown) => {
@@ -129,6 +117,15 @@ export const read = (
   options: ReadOptions = {}
 ): Effect.Effect<ReadResult, never, TracePropagation | Telemetry> => {
   const { extractor, log } = options
+  // A settled log (the event is the whole state): decided synchronously, then its failures reported.
+  if (log !== undefined && CheckpointLog.isSettled(log)) {
+    return Effect.flatMap(Effect.service(TracePropagation), (propagation) => {
+      const decided = ReadSettled.decide(event, lambdaContext, log, propagation, extractor)!
+      return decided.failures.length === 0
+        ? Effect.succeed(decided.result)
+        : Effect.as(Effect.forEach(decided.failures, report, { discard: true }), decided.result)
+    })
+  }
   // The common resume, on its own short path: no extractor, and page 1 holds a valid checkpoint with nothing
   // skipped above it. The same steps as below (the checkpoint, else the client context), without the generator.
   if (extractor === undefined && log !== undefined && log.firstPage.rejected.length === 0) {

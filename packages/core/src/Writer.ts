@@ -7,6 +7,7 @@
  */
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Checkpoint from "./Checkpoint.ts"
 import * as CheckpointLog from "./CheckpointLog.ts"
@@ -14,7 +15,8 @@ import { CheckpointStore, type CheckpointUpdate } from "./CheckpointStore.ts"
 import * as DurableMember from "./DurableMember.ts"
 import { DurableTraceError, timeoutAt } from "./Errors.ts"
 import * as Headers from "./Headers.ts"
-import { degradeWith, fromDefect, type Telemetry } from "./Telemetry.ts"
+import * as SyncPort from "./SyncPort.ts"
+import { degradeWith, type Telemetry } from "./Telemetry.ts"
 import * as TraceMode from "./TraceMode.ts"
 import { type Span, TracePropagation } from "./TracePropagation.ts"
 
@@ -49,19 +51,19 @@ export interface SaveOptions {
  * The prior a save is compared with: this invocation's last write, else the latest valid checkpoint; and the
  * highest N of any `_datadog_{N}` operation, valid or not.
  */
-const priorOf = (log: CheckpointLog.CheckpointLog) =>
-  Effect.gen(function* () {
-    const written = yield* log.lastWrite
-    if (Option.isSome(written))
-      return { prior: Option.some(written.value), unanchored: false, highestN: written.value.n }
-    const scan = yield* log.all
-    const unanchored = scan.rejected.some((rejected) => rejected.reason === "no parent id")
-    return {
-      prior: Option.map(scan.latest, (latest) => ({ n: latest.n, headers: latest.headers })),
-      unanchored,
-      highestN: scan.highestN
-    }
-  })
+const priorOf = (log: CheckpointLog.CheckpointLog): Effect.Effect<Prior, DurableTraceError> =>
+  Effect.flatMap(log.lastWrite, (written) =>
+    Option.isSome(written)
+      ? Effect.succeed({ prior: written, unanchored: false, highestN: written.value.n })
+      : Effect.map(log.all, scanPrior)
+  )
+
+/** The prior of a scan: its latest valid checkpoint, whether an anchor is unreadable, its highest N. */
+const scanPrior = (scan: Checkpoint.CheckpointScan): Prior => ({
+  prior: Option.map(scan.latest, (latest) => ({ n: latest.n, headers: latest.headers })),
+  unanchored: scan.rejected.some((rejected) => rejected.reason === "no parent id"),
+  highestN: scan.highestN
+})
 
 /**
  * Whether the prior already says what a save would write: the same stable context (SPEC §4.3), and nothing
@@ -85,34 +87,6 @@ export const isSameTrace = (prior: Headers.Headers, current: Headers.Headers): b
   return Option.isSome(before) && Option.isSome(after) && before.value.slice(16) === after.value.slice(16)
 }
 
-const resolveAnchor = (
-  prior: Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>,
-  unanchored: boolean,
-  executeSpan: Span
-): Effect.Effect<string, DurableTraceError, TracePropagation> => {
-  if (Option.isSome(prior)) {
-    return Option.match(Headers.parentId(prior.value.headers), {
-      onSome: Effect.succeed,
-      onNone: () =>
-        Effect.fail(
-          new DurableTraceError({
-            location: "resolve_parent_id",
-            reason: "prior checkpoint has no parent id",
-            identifiers: { n: prior.value.n }
-          })
-        )
-    })
-  }
-  if (unanchored) {
-    // The execution was anchored once, but its anchor is unreadable. Inventing a new one from this span
-    // would re-parent the rest of the trace (SPEC §4.4).
-    return Effect.fail(
-      new DurableTraceError({ location: "resolve_parent_id", reason: "checkpoint anchor is malformed" })
-    )
-  }
-  return Effect.flatMap(Effect.service(TracePropagation), (propagation) => propagation.spanId(executeSpan))
-}
-
 /** A decided checkpoint, not yet sent: `prepare`'s result when the context changed. */
 export interface PreparedCheckpoint {
   readonly n: number
@@ -122,65 +96,169 @@ export interface PreparedCheckpoint {
   readonly update: CheckpointUpdate
 }
 
-/**
- * Steps 1-6 of SPEC §4.2 without the write: inject, allowlist, prior, diff, anchor, allocate. `Unchanged` when
- * the latest checkpoint already says the same; otherwise the update to send. Whoever sends it must then call
- * `log.recordWrite(n, payload)`, so later saves diff against it (`save` does both).
- */
-export const prepare = (options: {
-  readonly log: CheckpointLog.CheckpointLog
-  readonly executeSpan: Span
-  readonly linked?: boolean | undefined
-  readonly invocation?: number | undefined
-}): Effect.Effect<
-  PreparedCheckpoint | { readonly _tag: "Unchanged"; readonly prior: number },
-  DurableTraceError,
-  TracePropagation
-> =>
-  Effect.gen(function* () {
-    const { log, executeSpan } = options
-    const propagation = yield* TracePropagation
-    // A backend that throws instead of failing its Effect is still an inject failure, not an `unknown` one.
-    const injected = yield* Effect.suspend(() => propagation.inject(executeSpan)).pipe(
-      Effect.catchDefect((cause) => Effect.fail(fromDefect("inject", cause)))
-    )
-    const injectedHeaders = Headers.fromCarrier(injected)
-    if (Option.isNone(injectedHeaders) || !Headers.isValidContext(injectedHeaders.value)) {
-      return yield* new DurableTraceError({ location: "inject", reason: "injected headers carry no valid context" })
+/** The prior a save compares with, as `priorOf` finds it. */
+interface Prior {
+  readonly prior: Option.Option<{ readonly n: number; readonly headers: Headers.Headers }>
+  readonly unanchored: boolean
+  readonly highestN: number
+}
+
+/** What a save decides once it has the injected headers and the prior: no I/O, no Effect. */
+type Decision =
+  | { readonly _tag: "Unchanged"; readonly prior: number }
+  | {
+      readonly _tag: "Write"
+      readonly current: Headers.Headers
+      /** The prior's anchor; `undefined`: the execute span's own id (a first save). */
+      readonly anchor: string | undefined
     }
-    const { prior, unanchored, highestN } = yield* priorOf(log)
-    const context =
-      options.linked === true && Option.isSome(prior)
-        ? TraceMode.linkedCheckpoint(prior.value.headers, injectedHeaders.value)
-        : injectedHeaders.value
-    // The number is not volatile (§4.3): a new invocation's number makes its save write (SPEC §11).
-    const current = { value: DurableMember.withInvocation(context, Option.fromNullishOr(options.invocation)) }
-    if (Option.isSome(prior) && isUnchanged(prior.value, current.value, highestN)) {
-      return { _tag: "Unchanged", prior: prior.value.n } as const
-    }
-    if (Option.isSome(prior) && !isSameTrace(prior.value.headers, current.value)) {
-      return yield* new DurableTraceError({
+  | DurableTraceError
+
+/** The injected carrier as headers with a valid context, or the inject failure. */
+const validInjected = (injected: Headers.Headers): Headers.Headers | DurableTraceError => {
+  const headers = Headers.fromCarrier(injected)
+  return Option.isSome(headers) && Headers.isValidContext(headers.value)
+    ? headers.value
+    : new DurableTraceError({ location: "inject", reason: "injected headers carry no valid context" })
+}
+
+/** Steps 3-5 of SPEC §4.2: diff against the prior, refuse another trace, choose the anchor. */
+const decide = (
+  injected: Headers.Headers,
+  { prior, unanchored, highestN }: Prior,
+  options: { readonly linked?: boolean | undefined; readonly invocation?: number | undefined }
+): Decision => {
+  const context =
+    options.linked === true && Option.isSome(prior)
+      ? TraceMode.linkedCheckpoint(prior.value.headers, injected)
+      : injected
+  // The number is not volatile (§4.3): a new invocation's number makes its save write (SPEC §11).
+  const current = DurableMember.withInvocation(context, Option.fromNullishOr(options.invocation))
+  if (Option.isSome(prior)) {
+    if (isUnchanged(prior.value, current, highestN)) return { _tag: "Unchanged", prior: prior.value.n }
+    if (!isSameTrace(prior.value.headers, current)) {
+      return new DurableTraceError({
         location: "resolve_parent_id",
         reason: "context is another trace than the checkpoint's",
         identifiers: { n: prior.value.n }
       })
     }
-    const anchor = yield* resolveAnchor(prior, unanchored, executeSpan)
-    const payload = Headers.anchor(current.value, anchor)
-    const n = yield* log.allocate
-    const name = Checkpoint.checkpointName(n)
-    const json = JSON.stringify(payload)
-    // The next invocation reads this payload back: it need not validate what was just validated.
-    Headers.rememberJson(json, payload)
-    const update: CheckpointUpdate = {
-      Id: Checkpoint.checkpointOperationId(name, log.executionArn),
-      Type: "STEP",
-      SubType: "Step",
-      Action: "SUCCEED",
-      Name: name,
-      Payload: json
-    }
-    return { n, name, anchor, payload, update }
+    return Option.match(Headers.parentId(prior.value.headers), {
+      onSome: (anchor): Decision => ({ _tag: "Write", current, anchor }),
+      onNone: () =>
+        new DurableTraceError({
+          location: "resolve_parent_id",
+          reason: "prior checkpoint has no parent id",
+          identifiers: { n: prior.value.n }
+        })
+    })
+  }
+  // The execution was anchored once, but its anchor is unreadable. Inventing a new one from this span would
+  // re-parent the rest of the trace (SPEC §4.4).
+  if (unanchored) {
+    return new DurableTraceError({ location: "resolve_parent_id", reason: "checkpoint anchor is malformed" })
+  }
+  return { _tag: "Write", current, anchor: undefined }
+}
+
+/** Step 6: the checkpoint `n` of `current` under `anchor`, as the update to send. */
+const checkpointOf = (
+  executionArn: string,
+  current: Headers.Headers,
+  anchor: string,
+  n: number
+): PreparedCheckpoint => {
+  const payload = Headers.anchor(current, anchor)
+  const name = Checkpoint.checkpointName(n)
+  const json = JSON.stringify(payload)
+  // The next invocation reads this payload back: it need not validate what was just validated.
+  Headers.rememberJson(json, payload)
+  const update: CheckpointUpdate = {
+    Id: Checkpoint.checkpointOperationId(name, executionArn),
+    Type: "STEP",
+    SubType: "Step",
+    Action: "SUCCEED",
+    Name: name,
+    Payload: json
+  }
+  return { n, name, anchor, payload, update }
+}
+
+/** `prepare`'s result. */
+export type Prepared = PreparedCheckpoint | { readonly _tag: "Unchanged"; readonly prior: number }
+
+/** Options of `prepare`. */
+export interface PrepareOptions {
+  readonly log: CheckpointLog.CheckpointLog
+  readonly executeSpan: Span
+  readonly linked?: boolean | undefined
+  /** This invocation's number, carried in the checkpoint's `durabletrace` member (SPEC §11). */
+  readonly invocation?: number | undefined
+}
+
+const isError = (value: unknown): value is DurableTraceError => value instanceof DurableTraceError
+
+/**
+ * Steps 1-6 of SPEC §4.2 without the write: inject, allowlist, prior, diff, anchor, allocate. `Unchanged` when
+ * the latest checkpoint already says the same; otherwise the update to send. Whoever sends it must then call
+ * `log.recordWrite(n, payload)`, so later saves diff against it (`save` does both). A settled log is decided
+ * synchronously (`prepareSettled`); only a paged one runs the Effect that fetches the rest of the state.
+ */
+export const prepare = (options: PrepareOptions): Effect.Effect<Prepared, DurableTraceError, TracePropagation> =>
+  Effect.flatMap(Effect.service(TracePropagation), (propagation) => {
+    const settled = prepareSettled(options, propagation)
+    if (settled !== undefined) return isError(settled) ? Effect.fail(settled) : Effect.succeed(settled)
+    return preparePaged(options, propagation)
+  })
+
+/** The injection of `span`, a throw counted as an inject failure rather than an `unknown` one. */
+const injectedExit = (propagation: TracePropagation["Service"], span: Span): Headers.Headers | DurableTraceError => {
+  const exit = SyncPort.exitOf(() => propagation.inject(span))
+  if (Exit.isSuccess(exit)) return validInjected(exit.value)
+  return SyncPort.failureAt(exit.cause, "inject")
+}
+
+/**
+ * `prepare` on a settled log (`CheckpointLog.settledFace`), without running an Effect: the decision, or its
+ * failure; `undefined` for a log that is not settled.
+ */
+export const prepareSettled = (
+  options: PrepareOptions,
+  propagation: TracePropagation["Service"]
+): Prepared | DurableTraceError | undefined => {
+  const face = CheckpointLog.settledFace(options.log)
+  if (face === undefined) return undefined
+  const injected = injectedExit(propagation, options.executeSpan)
+  if (isError(injected)) return injected
+  const written = face.lastWrite()
+  const prior: Prior = Option.isSome(written)
+    ? { prior: written, unanchored: false, highestN: written.value.n }
+    : scanPrior(face.scan)
+  const decision = decide(injected, prior, options)
+  if (isError(decision) || decision._tag === "Unchanged") return decision
+  let anchor = decision.anchor
+  if (anchor === undefined) {
+    const id = SyncPort.exitOf(() => propagation.spanId(options.executeSpan))
+    if (Exit.isFailure(id)) return SyncPort.failureAt(id.cause, "unknown")
+    anchor = id.value
+  }
+  const n = face.allocate()
+  return isError(n) ? n : checkpointOf(options.log.executionArn, decision.current, anchor, n)
+}
+
+const preparePaged = (
+  options: PrepareOptions,
+  propagation: TracePropagation["Service"]
+): Effect.Effect<Prepared, DurableTraceError> =>
+  Effect.gen(function* () {
+    const { log, executeSpan } = options
+    const injected = injectedExit(propagation, executeSpan)
+    if (isError(injected)) return yield* injected
+    const decision = decide(injected, yield* priorOf(log), options)
+    if (isError(decision)) return yield* decision
+    if (decision._tag === "Unchanged") return decision
+    const anchor = decision.anchor ?? (yield* propagation.spanId(executeSpan))
+    return checkpointOf(log.executionArn, decision.current, anchor, yield* log.allocate)
   })
 
 /**
@@ -195,9 +273,7 @@ export const save = (
   // bound goes on the one I/O left, the write, and an unchanged save never starts a timer.
   if (CheckpointLog.isSettled(options.log)) {
     return Effect.flatMap(decided, (prepared) =>
-      "_tag" in prepared
-        ? Effect.succeed(prepared)
-        : timeoutAt(write(options.log, prepared), "write_checkpoint", options.timeout)
+      "_tag" in prepared ? Effect.succeed(prepared) : send(options.log, prepared, options.timeout)
     )
   }
   const program = Effect.flatMap(decided, (prepared) =>
@@ -205,6 +281,14 @@ export const save = (
   )
   return timeoutAt(program, "write_checkpoint", options.timeout)
 }
+
+/** Sends a prepared checkpoint and records it as this invocation's last write: a save's one I/O, within `timeout`. */
+export const send = (
+  log: CheckpointLog.CheckpointLog,
+  prepared: PreparedCheckpoint,
+  timeout?: Duration.Input | undefined
+): Effect.Effect<SaveOutcome, DurableTraceError, CheckpointStore> =>
+  timeoutAt(write(log, prepared), "write_checkpoint", timeout)
 
 const write = (
   log: CheckpointLog.CheckpointLog,

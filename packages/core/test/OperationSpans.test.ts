@@ -62,6 +62,23 @@ describe("OperationSpans laws", () => {
   )
 
   it.prop(
+    "asking lazily decides the same, and asks whether the operation was updated only where that can change it",
+    { statusAtStart: status, updated: bool, type: operationType },
+    ({ statusAtStart, updated, type }) => {
+      const operation = { type }
+      let asked = 0
+      const emits = OperationSpans.emitsOnEndAsking(operation, statusAtStart, () => {
+        asked++
+        return updated
+      })
+      assert.strictEqual(emits, OperationSpans.emitsOnEnd(operation, statusAtStart, updated))
+      // A replayed step or context, or an operation not ended at the start, never costs the pass over the state.
+      const matters = OperationSpans.isTerminal(statusAtStart) && OperationSpans.completesOutside(operation)
+      assert.strictEqual(asked, matters ? 1 : 0)
+    }
+  )
+
+  it.prop(
     "the execution span never starts before the anchor, and is the service's start when that fits",
     { serviceStart: maybeTime, anchorStart: maybeTime, firstWork: maybeTime },
     ({ serviceStart, anchorStart, firstWork }) => {

@@ -13,6 +13,7 @@ import {
   withDurableExecution
 } from "@aws/durable-execution-sdk-js"
 import { DurableTracePlugin } from "@durable-trace/adapters/DurablePlugin"
+import * as PluginWrite from "@durable-trace/adapters/PluginWrite"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
 import { DurableTraceError } from "@durable-trace/core/Errors"
 import { report } from "@durable-trace/core/Telemetry"
@@ -102,6 +103,7 @@ export const make = <TEvent, TResult>(
       )
       return {
         runtime,
+        ports: PluginWrite.portsOf(runtime),
         backend,
         durable: durableWith([plugin, ...plugins]),
         config,

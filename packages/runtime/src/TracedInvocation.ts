@@ -14,6 +14,7 @@ import { type Backend, parentOf, ROOT, type Span } from "@durable-trace/adapters
 import * as DurableClient from "@durable-trace/adapters/DurableClient"
 import { realClock, realNow } from "@durable-trace/adapters/DurableClient"
 import { type InvocationState, runInvocation } from "@durable-trace/adapters/DurablePlugin"
+import type * as PluginWrite from "@durable-trace/adapters/PluginWrite"
 import * as Budget from "@durable-trace/core/Budget"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
@@ -22,6 +23,7 @@ import { DurableTraceError } from "@durable-trace/core/Errors"
 import * as InvocationNumber from "@durable-trace/core/InvocationNumber"
 import * as LambdaSpan from "@durable-trace/core/LambdaSpan"
 import * as Reader from "@durable-trace/core/Reader"
+import * as ReadSettled from "@durable-trace/core/ReadSettled"
 import * as SpanRules from "@durable-trace/core/SpanRules"
 import { report } from "@durable-trace/core/Telemetry"
 import * as TraceMode from "@durable-trace/core/TraceMode"
@@ -38,6 +40,8 @@ import type { InvocationSummary } from "./withDurableTracing.ts"
 /** What every invocation of one wrapped handler shares: built once, holding nothing of any invocation. */
 export interface Handler {
   readonly runtime: ContainerRuntime["runtime"]
+  /** The runtime's services for the synchronous path (the settled read). */
+  readonly ports: PluginWrite.Ports
   readonly backend: Backend["Service"]
   /** The SDK's handler with durable-trace's plugin. */
   readonly durable: DurableLambdaHandler
@@ -108,24 +112,27 @@ const begin = async (
     nowMillis: realNow(),
     marginMillis: config.deadlineMarginMillis
   })
-  // A single-page log is the whole state: the plugin reuses it instead of scanning the operations again.
-  let settled: CheckpointLog.CheckpointLog | undefined
+  // A single-page log is the whole state: read synchronously, and reused by the plugin instead of scanning the
+  // operations again.
+  const settled = CheckpointLog.settled(event, executionArn)
+  const recorded = outer.span !== undefined && outer.recorded?.complete ? outer.recorded.read : undefined
+  const decided =
+    recorded !== undefined || settled === undefined || handler.ports.propagation === undefined
+      ? undefined
+      : ReadSettled.decide(event, context, settled, handler.ports.propagation, handler.extractor)
+  for (const failure of decided?.failures ?? []) await reported(handler, failure)
   const read =
-    outer.span !== undefined && outer.recorded?.complete
-      ? outer.recorded.read
-      : await runtime.runPromise(
-          Effect.gen(function* () {
-            const log = yield* CheckpointLog.make(event, executionArn, {
-              timeout: `${Math.max(0, readBudget)} millis`
-            })
-            if (CheckpointLog.isSettled(log)) settled = log
-            return yield* Reader.read(event, context, { log, extractor: handler.extractor })
-          }).pipe(
-            Effect.provideService(CheckpointStore, store),
-            // The bound is real time, whatever clock the process has faked.
-            Effect.provideService(Clock.Clock, realClock)
-          )
-        )
+    recorded ??
+    decided?.result ??
+    (await runtime.runPromise(
+      Effect.flatMap(CheckpointLog.make(event, executionArn, { timeout: `${Math.max(0, readBudget)} millis` }), (log) =>
+        Reader.read(event, context, { log, extractor: handler.extractor })
+      ).pipe(
+        Effect.provideService(CheckpointStore, store),
+        // The bound is real time, whatever clock the process has faked.
+        Effect.provideService(Clock.Clock, realClock)
+      )
+    ))
   // Linked mode and whole-execution sampling decide whether this invocation starts a trace of its own (SPEC §11).
   const start = TraceMode.invocationStart({
     mode: config.traceMode,

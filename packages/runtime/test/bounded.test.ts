@@ -24,7 +24,7 @@ import { WORKFLOWS } from "./workflows.ts"
 
 vi.mock("../../adapters/src/RealClock.ts", async () => {
   const manual = await import("./manualClock.ts")
-  return { now: manual.now, clock: manual.clock }
+  return { now: manual.now, clock: manual.clock, race: manual.race }
 })
 
 const workflow = WORKFLOWS[0]!

@@ -27,7 +27,7 @@ import { WORKFLOWS } from "./workflows.ts"
 
 vi.mock("../../adapters/src/RealClock.ts", async () => {
   const manual = await import("./manualClock.ts")
-  return { now: manual.now, clock: manual.clock }
+  return { now: manual.now, clock: manual.clock, race: manual.race }
 })
 
 const BOUND_MILLIS = 300

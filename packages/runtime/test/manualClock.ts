@@ -54,3 +54,14 @@ export const clock: Clock.Clock = {
   monotonicTimeNanos: Effect.sync(() => BigInt(time) * 1_000_000n),
   sleep
 }
+
+/** `RealClock.race` on the manual clock: `promise`'s value, or `onTimeout()` once the clock passed `millis`. */
+export const race = <A>(promise: Promise<A>, millis: number, onTimeout: () => A): Promise<A> =>
+  new Promise<A>((resolve) => {
+    const sleeper: Sleeper = { at: time + millis, wake: () => resolve(onTimeout()) }
+    sleepers.add(sleeper)
+    void promise.then((value) => {
+      sleepers.delete(sleeper)
+      resolve(value)
+    })
+  })
