@@ -5,8 +5,9 @@
  * yet), an unchanged resume (same trace: nothing to write) and a changed resume (same trace, the user kept it: the
  * sampling priority changed, write N+1).
  * Each side resumes from the checkpoint it wrote itself. Ours is timed as a pure decision (the same steps
- * without Effect) and as the Effect program the plugin runs (`CheckpointLog.make` + `Writer.save` with its
- * timeout, `runSync` on a prebuilt runtime). Ours includes the scan of the operations, which the binding
+ * without Effect) and as the Effect program (`CheckpointLog.make` + `Writer.save` with its timeout, `runSync` on
+ * a prebuilt runtime; on these single-page events `Writer.save` decides through `Writer.prepareSettled`, as the
+ * plugin does, and only the write runs as an Effect). Ours includes the scan of the operations, which the binding
  * shares with the reader; Datadog's writer scans them itself too.
  */
 import * as DdTrace from "@durable-trace/adapters/DdTrace"
