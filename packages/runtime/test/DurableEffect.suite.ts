@@ -221,10 +221,39 @@ export const runDurableEffectSuite = (harness: Harness) => {
       under("Inventory.reserve", "step", "reserve")
       under("confirmation.send", "attempt", "send-confirmation", true)
       under("approval.submit", "wait_for_callback", "approve")
-      under("poll.check", "wait_for_condition", "poll")
+      // A check runs under its attempt's span, in whichever invocation ran it (SPEC §5.2): the attempt hangs under the
+      // poll's live span where the poll began in that invocation, else (the poll carried from an earlier invocation,
+      // which the local runner's timing decides) directly under that invocation's execute span, where the poll has
+      // no span of its own; never under an unrelated span.
+      under("poll.check", "attempt", "poll", true)
+      const poll = (s: TestSpan | undefined) => s?.name === "aws.durable.wait_for_condition" && s.resource === "poll"
+      for (const check of app("poll.check")) {
+        const chain = ancestors(spans, check)
+        const parent = chain[1]
+        assert.isTrue(
+          poll(parent) ||
+            (parent?.name === "aws.durable.execute" && !spans.some((s) => s.parentId === parent.spanId && poll(s))),
+          `poll.check's attempt under the poll's live span or, carried, its invocation's execute span: ${chain.map((s) => `${s.name}(${s.resource})`).join(" < ")}`
+        )
+      }
       under("charge.item", "map", "charge")
       under("notify.email", "parallel", "notify")
-      under("ship.plan", "child_context", "ship", true)
+      // The child context's function runs under its live span where the context began in that invocation; carried
+      // from an earlier one (suspended on `pack`, as the runner's timing decides), it has no span there (SPEC §5.2:
+      // its span is made when it completes, under the anchor), so its work runs under the span that ran the child,
+      // the workflow's span of that invocation.
+      const ship = (s: TestSpan | undefined) => s?.name === "aws.durable.child_context" && s.resource === "ship"
+      for (const plan of app("ship.plan")) {
+        const chain = ancestors(spans, plan)
+        const [parent, execute] = chain
+        assert.isTrue(
+          ship(parent) ||
+            (parent?.name === "order.workflow" &&
+              execute?.name === "aws.durable.execute" &&
+              !spans.some((s) => s.parentId === execute.spanId && ship(s))),
+          `ship.plan under the child context's live span or, carried, its invocation's workflow span: ${chain.map((s) => `${s.name}(${s.resource})`).join(" < ")}`
+        )
+      }
       for (const span of app("order.workflow"))
         assert.strictEqual(ancestors(spans, span)[0]?.name, "aws.durable.execute")
       assert.strictEqual(app("order.workflow").length, result.getInvocations().length, "the workflow re-runs each time")
