@@ -139,10 +139,7 @@ export class DurableTracePlugin implements DurableInstrumentationPlugin {
       state.log ??= await PluginRead.logFor(this.#ports, info, state)
       // Counted through the checkpoints: the latest valid one (the log covers the whole state) carries the number.
       state.invocationNumber = Option.getOrUndefined(
-        InvocationNumber.current({
-          first: info.isFirstInvocation,
-          prior: Option.map(state.log?.firstPage.latest ?? Option.none(), (latest) => latest.headers)
-        })
+        InvocationNumber.ofScan(info.isFirstInvocation, state.log?.firstPage)
       )
       state.plugin = this
       enter(state)

@@ -77,8 +77,8 @@ export const previousOf = (headers: Headers.Headers): Option.Option<SpanRef> =>
 /**
  * `headers` with entry `key` set to `value` (replaced in place, or appended), or removed when `value` is none. The
  * member is placed leftmost after `dd=` (created when absent, dropped when left empty); every other member keeps
- * its order and value. Unchanged (the same object) when the headers carry no `traceparent`, when nothing changes,
- * or when the member would outgrow W3C's 256 characters.
+ * its order and value. Unchanged (the same object) when the headers carry no `traceparent` or when nothing changes;
+ * when the member would outgrow W3C's 256 characters with `value`, the entry is removed instead.
  */
 export const withEntry = (headers: Headers.Headers, key: string, value: Option.Option<string>): Headers.Headers => {
   if (Option.isNone(Traceparent.parse(headers[Traceparent.TRACEPARENT]))) return headers
@@ -92,7 +92,10 @@ export const withEntry = (headers: Headers.Headers, key: string, value: Option.O
       at === -1 ? [...entries, { key, value: v }] : entries.map((entry, i) => (i === at ? { key, value: v } : entry))
   })
   const formatted = format(updated)
-  if (formatted === (raw ?? "") || formatted.length > MAX_VALUE_LENGTH) return headers
+  if (formatted === (raw ?? "")) return headers
+  // Too long with `value`: the entry goes rather than stay stale (a number carried over from another checkpoint).
+  if (formatted.length > MAX_VALUE_LENGTH)
+    return Option.isSome(value) ? withEntry(headers, key, Option.none()) : headers
   const others = current.filter((member) => member.key !== KEY)
   const dd = others.filter((member) => member.key === Tracestate.DD)
   const rest = others.filter((member) => member.key !== Tracestate.DD)
@@ -121,3 +124,7 @@ export const withPrevious = (headers: Headers.Headers, previous: SpanRef): Heade
   const value = `${previous.traceId}-${previous.spanId}`
   return Option.isNone(refOf(value)) ? headers : withEntry(headers, PREVIOUS, Option.some(value))
 }
+
+/** `headers` without durabletrace's number and previous invocation (the member goes when nothing else is left in it). */
+export const without = (headers: Headers.Headers): Headers.Headers =>
+  withEntry(withEntry(headers, INVOCATION, Option.none()), PREVIOUS, Option.none())

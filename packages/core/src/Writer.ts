@@ -132,8 +132,9 @@ const decide = (
     options.linked === true && Option.isSome(prior)
       ? TraceMode.linkedCheckpoint(prior.value.headers, injected)
       : injected
-  // The number is not volatile (§4.3): a new invocation's number makes its save write (SPEC §11).
-  const current = DurableMember.withInvocation(context, Option.fromNullishOr(options.invocation))
+  // The number is not volatile (§4.3): a new invocation's number makes its save write (SPEC §11). Kept in canonical
+  // form, so the diff and the anchoring below slice rather than parse.
+  const current = canonical(DurableMember.withInvocation(context, Option.fromNullishOr(options.invocation)))
   if (Option.isSome(prior)) {
     if (isUnchanged(prior.value, current, highestN)) return { _tag: "Unchanged", prior: prior.value.n }
     if (!isSameTrace(prior.value.headers, current)) {
@@ -161,14 +162,31 @@ const decide = (
   return { _tag: "Write", current, anchor: undefined }
 }
 
-/** Step 6: the checkpoint `n` of `current` under `anchor`, as the update to send. */
+/** `headers` in canonical form (`Headers.fromTracer`), as they are when they have none (the diff then parses them). */
+const canonical = (headers: Headers.Headers): Headers.Headers =>
+  Option.getOrElse(Headers.fromTracer(headers), () => headers)
+
+/**
+ * Step 5's payload: `current` under `anchor`, as every reader accepts it (SPEC §4.6: its size included). durabletrace's
+ * member is the part to give up when the payload would not fit (the number is then unknown, SPEC §11); a payload
+ * that does not fit even without it is not written.
+ */
+const payloadOf = (current: Headers.Headers, anchor: string): Headers.Headers | DurableTraceError => {
+  const fits = (headers: Headers.Headers) => Option.getOrUndefined(Headers.fromTracer(Headers.anchor(headers, anchor)))
+  return (
+    fits(current) ??
+    fits(DurableMember.without(current)) ??
+    new DurableTraceError({ location: "write_checkpoint", reason: "checkpoint over the size limit" })
+  )
+}
+
+/** Step 6: the checkpoint `n` of `payload` (anchored to `anchor`), as the update to send. */
 const checkpointOf = (
   executionArn: string,
-  current: Headers.Headers,
+  payload: Headers.Headers,
   anchor: string,
   n: number
 ): PreparedCheckpoint => {
-  const payload = Headers.anchor(current, anchor)
   const name = Checkpoint.checkpointName(n)
   const json = JSON.stringify(payload)
   // The next invocation reads this payload back: it need not validate what was just validated.
@@ -242,8 +260,10 @@ export const prepareSettled = (
     if (Exit.isFailure(id)) return SyncPort.failureAt(id.cause, "unknown")
     anchor = id.value
   }
+  const payload = payloadOf(decision.current, anchor)
+  if (isError(payload)) return payload
   const n = face.allocate()
-  return isError(n) ? n : checkpointOf(options.log.executionArn, decision.current, anchor, n)
+  return isError(n) ? n : checkpointOf(options.log.executionArn, payload, anchor, n)
 }
 
 const preparePaged = (
@@ -258,7 +278,9 @@ const preparePaged = (
     if (isError(decision)) return yield* decision
     if (decision._tag === "Unchanged") return decision
     const anchor = decision.anchor ?? (yield* propagation.spanId(executeSpan))
-    return checkpointOf(log.executionArn, decision.current, anchor, yield* log.allocate)
+    const payload = payloadOf(decision.current, anchor)
+    if (isError(payload)) return yield* payload
+    return checkpointOf(log.executionArn, payload, anchor, yield* log.allocate)
   })
 
 /**

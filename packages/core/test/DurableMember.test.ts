@@ -89,6 +89,20 @@ describe("DurableMember", () => {
     )
   })
 
+  it("removes a carried number it cannot replace within 256 characters, rather than leave it stale", () => {
+    const carried = withState(`${DD},durabletrace=n:4;x:${"y".repeat(248)}`)
+    const updated = DurableMember.withInvocation(carried, Option.some(123_456))
+    assert.deepStrictEqual(DurableMember.invocationOf(updated), Option.none())
+    assert.strictEqual(updated.tracestate, `${DD},durabletrace=x:${"y".repeat(248)}`)
+  })
+
+  it("without: no number and no previous invocation, the member gone when nothing else is in it", () => {
+    const both = withState(`${DD},durabletrace=n:4;l:${"a".repeat(32)}-${"b".repeat(16)},v=1`)
+    assert.strictEqual(DurableMember.without(both).tracestate, `${DD},v=1`)
+    const other = withState(`${DD},durabletrace=n:4;x:y`)
+    assert.strictEqual(DurableMember.without(other).tracestate, `${DD},durabletrace=x:y`)
+  })
+
   it("reads only positive decimal numbers", () => {
     for (const value of ["0", "01", "-1", "1.5", "abc", "1e3", "1234567890123456"]) {
       assert.deepStrictEqual(DurableMember.invocationOf(withState(`durabletrace=n:${value}`)), Option.none(), value)

@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Arbitrary from "effect/Arbitrary"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Checkpoint from "../src/Checkpoint.ts"
 import * as DurableMember from "../src/DurableMember.ts"
 import * as Headers from "../src/Headers.ts"
 import * as InvocationNumber from "../src/InvocationNumber.ts"
@@ -30,12 +31,36 @@ describe("InvocationNumber", () => {
       ["Datadog headers alone carry no number", { first: false, prior: Option.some(ddJsPayload("7")) }, Option.none()],
       ["a resume with no checkpoint", { first: false, prior: Option.none() }, Option.none()],
       [
+        "a rejected checkpoint above the prior: unknown, not counted from the older one",
+        { first: false, prior: Option.some(numbered(3)), shadowed: true },
+        Option.none()
+      ],
+      [
         "the largest number has no successor",
         { first: false, prior: Option.some(numbered(999_999_999_999_999)) },
         Option.none()
       ]
     ]
     for (const [name, input, expected] of cases) assert.deepStrictEqual(InvocationNumber.current(input), expected, name)
+  })
+
+  it("reads a scan of the whole state: its latest valid checkpoint, unless a higher N was rejected", () => {
+    const checkpoint = { n: 4, name: "_datadog_4", operationId: undefined, headers: numbered(5) }
+    const scan = (...reasons: ReadonlyArray<Checkpoint.RejectionReason>): Checkpoint.CheckpointScan => ({
+      latest: Option.some(checkpoint),
+      highestN: 4 + reasons.length,
+      rejected: reasons.map((reason, i) => ({ n: 4 + reasons.length - i, operationId: undefined, reason }))
+    })
+    assert.deepStrictEqual(InvocationNumber.ofScan(false, scan()), Option.some(6))
+    // A user's step named like a checkpoint was no invocation's; a checkpoint no reader continues may have been.
+    assert.deepStrictEqual(InvocationNumber.ofScan(false, scan("not a checkpoint id")), Option.some(6))
+    assert.deepStrictEqual(
+      InvocationNumber.ofScan(false, scan("not a checkpoint id", "no trace context")),
+      Option.none()
+    )
+    assert.deepStrictEqual(InvocationNumber.ofScan(true, scan("no parent id")), Option.some(1))
+    assert.deepStrictEqual(InvocationNumber.ofScan(false, undefined), Option.none())
+    assert.deepStrictEqual(InvocationNumber.ofScan(true, undefined), Option.some(1))
   })
 
   it("tags only a known number", () => {
