@@ -59,12 +59,14 @@ export const isTracked = (
 
 /**
  * An update to add to an outgoing SDK batch (crash resilience: the context is persisted before the invocation
- * can die). `committed` runs once the batch succeeded; `abandoned` when it was not sent or was rejected.
+ * can die). `committed` runs once the batch succeeded; `abandoned` when it was sent and rejected, or its request
+ * failed; `declined` when this batch cannot take it (nothing was sent, a later batch may).
  */
 export interface Piggyback {
   readonly update: CheckpointUpdate
   readonly committed: () => void
   readonly abandoned: (cause: unknown) => void
+  readonly declined: () => void
 }
 
 /**
@@ -120,7 +122,7 @@ export const track = (client: DurableExecutionClient, piggyback?: PiggybackSourc
     } catch {
       joins = false
     }
-    if (!joins) extra.abandoned(new Error("does not fit the batch"))
+    if (!joins) extra.declined()
     return joins ? extra : undefined
   }
   const offerFor = (

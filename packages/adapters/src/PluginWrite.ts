@@ -9,7 +9,7 @@ import * as Budget from "@durable-trace/core/Budget"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
 import { DurableTraceError } from "@durable-trace/core/Errors"
-import { degradeWith, report, type Telemetry } from "@durable-trace/core/Telemetry"
+import { degradeWith, fromDefect, report, type Telemetry } from "@durable-trace/core/Telemetry"
 import { TracePropagation } from "@durable-trace/core/TracePropagation"
 import * as Writer from "@durable-trace/core/Writer"
 import * as Clock from "effect/Clock"
@@ -57,10 +57,15 @@ const settledDecision = (
   log: CheckpointLog.CheckpointLog | undefined,
   executeSpan: Span,
   options: { readonly linked: boolean | undefined; readonly invocation: number | undefined }
-): Writer.Prepared | DurableTraceError | undefined =>
-  ports.propagation === undefined || log === undefined
-    ? undefined
-    : Writer.prepareSettled({ log, executeSpan, ...options }, ports.propagation)
+): Writer.Prepared | DurableTraceError | undefined => {
+  if (ports.propagation === undefined || log === undefined) return undefined
+  try {
+    return Writer.prepareSettled({ log, executeSpan, ...options }, ports.propagation)
+  } catch (cause) {
+    // What the Effect path would make of a throw: a reported failure, never a hook that rejects.
+    return fromDefect("write_checkpoint", cause)
+  }
+}
 
 /** The write settings of a plugin. */
 export interface WriteSettings {
@@ -207,6 +212,11 @@ const piggyback = (
           })
         )
       )
+    },
+    // Not an error: this batch (one that ends the execution, say) cannot take it; the next one may, or the suspend
+    // save writes it.
+    declined: () => {
+      state.early = false
     }
   }
 }

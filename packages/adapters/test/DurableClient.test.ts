@@ -99,7 +99,7 @@ describe("DurableClient: overlapping invocations of one execution (issue 14, ite
 
 describe("DurableClient: the early checkpoint and the SDK's own request (issue 14, item 1)", () => {
   const piggyback =
-    (outcome: { committed: number; abandoned: number }): DurableClient.PiggybackSource =>
+    (outcome: { committed: number; abandoned: number; declined?: number }): DurableClient.PiggybackSource =>
     async () => ({
       update: OURS,
       committed: () => {
@@ -107,6 +107,9 @@ describe("DurableClient: the early checkpoint and the SDK's own request (issue 1
       },
       abandoned: () => {
         outcome.abandoned++
+      },
+      declined: () => {
+        outcome.declined = (outcome.declined ?? 0) + 1
       }
     })
 
@@ -167,9 +170,9 @@ describe("DurableClient: the early checkpoint and the SDK's own request (issue 1
     assert.deepStrictEqual(outcome, { committed: 0, abandoned: 1 })
   })
 
-  it("a batch it cannot join (an EXECUTION update, a token that is not a string) goes out as the SDK built it", async () => {
+  it("a batch it cannot join (an EXECUTION update, a token that is not a string) goes out as the SDK built it, the update declined, not failed", async () => {
     const service = strictService()
-    const outcome = { committed: 0, abandoned: 0 }
+    const outcome = { committed: 0, abandoned: 0, declined: 0 }
     const tracked = DurableClient.track(service.client, piggyback(outcome))
     const chain = tracked.seed(ARN, service.invoke("A"))
     const execution = { Id: "e", Type: "EXECUTION", Action: "SUCCEED" } as OperationUpdate
@@ -183,6 +186,6 @@ describe("DurableClient: the early checkpoint and the SDK's own request (issue 1
         [true, ["s"]]
       ]
     )
-    assert.deepStrictEqual(outcome, { committed: 0, abandoned: 2 })
+    assert.deepStrictEqual(outcome, { committed: 0, abandoned: 0, declined: 2 })
   })
 })
