@@ -3,7 +3,10 @@
  * `saveTraceContextCheckpointIfUpdated` (its built-in plugin's `trace-checkpoint.js`), each with a recording
  * checkpoint sink, over the same events and the same dd-trace. Three scenarios: the first save (no checkpoint
  * yet), an unchanged resume (same trace: nothing to write) and a changed resume (same trace, the user kept it: the
- * sampling priority changed, write N+1).
+ * sampling priority changed, write N+1). Ours carries the invocation number (SPEC §11), as the plugin does: the
+ * first save is invocation 1's; the changed resume is invocation 2's; the unchanged resume saves again in the
+ * invocation that wrote the checkpoint (a second save of invocation 1, as map branches or a retried suspend make):
+ * with the number in the checkpoint, a resume in a new invocation always writes.
  * Each side resumes from the checkpoint it wrote itself. Ours is timed as a pure decision (the same steps
  * without Effect) and as the Effect program (`CheckpointLog.make` + `Writer.save` with its timeout, `runSync` on
  * a prebuilt runtime; on these single-page events `Writer.save` decides through `Writer.prepareSettled`, as the
@@ -15,6 +18,7 @@ import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore, type CheckpointUpdate } from "@durable-trace/core/CheckpointStore"
 import * as DurableEvent from "@durable-trace/core/DurableEvent"
+import * as DurableMember from "@durable-trace/core/DurableMember"
 import * as Headers from "@durable-trace/core/Headers"
 import * as Writer from "@durable-trace/core/Writer"
 import type { Span } from "dd-trace"
@@ -95,10 +99,15 @@ class Recorder {
 }
 
 /** Writer.save's steps as plain functions: what the decision costs without the Effect runtime. */
-const pureSave = (event: unknown, span: Span, write: (update: CheckpointUpdate) => void): boolean => {
+const pureSave = (
+  event: unknown,
+  span: Span,
+  invocation: number,
+  write: (update: CheckpointUpdate) => void
+): boolean => {
   const carrier: Record<string, string> = {}
   tracer.inject(span, "text_map", carrier)
-  const current = Option.getOrThrow(Headers.fromCarrier(carrier))
+  const current = DurableMember.withInvocation(Option.getOrThrow(Headers.fromCarrier(carrier)), Option.some(invocation))
   const scan = Checkpoint.scan(DurableEvent.initialOperations(event), EXECUTION_ARN)
   const prior = scan.latest
   if (Option.isSome(prior) && !Headers.needsCheckpointUpdate(prior.value.headers, current)) return false
@@ -140,10 +149,10 @@ export const run = async (): Promise<ReadonlyArray<WriterResult>> => {
   const datadogSave = (event: unknown, span: Span) =>
     saveTraceContextCheckpointIfUpdated(internalTracer, span, durableContext, span.context().toSpanId(), event)
   const writeOurs = (update: CheckpointUpdate) => ours.record(update.Name, update.Payload)
-  const effectSave = (event: unknown, span: Span) =>
+  const effectSave = (event: unknown, span: Span, invocation: number) =>
     runtime.runSync(
       Effect.flatMap(CheckpointLog.make(event, EXECUTION_ARN), (log) =>
-        Writer.save({ log, executeSpan: DdTrace.native.toSpan(span), timeout: "2 seconds" })
+        Writer.save({ log, executeSpan: DdTrace.native.toSpan(span), timeout: "2 seconds", invocation })
       )
     )
 
@@ -153,34 +162,39 @@ export const run = async (): Promise<ReadonlyArray<WriterResult>> => {
     const first = makeEvent(size)
     const [theirFirst, ourFirst] = [tracer.startSpan("aws.durable.execute"), tracer.startSpan("aws.durable.execute")]
     await datadogSave(first, theirFirst)
-    const ourOutcome = effectSave(first, ourFirst)
+    const ourOutcome = effectSave(first, ourFirst, 1)
     const theirPayload = theirs.last?.payload
     if (theirPayload === undefined || ourOutcome._tag !== "Written") throw new Error(`writer: no first save at ${size}`)
     const resumedTheirs = makeEvent(size, [theirPayload])
     const resumedOurs = makeEvent(size, [JSON.stringify(ourOutcome.payload)])
 
-    const setups: Record<Scenario, { events: [unknown, unknown]; spans: [Span, Span]; writes: string | undefined }> = {
-      "first save": { events: [first, first], spans: [theirFirst, ourFirst], writes: "_datadog_0" },
+    const setups: Record<
+      Scenario,
+      { events: [unknown, unknown]; spans: [Span, Span]; invocation: number; writes: string | undefined }
+    > = {
+      "first save": { events: [first, first], spans: [theirFirst, ourFirst], invocation: 1, writes: "_datadog_0" },
       "unchanged resume": {
         events: [resumedTheirs, resumedOurs],
         spans: [resumedSpan(theirPayload), resumedSpan(JSON.stringify(ourOutcome.payload))],
+        invocation: 1,
         writes: undefined
       },
       "changed resume": {
         events: [resumedTheirs, resumedOurs],
         spans: [kept(resumedSpan(theirPayload)), kept(resumedSpan(JSON.stringify(ourOutcome.payload)))],
+        invocation: 2,
         writes: "_datadog_1"
       }
     }
     for (const scenario of SCENARIOS) {
-      const { events, spans, writes } = setups[scenario]
+      const { events, spans, invocation, writes } = setups[scenario]
       const [theirEvent, ourEvent] = events
       const [theirSpan, ourSpan] = spans
       // Every writer must take the path the scenario names before it is timed.
       for (const [name, save, recorder] of [
         ["dd-trace", () => datadogSave(theirEvent, theirSpan), theirs],
-        ["pure", () => pureSave(ourEvent, ourSpan, writeOurs), ours],
-        ["effect", () => effectSave(ourEvent, ourSpan), ours]
+        ["pure", () => pureSave(ourEvent, ourSpan, invocation, writeOurs), ours],
+        ["effect", () => effectSave(ourEvent, ourSpan, invocation), ours]
       ] as const) {
         const sent = await recorder.sentBy(save)
         if (sent?.name !== writes) {
@@ -189,8 +203,8 @@ export const run = async (): Promise<ReadonlyArray<WriterResult>> => {
       }
       const timings = await compare({
         datadog: awaited(() => datadogSave(theirEvent, theirSpan)),
-        pure: sync(() => pureSave(ourEvent, ourSpan, writeOurs)),
-        effect: sync(() => effectSave(ourEvent, ourSpan))
+        pure: sync(() => pureSave(ourEvent, ourSpan, invocation, writeOurs)),
+        effect: sync(() => effectSave(ourEvent, ourSpan, invocation))
       })
       results.push({ scenario, size, ...timings })
     }
