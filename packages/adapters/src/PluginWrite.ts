@@ -173,8 +173,13 @@ export const early = (
   // This handler's own setting: a client shared with another handler asks whichever runs the execution.
   const enabled = settings.writeEnabled && settings.earlyCheckpoint !== false
   if (!enabled || state?.store === undefined || log === undefined || executeSpan === undefined) return undefined
-  const resumed = log.firstPage.highestN >= 0
-  if (state.early || (resumed && state.invocationNumber === undefined) || log.paged) return undefined
+  const offers = Writer.offersEarly({
+    offered: state.early === true,
+    paged: log.paged,
+    highestN: log.firstPage.highestN,
+    invocation: state.invocationNumber
+  })
+  if (!offers) return undefined
   state.early = true
   const options = { linked: settings.linked, invocation: state.invocationNumber }
   const settled = settledDecision(ports, log, executeSpan, options)

@@ -202,6 +202,20 @@ const checkpointOf = (
   return { n, name, anchor, payload, update }
 }
 
+/**
+ * Whether an invocation offers a checkpoint to the SDK's next outgoing batch (SPEC §4.1, §11): once per
+ * invocation, on a log that needs no paging, and either the execution's first checkpoint (none written yet) or a
+ * resumed invocation's numbered one (its number known: without it the suspend has nothing new to say).
+ */
+export const offersEarly = (input: {
+  /** Whether this invocation offered one already. */
+  readonly offered: boolean
+  readonly paged: boolean
+  /** The highest `_datadog_{N}` of the state; -1 when there is none. */
+  readonly highestN: number
+  readonly invocation: number | undefined
+}): boolean => !input.offered && !input.paged && (input.highestN < 0 || input.invocation !== undefined)
+
 /** `prepare`'s result. */
 export type Prepared = PreparedCheckpoint | { readonly _tag: "Unchanged"; readonly prior: number }
 
