@@ -1,27 +1,17 @@
-// dd-trace reads its configuration at require time: set it before the dynamic import below.
-process.env.DD_TRACE_EXPERIMENTAL_EXPORTER = "log"
-process.env.AWS_LAMBDA_FUNCTION_NAME ??= "durable-trace-test"
-process.env.DD_REMOTE_CONFIGURATION_ENABLED = "false"
-process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED = "false"
-process.env.DD_TRACE_STARTUP_LOGS = "false"
-
 /**
  * `adoptPropagated` (issue 18): datadog-lambda-js parents `aws.lambda` on a context it rebuilt from a custom
  * extractor's decimal ids (as `SpanContextWrapper.fromTraceContext` does), which drops the trace's propagated state.
  * The backend gives it back from the context durable-trace extracted, for the same trace only.
  */
-import { createRequire } from "node:module"
 import { TracePropagation } from "@durable-trace/core/TracePropagation"
 import { assert, describe, it } from "@effect/vitest"
-import type { SpanContext as DdSpanContext, Tracer as DdTracer } from "dd-trace"
+import type { SpanContext as DdSpanContext } from "dd-trace"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { Backend, parentRemote, parentSpan, type RemoteContext, type Span } from "../src/Backend.ts"
 import * as DdTrace from "../src/DdTrace.ts"
+import { require, tracer } from "./ddTraceLog.ts"
 
-const require = createRequire(import.meta.url)
-const tracer = require("dd-trace") as DdTracer
-tracer.init()
 // What datadog-lambda-js builds a custom extractor's context with.
 const SpanContext = require("dd-trace/packages/dd-trace/src/opentracing/span_context") as new (
   props: unknown

@@ -1,27 +1,15 @@
-// dd-trace reads its configuration at require time: set it before the require below.
-process.env.DD_TRACE_EXPERIMENTAL_EXPORTER = "log"
-process.env.AWS_LAMBDA_FUNCTION_NAME ??= "durable-trace-test"
-process.env.DD_REMOTE_CONFIGURATION_ENABLED = "false"
-process.env.DD_INSTRUMENTATION_TELEMETRY_ENABLED = "false"
-process.env.DD_TRACE_STARTUP_LOGS = "false"
-
 /**
  * The writer's trusted path on real tracer output (issue 12 item 7): what dd-trace's public `inject` writes, and
  * what OpenTelemetry's W3C propagator writes, is canonical, so `Headers.canonicalOf` vouches for it and the
  * adapter keeps it without re-parsing; other vendors' `tracestate` members and a user's origin and tags included.
  */
-import { createRequire } from "node:module"
 import * as Headers from "@durable-trace/core/Headers"
 import { assert, describe, it } from "@effect/vitest"
 import { defaultTextMapSetter, ROOT_CONTEXT, trace } from "@opentelemetry/api"
 import { W3CTraceContextPropagator } from "@opentelemetry/core"
 import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base"
-import type { Tracer as DdTracer } from "dd-trace"
 import * as Option from "effect/Option"
-
-const require = createRequire(import.meta.url)
-const tracer = require("dd-trace") as DdTracer
-tracer.init()
+import { tracer } from "./ddTraceLog.ts"
 
 const TRACE = "6b0fb921000000003607398afa23f34a"
 const PARENT = "03ca6332cde9b954"

@@ -8,7 +8,7 @@ import "./datadog-lambda.offline.ts"
 
 import { createRequire } from "node:module"
 import { assert, describe, it } from "@effect/vitest"
-import { captureStdout, checkpointOperation, exportedSpans } from "./support.ts"
+import { captureStdout, checkpointOperation, exportedSpans, runOnce } from "./support.ts"
 
 const require = createRequire(import.meta.url)
 const tracer = require("dd-trace") as typeof import("dd-trace").default
@@ -50,14 +50,7 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
         { backend: DdTrace.layer(tracer) }
       )
     )
-    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
-    const { result, lines } = await captureStdout(async () => {
-      try {
-        return await new LocalDurableTestRunner({ handlerFunction: handler }).run({ payload: {} })
-      } finally {
-        await LocalDurableTestRunner.teardownTestEnvironment()
-      }
-    })
+    const { result, lines } = await captureStdout(() => runOnce(handler, {}))
     assert.strictEqual(result.getStatus(), "SUCCEEDED")
     const checkpoint = result.getOperations().find((op) => op.getName() === "_datadog_0")
     assert.isDefined(checkpoint, "durable-trace wrote _datadog_0")
@@ -92,14 +85,7 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
         { backend: DdTrace.layer(tracer) }
       )
     )
-    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
-    const { result, lines } = await captureStdout(async () => {
-      try {
-        return await new LocalDurableTestRunner({ handlerFunction: handler }).run({ payload: {} })
-      } finally {
-        await LocalDurableTestRunner.teardownTestEnvironment()
-      }
-    })
+    const { result, lines } = await captureStdout(() => runOnce(handler, {}))
     assert.strictEqual(result.getStatus(), "SUCCEEDED")
     const count = result.getInvocations().length
     assert.strictEqual(count, 4)
@@ -202,14 +188,7 @@ describe("interop: durable-trace's writer, datadog-lambda-js's reader", () => {
         { backend: DdTrace.layer(tracer), invocationSpan: "standalone", traceMode: "linked" }
       )
     )
-    await LocalDurableTestRunner.setupTestEnvironment({ skipTime: true })
-    const { result, lines } = await captureStdout(async () => {
-      try {
-        return await new LocalDurableTestRunner({ handlerFunction: handler }).run({ payload: {} })
-      } finally {
-        await LocalDurableTestRunner.teardownTestEnvironment()
-      }
-    })
+    const { result, lines } = await captureStdout(() => runOnce(handler, {}))
     assert.strictEqual(result.getStatus(), "SUCCEEDED")
     const payloadOf = (name: string) => checkpointPayload(result, name)
     const anchor = payloadOf("_datadog_0")?.["x-datadog-parent-id"]
