@@ -4,18 +4,11 @@
  * invocations came before, and tags no count. Its own file: dd-trace's integration keeps per-process state of the
  * executions it wrote for, and the local runner's ARNs repeat.
  */
-import "./ddtrace.offline.ts"
 
-import { createRequire } from "node:module"
 import { assert, describe, it } from "@effect/vitest"
+import { LocalDurableTestRunner, sdk, tracer } from "./ddtrace.builtin.ts"
 import { captureStdout, exportedSpans } from "./support.ts"
 
-const require = createRequire(import.meta.url)
-const tracer = (require("dd-trace") as typeof import("dd-trace")).default ?? require("dd-trace")
-tracer.init()
-const sdk = require("@aws/durable-execution-sdk-js") as typeof import("@aws/durable-execution-sdk-js")
-const { LocalDurableTestRunner } =
-  require("@aws/durable-execution-sdk-js-testing") as typeof import("@aws/durable-execution-sdk-js-testing")
 const DdTrace = await import("@durable-trace/adapters/DdTrace")
 const { withDurableTracing } = await import("../src/withDurableTracing.ts")
 

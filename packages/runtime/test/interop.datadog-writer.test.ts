@@ -3,9 +3,7 @@
  * continued by durable-trace's reader. dd-trace hooks `require` once initialised, so the SDK is loaded through
  * `require` after `init()` (a plain CommonJS Lambda does exactly that).
  */
-import "./ddtrace.offline.ts"
 
-import { createRequire } from "node:module"
 import * as Checkpoint from "@durable-trace/core/Checkpoint"
 import * as CheckpointLog from "@durable-trace/core/CheckpointLog"
 import { CheckpointStore } from "@durable-trace/core/CheckpointStore"
@@ -15,14 +13,9 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { LocalDurableTestRunner, sdk, tracer } from "./ddtrace.builtin.ts"
 import { captureStdout } from "./support.ts"
 
-const require = createRequire(import.meta.url)
-const tracer = (require("dd-trace") as typeof import("dd-trace")).default ?? require("dd-trace")
-tracer.init()
-const sdk = require("@aws/durable-execution-sdk-js") as typeof import("@aws/durable-execution-sdk-js")
-const { LocalDurableTestRunner } =
-  require("@aws/durable-execution-sdk-js-testing") as typeof import("@aws/durable-execution-sdk-js-testing")
 const DdTrace = await import("@durable-trace/adapters/DdTrace")
 
 describe("interop: dd-trace's writer, durable-trace's reader", () => {
